@@ -1,0 +1,43 @@
+/** Small readers shared by the checks. */
+import type { CheckInput } from './types.ts'
+
+/** The body as a JSON object, or undefined. */
+export function bodyObject(input: CheckInput): Record<string, unknown> | undefined {
+  const j = input.response.json
+  return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined
+}
+
+/** `HTTP 400, error "invalid_client"` or `HTTP 200, access token issued`: the gist of a response. */
+export function gist(input: CheckInput): string {
+  const { status } = input.response
+  const body = bodyObject(input)
+  if (body && typeof body.error === 'string') return `HTTP ${status}, error "${body.error}"`
+  if (body && typeof body.access_token === 'string') return `HTTP ${status}, access token issued`
+  if (input.response.jsonError) return `HTTP ${status}, body is not JSON`
+  return `HTTP ${status}`
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(headers: Headers): string | undefined {
+  const ct = headers.get('content-type')
+  return ct ? ct.split(';')[0]!.trim().toLowerCase() : undefined
+}
+
+/** Comma-separated directives of a header such as Cache-Control, lower-cased, without values. */
+export function directives(value: string | null): string[] {
+  if (!value) return []
+  return value.split(',').map((d) => d.split('=')[0]!.trim().toLowerCase())
+}
+
+/** The set of scope-tokens in a space-delimited scope string. */
+export function scopeSet(scope: string): Set<string> {
+  return new Set(scope.split(' ').filter(Boolean))
+}
+
+export function sameSet(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x))
+}
+
+export const holds = (expected: string, actual: string, message: string) => ({ holds: true, expected, actual, message }) as const
+export const fails = (expected: string, actual: string, message: string) => ({ holds: false, expected, actual, message }) as const
+export const notApplicable = (message: string) => ({ holds: 'n/a', expected: '', actual: '', message }) as const

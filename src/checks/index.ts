@@ -1,0 +1,41 @@
+/**
+ * The closed vocabulary of checks a suite may name.
+ *
+ * @module
+ */
+import * as errorResponse from './error-response.ts'
+import * as jwt from './jwt-access-token.ts'
+import * as response from './response.ts'
+import * as tokenResponse from './token-response.ts'
+import type { CheckDefinition } from './types.ts'
+
+export type { CheckDefinition, CheckInput, Verdict } from './types.ts'
+
+const ALL: CheckDefinition<any>[] = [
+  response.statusIn,
+  response.noTokenIssued,
+  response.tokenOrError,
+  response.observe,
+  tokenResponse.jsonContentType,
+  tokenResponse.hasAccessToken,
+  tokenResponse.tokenType,
+  tokenResponse.expiresInValid,
+  tokenResponse.hasExpiresIn,
+  tokenResponse.scopeEcho,
+  tokenResponse.cacheControlNoStore,
+  tokenResponse.pragmaNoCache,
+  tokenResponse.noRefreshToken,
+  errorResponse.errorCode,
+  errorResponse.wellFormed,
+  errorResponse.basicChallenge,
+  jwt.signature,
+  jwt.typ,
+  jwt.requiredClaims,
+  jwt.issuerMatches,
+  jwt.lifetime,
+  jwt.expMatchesExpiresIn,
+  jwt.clientId,
+  jwt.subIdentifiesClient,
+]
+
+export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL.map((c) => [c.id, c]))

@@ -1,0 +1,187 @@
+/**
+ * Checks on an access token that is a JWT. RFC 6749 leaves the format open, so every check here
+ * is not applicable to an opaque token.
+ *
+ * @see [RFC 9068](https://www.rfc-editor.org/rfc/rfc9068.html)
+ * @module
+ */
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
+import * as z from 'zod'
+import { fails, holds, notApplicable } from './_util.ts'
+import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
+
+const noArgs = z.strictObject({})
+/** Allowed clock skew when judging exp, iat, nbf. */
+const SKEW_SEC = 60
+
+type JwtInput = CheckInput & { token: { value: string; jwt: DecodedToken } }
+
+function jwtOf(input: CheckInput): JwtInput | string {
+  if (!input.token) return 'no access token was issued'
+  if (!input.token.jwt) return 'the access token is opaque, not a JWT (RFC 6749 leaves the format open)'
+  return input as JwtInput
+}
+
+/** True when `typ` declares an RFC 9068 access token ("at+jwt", "application/at+jwt"). */
+export function isAtJwt(header: Record<string, unknown>): boolean {
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : ''
+  return typ === 'at+jwt' || typ === 'application/at+jwt'
+}
+
+export const signature = defineCheck({
+  id: 'jwt-access-token.signature',
+  summary: "The JWT access token is signed (not alg none) and verifies against the issuer's JWKS.",
+  args: noArgs,
+  needsJwks: true,
+  async run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const expected = 'a JWS with alg ≠ none that verifies with a key from the JWKS'
+    const alg = t.token.jwt.header.alg
+    if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
+      return fails(expected, `alg ${JSON.stringify(alg)}`, '"JWT access tokens MUST NOT use \'none\'" (RFC 9068 §2.1)')
+    if (alg.startsWith('HS'))
+      return fails(expected, `alg ${alg}`, 'a symmetric signature cannot be verified by resource servers through a JWKS')
+    if (!input.jwks) return notApplicable('the target publishes no jwks_uri, so the signature cannot be verified')
+    if ('error' in input.jwks) return fails(expected, input.jwks.error, 'the JWKS could not be read')
+    try {
+      // Verification only: claims are judged by the other checks, so no claim validation here.
+      await jwtVerify(t.token.value, createLocalJWKSet(input.jwks as JSONWebKeySet), {
+        currentDate: new Date(0),
+        clockTolerance: Number.MAX_SAFE_INTEGER,
+      })
+      return holds(expected, `alg ${alg}, kid ${JSON.stringify(t.token.jwt.header.kid)}`, 'signature verified')
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e)
+      return fails(expected, `alg ${alg}, kid ${JSON.stringify(t.token.jwt.header.kid)}: ${msg}`, 'the signature does not verify')
+    }
+  },
+})
+
+export const typ = defineCheck({
+  id: 'jwt-access-token.typ',
+  summary: 'The JWT header typ is at+jwt (case-insensitive).',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const v = t.token.jwt.header.typ
+    return isAtJwt(t.token.jwt.header)
+      ? holds('typ "at+jwt"', JSON.stringify(v), 'RFC 9068 media type')
+      : fails('typ "at+jwt"', v === undefined ? 'absent' : JSON.stringify(v), 'resource servers that follow RFC 9068 §4 reject other typ values')
+  },
+})
+
+const REQUIRED = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'] as const
+/** Claims some providers use in place of RFC 9068's, reported by name when found. */
+const DIALECT: Record<string, string[]> = { client_id: ['cid', 'azp', 'appid'] }
+
+export const requiredClaims = defineCheck({
+  id: 'jwt-access-token.required-claims',
+  summary: 'The RFC 9068 §2.2 required claims are present: iss, exp, aud, sub, client_id, iat, jti.',
+  args: z.strictObject({
+    typ: z.enum(['at+jwt', 'other']).describe('judge only tokens that do, or do not, declare typ at+jwt'),
+  }),
+  run(input, args) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const declared = isAtJwt(t.token.jwt.header)
+    if (declared !== (args.typ === 'at+jwt'))
+      return notApplicable(declared ? 'judged by the at+jwt variant' : 'the token does not declare typ at+jwt')
+    const claims = t.token.jwt.claims
+    const missing = REQUIRED.filter((c) => claims[c] === undefined)
+    const expected = REQUIRED.join(', ')
+    if (!missing.length) return holds(expected, 'all present', 'required claims present')
+    const dialect = missing.flatMap((c) => (DIALECT[c] ?? []).filter((d) => claims[d] !== undefined).map((d) => `${c} as "${d}"`))
+    const note = dialect.length ? ` (provider dialect: ${dialect.join(', ')})` : ''
+    return fails(expected, `missing ${missing.join(', ')}${note}`, `missing claims: ${missing.join(', ')}${note}`)
+  },
+})
+
+export const issuerMatches = defineCheck({
+  id: 'jwt-access-token.iss-matches-issuer',
+  summary: "The iss claim is exactly the target's issuer.",
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    if (!input.target.issuer) return notApplicable('the target names no issuer')
+    const iss = t.token.jwt.claims.iss
+    return iss === input.target.issuer
+      ? holds(input.target.issuer, String(iss), 'iss matches')
+      : fails(input.target.issuer, JSON.stringify(iss), 'iss must exactly match the issuer (RFC 9068 §4)')
+  },
+})
+
+export const lifetime = defineCheck({
+  id: 'jwt-access-token.lifetime',
+  summary: 'exp and iat are numbers, iat is not in the future and exp is after now (60 s skew).',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const { exp, iat } = t.token.jwt.claims
+    const expected = 'numeric exp in the future, iat ≤ now'
+    const actual = `exp ${JSON.stringify(exp)}, iat ${JSON.stringify(iat)}, now ${input.nowSec}`
+    if (typeof exp !== 'number') return fails(expected, actual, 'exp is missing or not a number')
+    if (exp <= input.nowSec - SKEW_SEC) return fails(expected, actual, 'the token is already expired')
+    if (iat !== undefined && (typeof iat !== 'number' || iat > input.nowSec + SKEW_SEC))
+      return fails(expected, actual, 'iat is not a number or lies in the future')
+    return holds(expected, actual, 'valid lifetime')
+  },
+})
+
+export const expMatchesExpiresIn = defineCheck({
+  id: 'jwt-access-token.exp-matches-expires-in',
+  summary: 'exp − iat agrees with expires_in (within 60 s).',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const { exp, iat } = t.token.jwt.claims
+    const body = input.response.json as Record<string, unknown>
+    const expiresIn = body?.expires_in
+    if (typeof expiresIn !== 'number') return notApplicable('no expires_in to compare with')
+    if (typeof exp !== 'number' || typeof iat !== 'number') return notApplicable('exp or iat is missing')
+    const actual = `exp − iat = ${exp - iat}, expires_in = ${expiresIn}`
+    return Math.abs(exp - iat - expiresIn) <= SKEW_SEC
+      ? holds('exp − iat ≈ expires_in', actual, 'consistent lifetimes')
+      : fails('exp − iat ≈ expires_in', actual, 'the token lives longer or shorter than the response says')
+  },
+})
+
+export const clientId = defineCheck({
+  id: 'jwt-access-token.client-id',
+  summary: 'The client_id claim (or a known provider dialect of it) names the requesting client.',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const claims = t.token.jwt.claims
+    const id = input.request.clientId
+    const expected = `client_id "${id}"`
+    const claim = ['client_id', ...DIALECT.client_id!].find((c) => claims[c] !== undefined)
+    if (!claim) return fails(expected, 'no client_id claim', 'the token does not say which client it was issued to')
+    const actual = `${claim} ${JSON.stringify(claims[claim])}`
+    if (claims[claim] !== id) return fails(expected, actual, 'the token names another client')
+    return holds(expected, actual, claim === 'client_id' ? 'client_id matches' : `the client is named by the "${claim}" claim`)
+  },
+})
+
+export const subIdentifiesClient = defineCheck({
+  id: 'jwt-access-token.sub-identifies-client',
+  summary: 'sub identifies the client application, as RFC 9068 §2.2 asks for client credentials.',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const sub = t.token.jwt.claims.sub
+    const id = input.request.clientId
+    // "the value of 'sub' SHOULD correspond to an identifier the authorization server uses to
+    // indicate the client application" (RFC 9068 §2.2). A sub that contains the client id, such
+    // as Auth0's "<id>@clients", is such an identifier.
+    return typeof sub === 'string' && sub.includes(id)
+      ? holds(`sub identifies "${id}"`, JSON.stringify(sub), 'sub identifies the client')
+      : fails(`sub identifies "${id}"`, JSON.stringify(sub), 'sub does not identify the client')
+  },
+})

@@ -1,0 +1,151 @@
+/**
+ * Checks on a successful access token response.
+ *
+ * @see [RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1)
+ * @module
+ */
+import * as z from 'zod'
+import { bodyObject, directives, fails, holds, mediaType, notApplicable, sameSet, scopeSet } from './_util.ts'
+import { defineCheck } from './types.ts'
+
+const noArgs = z.strictObject({})
+
+/** VSCHAR = %x20-7E (RFC 6749 Appendix A). */
+const VSCHARS = /^[\x20-\x7e]+$/
+/** scope = scope-token *( SP scope-token ), scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (§3.3). */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/
+
+export const jsonContentType = defineCheck({
+  id: 'token-response.json-content-type',
+  summary: 'The response is application/json (a charset parameter is allowed).',
+  args: noArgs,
+  run(input) {
+    const ct = input.response.headers.get('content-type') ?? '(none)'
+    // RFC 6750 erratum 6161: a charset parameter is not registered for application/json, but it
+    // is harmless and common, so only the media type is judged.
+    return mediaType(input.response.headers) === 'application/json'
+      ? holds('application/json', ct, 'JSON media type')
+      : fails('application/json', ct, `the Content-Type is ${ct}`)
+  },
+})
+
+export const hasAccessToken = defineCheck({
+  id: 'token-response.has-access-token',
+  summary: 'The body is a JSON object with an access_token made of VSCHARs.',
+  args: noArgs,
+  run(input) {
+    const expected = 'JSON object with "access_token": 1*VSCHAR'
+    const body = bodyObject(input)
+    if (!body) return fails(expected, input.response.jsonError ? 'body is not JSON' : 'body is not a JSON object', 'no token response')
+    const at = body.access_token
+    if (typeof at !== 'string') return fails(expected, `access_token is ${at === undefined ? 'missing' : typeof at}`, 'no access_token')
+    if (at === '' || !VSCHARS.test(at))
+      return fails(expected, 'access_token has characters outside %x20-7E', 'access_token is not 1*VSCHAR')
+    return holds(expected, `access_token present (${at.length} chars)`, 'access_token present')
+  },
+})
+
+export const tokenType = defineCheck({
+  id: 'token-response.token-type',
+  summary: 'token_type is present and names the expected type, compared case-insensitively.',
+  args: z.strictObject({ expected: z.string().default('Bearer') }),
+  run(input, args) {
+    const tt = bodyObject(input)?.token_type
+    const expected = `token_type "${args.expected}" (case-insensitive)`
+    if (typeof tt !== 'string') return fails(expected, `token_type is ${tt === undefined ? 'missing' : typeof tt}`, 'token_type is REQUIRED')
+    // "Value is case insensitive." (RFC 6749 §5.1)
+    return tt.toLowerCase() === args.expected.toLowerCase()
+      ? holds(expected, `"${tt}"`, 'token type as expected')
+      : fails(expected, `"${tt}"`, `token_type is "${tt}"`)
+  },
+})
+
+export const expiresInValid = defineCheck({
+  id: 'token-response.expires-in-valid',
+  summary: 'expires_in, when present, is a positive integer JSON number.',
+  args: noArgs,
+  run(input) {
+    const v = bodyObject(input)?.expires_in
+    const expected = 'absent, or a positive integer (1*DIGIT)'
+    if (v === undefined) return holds(expected, 'absent', 'expires_in is absent')
+    return typeof v === 'number' && Number.isInteger(v) && v > 0
+      ? holds(expected, String(v), 'valid lifetime')
+      : fails(expected, JSON.stringify(v), 'expires_in must be a positive integer number of seconds')
+  },
+})
+
+export const hasExpiresIn = defineCheck({
+  id: 'token-response.has-expires-in',
+  summary: 'expires_in is present (RECOMMENDED).',
+  args: noArgs,
+  run(input) {
+    const v = bodyObject(input)?.expires_in
+    return v === undefined
+      ? fails('expires_in present', 'absent', 'the lifetime must then be documented elsewhere')
+      : holds('expires_in present', JSON.stringify(v), 'expires_in present')
+  },
+})
+
+export const scopeEcho = defineCheck({
+  id: 'token-response.scope-echo',
+  summary: 'A scope is returned, well-formed, whenever the granted scope differs from the request.',
+  args: noArgs,
+  run(input) {
+    const body = bodyObject(input)
+    const returned = body?.scope
+    const requested = input.request.requestedScope
+    const expected = 'scope returned when the grant differs from the request (RFC 6749 §3.3, §5.1)'
+    if (!input.token) return notApplicable('no access token was issued')
+    if (returned !== undefined && (typeof returned !== 'string' || (returned !== '' && !SCOPE.test(returned))))
+      return fails('a space-delimited list of scope-tokens', JSON.stringify(returned), 'scope is malformed')
+    if (typeof returned === 'string') return holds(expected, `"${returned}"`, 'scope returned')
+    if (requested === undefined || requested === '')
+      return notApplicable('no scope was requested, so the request and the grant cannot be compared')
+    // Without a "scope" member the grant is, by the RFC's rule, identical to the request. A JWT
+    // access token's own scope claim shows whether it really is.
+    const claims = input.token?.jwt?.claims
+    const claim = claims?.scope ?? claims?.scp
+    const granted = typeof claim === 'string' ? scopeSet(claim) : Array.isArray(claim) ? new Set(claim.map(String)) : undefined
+    if (granted && !sameSet(granted, scopeSet(requested)))
+      return fails(expected, `no "scope"; the token grants "${[...granted].join(' ')}" for "${requested}"`, 'the grant differs from the request but scope was not returned')
+    return holds(expected, 'no "scope": the grant is the requested one', 'scope omitted, which means the grant is as requested')
+  },
+})
+
+export const cacheControlNoStore = defineCheck({
+  id: 'token-response.cache-control-no-store',
+  summary: 'Cache-Control contains no-store.',
+  args: noArgs,
+  run(input) {
+    const v = input.response.headers.get('cache-control')
+    return directives(v).includes('no-store')
+      ? holds('Cache-Control: no-store', v!, 'no-store present')
+      : fails('Cache-Control: no-store', v ?? '(absent)', 'a response containing tokens must not be stored')
+  },
+})
+
+export const pragmaNoCache = defineCheck({
+  id: 'token-response.pragma-no-cache',
+  summary: 'Pragma: no-cache is present (not under the oauth21 profile).',
+  args: noArgs,
+  run(input) {
+    // OAuth 2.1 drops the Pragma requirement (draft-ietf-oauth-v2-1 §3.2.3).
+    if (input.target.profile === 'oauth21') return notApplicable('the oauth21 profile does not require Pragma')
+    const v = input.response.headers.get('pragma')
+    return directives(v).includes('no-cache')
+      ? holds('Pragma: no-cache', v!, 'Pragma present')
+      : fails('Pragma: no-cache', v ?? '(absent)', 'RFC 6749 §5.1 requires Pragma: no-cache')
+  },
+})
+
+export const noRefreshToken = defineCheck({
+  id: 'token-response.no-refresh-token',
+  summary: 'No refresh_token is issued for the client credentials grant.',
+  args: noArgs,
+  run(input) {
+    const rt = bodyObject(input)?.refresh_token
+    return rt === undefined
+      ? holds('no refresh_token', 'absent', 'no refresh token')
+      : fails('no refresh_token', 'refresh_token present', '"A refresh token SHOULD NOT be included." (RFC 6749 §4.4.3)')
+  },
+})

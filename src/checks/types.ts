@@ -1,0 +1,70 @@
+/**
+ * What a check sees and what it says. Checks are pure: no I/O, no clock, no randomness beyond
+ * what the engine hands them, and they decide only whether something holds. The suite decides
+ * how much it matters (the level) and which requirement it serves.
+ *
+ * @module
+ */
+import type * as z from 'zod'
+
+export interface ObservedResponse {
+  status: number
+  headers: Headers
+  text: string
+  truncated: boolean
+  /** The parsed body when it was JSON. */
+  json: unknown
+  jsonError?: string
+}
+
+export interface DecodedToken {
+  header: Record<string, unknown>
+  claims: Record<string, unknown>
+}
+
+export interface JsonWebKeySetLike {
+  keys: Array<Record<string, unknown>>
+}
+
+export interface CheckInput {
+  response: ObservedResponse
+  request: {
+    method: string
+    usedBasic: boolean
+    /** The scope parameter as sent; undefined when the request had none. */
+    requestedScope: string | undefined
+    clientId: string
+  }
+  target: { issuer?: string; profile: string }
+  /** The access token of a successful response, when there is one. */
+  token?: { value: string; jwt?: DecodedToken }
+  /** The target's key set, fetched once per run for checks that declare `needsJwks`. */
+  jwks?: JsonWebKeySetLike | { error: string }
+  nowSec: number
+}
+
+/**
+ * `holds: 'n/a'` means the check does not apply here (say, JWT claims of an opaque token); the
+ * message says why.
+ */
+export interface Verdict {
+  holds: boolean | 'n/a'
+  expected: string
+  actual: string
+  message: string
+}
+
+export interface CheckDefinition<A = Record<string, never>> {
+  id: string
+  /** One sentence: what holds when the check passes. */
+  summary: string
+  args: z.ZodType<A>
+  needsJwks?: boolean
+  /** INFO-level observations record behaviour rather than judge it. */
+  run(input: CheckInput, args: A): Verdict | Promise<Verdict>
+}
+
+/** Defines a check with its argument schema, keeping `run`'s argument type. */
+export function defineCheck<A>(def: CheckDefinition<A>): CheckDefinition<A> {
+  return def
+}

@@ -1,0 +1,53 @@
+/**
+ * `grantcheck demo` and `grantcheck fixture`: the embedded reference authorization server, for a
+ * first run without any tenant and for poking at with curl.
+ */
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createReferenceServer } from '../../fixtures/reference-server/app.ts'
+import { DEFECTS } from '../../fixtures/reference-server/defects.ts'
+import { listen } from '../../fixtures/serve.ts'
+import { resolveTarget } from '../core/resolve.ts'
+import { displayPath, loadTargetFile, packageRoot, resolveSuiteArgs } from './files.ts'
+import { EXIT, executeRun, type Io } from './main.ts'
+
+export const REFERENCE_TARGET = 'fixtures/targets/reference.json'
+
+/** Starts the reference server on a free loopback port and runs every built-in suite against it. */
+export async function demoCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { defect: { type: 'string', multiple: true }, out: { type: 'string' }, suite: { type: 'string', multiple: true } },
+  })
+  const server = await listen((await createReferenceServer({ defects: values.defect })).fetch)
+  try {
+    const file = join(packageRoot(), REFERENCE_TARGET)
+    const target = { ...loadTargetFile(file), issuer: server.url }
+    io.out(`Reference server on ${server.url}${values.defect?.length ? ` with defects: ${values.defect.join(', ')}` : ' (conformant)'}`)
+    const resolved = resolveTarget(target, (name) => io.env[name], displayPath(file))
+    return await executeRun([resolved], resolveSuiteArgs(values.suite ?? []), values.out ?? join(packageRoot(), 'reports'), io)
+  } finally {
+    await server.close()
+  }
+}
+
+/** Serves the reference server until interrupted. */
+export async function fixtureCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, defect: { type: 'string', multiple: true } } })
+  const port = values.port === undefined ? 4455 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.err(`grantcheck: --port must be a port number`)
+    return EXIT.usage
+  }
+  const server = await listen((await createReferenceServer({ defects: values.defect })).fetch, port)
+  io.out(`grantcheck reference server on ${server.url} (issuer ${server.url})`)
+  io.out(`defects: ${values.defect?.join(', ') || 'none'}; known: ${Object.keys(DEFECTS).join(', ')}`)
+  io.out(`try: grantcheck run --target ${REFERENCE_TARGET}`)
+  io.out(`     curl -s -u grantcheck-primary:primary-secret-7Hq2xW9vLm4K -d grant_type=client_credentials ${server.url}/token`)
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+  })
+  await server.close()
+  return EXIT.ok
+}

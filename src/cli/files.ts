@@ -1,0 +1,120 @@
+/**
+ * Reading target and suite files from disk, with errors that name the file, the line and the
+ * field path.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { InputInvalidError, formatPath } from '../core/errors.ts'
+import { planSuite, type PlannedSuite } from '../core/plan.ts'
+import { TargetSchema, type Target } from '../schema/target.ts'
+
+/** The package root (where package.json, suites/ and fixtures/ are), from src/ or dist/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'suites'))) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error('cannot find the grantcheck package root')
+    dir = up
+  }
+  return dir
+}
+
+/** A path for messages: relative to the working directory when that is shorter. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file)
+  return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file
+}
+
+function readText(file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID'): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message
+    throw new InputInvalidError(code, displayPath(file), [{ path: '', message: reason }])
+  }
+}
+
+/** Parses YAML (or JSON, its subset) keeping positions, so that a field path maps to a line. */
+function parseWithLines(text: string, file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID') {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length) {
+    throw new InputInvalidError(
+      code,
+      displayPath(file),
+      doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line })),
+    )
+  }
+  const locate = (path: PropertyKey[]): number | undefined => lineOf(doc, lineCounter, path)
+  return { doc, locate }
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: PropertyKey[]): number | undefined {
+  // The deepest node that exists along the path: a missing field points at its parent.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as Array<string | number>, true)
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line
+  }
+  return undefined
+}
+
+/** Loads and validates a target file (JSON). Nothing is sent if this throws. */
+export function loadTargetFile(file: string): Target {
+  const text = readText(file, 'CC_TARGET_INVALID')
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (e) {
+    const pos = /position (\d+)/.exec((e as Error).message)
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined
+    throw new InputInvalidError('CC_TARGET_INVALID', displayPath(file), [
+      { path: '', message: `not valid JSON: ${(e as Error).message}`, line },
+    ])
+  }
+  const parsed = TargetSchema.safeParse(data)
+  if (!parsed.success) {
+    const { locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
+    throw new InputInvalidError(
+      'CC_TARGET_INVALID',
+      displayPath(file),
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
+    )
+  }
+  return parsed.data
+}
+
+/** Loads and validates a suite file (YAML or JSON). */
+export function loadSuiteFile(file: string): PlannedSuite {
+  const text = readText(file, 'CC_SUITE_INVALID')
+  const { doc, locate } = parseWithLines(text, file, 'CC_SUITE_INVALID')
+  return planSuite(doc.toJS(), displayPath(file), locate)
+}
+
+/** The built-in suite files, in a stable order. */
+export function builtinSuiteFiles(): string[] {
+  const dir = join(packageRoot(), 'suites')
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f))
+}
+
+/**
+ * Resolves `--suite` arguments: a path to a file, or the id of a built-in suite. No argument
+ * means every built-in suite.
+ */
+export function resolveSuiteArgs(args: string[]): PlannedSuite[] {
+  const builtins = builtinSuiteFiles()
+  if (!args.length) return builtins.map(loadSuiteFile)
+  return args.map((arg) => {
+    if (/\.(ya?ml|json)$/.test(arg) || arg.includes('/')) return loadSuiteFile(resolve(arg))
+    const file = builtins.find((f) => f.endsWith(`/${arg}.yaml`) || f.endsWith(`/${arg}.yml`))
+    if (!file)
+      throw new InputInvalidError('CC_SUITE_INVALID', arg, [
+        { path: '', message: `no built-in suite with this id; built-in: ${builtins.map((f) => f.replace(/^.*\/|\.ya?ml$/g, '')).join(', ')}` },
+      ])
+    return loadSuiteFile(file)
+  })
+}

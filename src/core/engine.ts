@@ -1,0 +1,372 @@
+/**
+ * The engine: plan → cases → requests → exchanges → verdicts → report.
+ *
+ * It uses web-platform APIs only and receives all I/O through a {@link RunContext}, so the CLI,
+ * the Worker and Deno run it unchanged.
+ *
+ * @module
+ */
+import type { CheckInput, JsonWebKeySetLike } from '../checks/types.ts'
+import {
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  type CaseResult,
+  type CheckResult,
+  type Exchange,
+  type Outcome,
+  type Report,
+  type TargetResult,
+} from '../schema/report.ts'
+import { resolveRequirement } from '../schema/requirements.ts'
+import type { Level } from '../schema/suite.ts'
+import { discover } from './discovery.ts'
+import { send, type FetchLike, type ReceivedResponse, type SendLimits } from './http.ts'
+import { tryDecodeJwt, type DecodedJwt } from './jwt.ts'
+import type { PlannedCase, PlannedSuite } from './plan.ts'
+import type { Redactor } from './redact.ts'
+import { buildTokenRequest, formEncode, type PreparedRequest } from './request.ts'
+import type { ResolvedTarget } from './resolve.ts'
+import { summarize } from './summary.ts'
+
+export interface RunContext {
+  fetch: FetchLike
+  /** Milliseconds since the epoch. */
+  now: () => number
+  /** A fresh random identifier (jti values, unknown client ids). */
+  randomId: () => string
+  toolVersion: string
+  onEvent?: (event: RunEvent) => void
+}
+
+export type RunEvent =
+  | { type: 'target:start'; target: string; cases: number }
+  | { type: 'case:result'; target: string; result: CaseResult }
+  | { type: 'target:result'; result: TargetResult }
+
+/** How much of a response body a report keeps. */
+const BODY_EXCERPT_CHARS = 4096
+
+/**
+ * Capabilities a case may need beyond client roles. Role names are camelCase words, so names
+ * with a dot or a dash never collide with them.
+ */
+const CAPABILITIES: Record<string, (t: ResolvedTarget) => boolean> = {
+  'scopes.restricted': (t) => t.target.scopes.restricted !== undefined,
+  'scopes.multiple': (t) => t.target.scopes.valid.length > 1,
+  audience: (t) => t.target.audience !== undefined,
+  resource: (t) => t.target.resource !== undefined,
+  // The special client exists to prove RFC 6749 §2.3.1 encoding, which only a secret with
+  // characters that form-urlencoding changes can do.
+  'special-characters': (t) => {
+    const s = t.clients.special?.secret
+    return s !== undefined && formEncode(s) !== s
+  },
+}
+
+export function isCapability(name: string): boolean {
+  return name in CAPABILITIES
+}
+
+/** Runs every planned suite against every target; targets run one after another. */
+export async function runPlan(targets: ResolvedTarget[], suites: PlannedSuite[], ctx: RunContext): Promise<Report> {
+  const startedAt = new Date(ctx.now()).toISOString()
+  const results: TargetResult[] = []
+  for (const t of targets) results.push(await runTarget(t, suites, ctx))
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    tool: { name: 'grantcheck', version: ctx.toolVersion },
+    runId: runIdFor(startedAt, ctx.randomId()),
+    startedAt,
+    finishedAt: new Date(ctx.now()).toISOString(),
+    suites: suites.map((s) => ({ id: s.suite.id, title: s.suite.title, cases: s.cases.length })),
+    targets: results,
+  }
+}
+
+function runIdFor(iso: string, random: string): string {
+  return `${iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random.slice(0, 6)}`
+}
+
+interface TargetEnv {
+  resolved: ResolvedTarget
+  ctx: RunContext
+  limits: SendLimits
+  issuer?: string
+  tokenEndpoint: string
+  jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
+  requests: number
+}
+
+/** Runs all cases against one target. Never throws: a target that cannot run is reported. */
+export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[], ctx: RunContext): Promise<TargetResult> {
+  const { target, redactor } = resolved
+  const started = ctx.now()
+  const cases = suites.flatMap((s) => s.cases)
+  ctx.onEvent?.({ type: 'target:start', target: target.name, cases: cases.length })
+  const limits = { timeoutMs: target.limits.timeoutMs, maxResponseBytes: target.limits.maxResponseBytes }
+
+  let tokenEndpoint = target.tokenEndpoint
+  let jwksUri = target.jwksUri
+  const discovery: TargetResult['discovery'] = {}
+  let requests = 0
+  if (target.issuer) {
+    const found = await discover(ctx.fetch, target.issuer, limits, ctx.now)
+    requests += found.attempts
+    if ('error' in found) discovery.error = redactor.scrub(found.error)
+    else {
+      discovery.url = found.url
+      const md = found.metadata
+      if (!tokenEndpoint && typeof md.token_endpoint === 'string') tokenEndpoint = md.token_endpoint
+      if (!jwksUri && typeof md.jwks_uri === 'string') jwksUri = md.jwks_uri
+    }
+  }
+
+  let results: CaseResult[]
+  let error: string | undefined
+  const env: TargetEnv | undefined = tokenEndpoint
+    ? { resolved, ctx, limits, issuer: target.issuer, tokenEndpoint, jwks: once(() => fetchJwks(env!, jwksUri)), requests }
+    : undefined
+  if (!env) {
+    error = discovery.error ?? 'no token endpoint: give "tokenEndpoint" or an issuer whose metadata has one'
+    results = cases.map((c) => erroredCase(c, error!))
+  } else {
+    results = await mapPool(cases, target.limits.concurrency, async (c) => {
+      const r = await runCase(c, env)
+      ctx.onEvent?.({ type: 'case:result', target: target.name, result: r })
+      return r
+    })
+    requests = env.requests
+  }
+
+  const finished = ctx.now()
+  const result: TargetResult = {
+    name: target.name,
+    profile: target.profile,
+    issuer: target.issuer,
+    tokenEndpoint,
+    jwksUri,
+    discovery,
+    clients: Object.fromEntries(
+      Object.values(resolved.clients).map((c) => [c.role, { clientId: c.clientId, authMethod: c.authMethod, secret: c.secretSource }]),
+    ),
+    error,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    requests,
+    cases: results,
+    summary: summarize(results),
+  }
+  // Belt and braces: whatever slipped into a message or a body, no secret leaves here.
+  const safe = redactor.scrubDeep(result)
+  ctx.onEvent?.({ type: 'target:result', result: safe })
+  return safe
+}
+
+async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult> {
+  const { case: c } = planned
+  const { resolved, ctx } = env
+  const started = ctx.now()
+  const base = caseBase(planned)
+  const finish = (outcome: Outcome, fields: Partial<CaseResult>): CaseResult => ({
+    ...base,
+    outcome,
+    ...fields,
+    durationMs: ctx.now() - started,
+  })
+
+  const role = c.request.client
+  const missing = [role, ...c.needs].filter((n) => (isCapability(n) ? !CAPABILITIES[n]!(resolved) : !resolved.clients[n]))
+  if (missing.length) {
+    const reason = missing
+      .map((n) => (isCapability(n) ? `the target lacks "${n}"` : `the target has no "${n}" client`))
+      .join('; ')
+    return finish('skipped', { reason })
+  }
+
+  let prepared: PreparedRequest | { skip: string }
+  try {
+    prepared = await buildTokenRequest({
+      target: resolved.target,
+      tokenEndpoint: env.tokenEndpoint,
+      client: resolved.clients[role]!,
+      mutate: c.request.mutate,
+      nowMs: ctx.now(),
+      randomId: ctx.randomId,
+    })
+  } catch (e) {
+    return finish('errored', { reason: `could not build the request: ${errorMessage(e)}` })
+  }
+  if ('skip' in prepared) return finish('skipped', { reason: prepared.skip })
+  for (const s of prepared.ephemeralSecrets) resolved.redactor.add(s, 'client assertion')
+
+  env.requests++
+  const sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
+  const exchange = recordExchange(prepared, sent, resolved.redactor)
+  if (!sent.ok) return finish('errored', { reason: sent.error, exchanges: [exchange] })
+
+  const token = extractToken(sent.response, resolved.redactor)
+  // The exchange is recorded after the token is known to the redactor, so its body is clean.
+  exchange.response = responseRecord(sent.response, resolved.redactor)
+  const input: CheckInput = {
+    response: sent.response,
+    request: {
+      method: prepared.outgoing.method,
+      usedBasic: prepared.usedBasic,
+      requestedScope: prepared.requestedScope,
+      clientId: prepared.clientId,
+    },
+    target: { issuer: env.issuer, profile: resolved.target.profile },
+    token,
+    nowSec: Math.floor(ctx.now() / 1000),
+  }
+  if (token?.jwt && planned.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
+
+  const checks: CheckResult[] = []
+  for (const p of planned.checks) checks.push(await runCheck(p, input))
+  const outcome = caseOutcome(checks, c.level)
+  return finish(outcome, {
+    reason: reasonFor(outcome, checks),
+    checks,
+    exchanges: [exchange],
+    accessToken: token?.jwt,
+  })
+}
+
+async function runCheck(p: PlannedCase['checks'][number], input: CheckInput): Promise<CheckResult> {
+  const base = { check: p.def.id, level: p.level, requirements: p.requirements }
+  try {
+    const v = await p.def.run(input, p.args)
+    const outcome: Outcome = v.holds === 'n/a' ? 'skipped' : v.holds ? (p.level === 'INFO' ? 'info' : 'passed') : failureOutcome(p.level)
+    return { ...base, outcome, expected: v.expected, actual: v.actual, message: v.message }
+  } catch (e) {
+    return { ...base, outcome: 'errored', expected: '', actual: '', message: `the check crashed: ${errorMessage(e)}` }
+  }
+}
+
+/** A check that does not hold: MUST → failed, SHOULD → warning, MAY and INFO → info. */
+function failureOutcome(level: Level): Outcome {
+  return level === 'MUST' ? 'failed' : level === 'SHOULD' ? 'warning' : 'info'
+}
+
+const PRECEDENCE: Outcome[] = ['failed', 'errored', 'warning', 'info', 'passed']
+
+/**
+ * The worst check outcome decides; a case whose checks all did not apply is skipped. A MUST or
+ * SHOULD case whose judged checks all passed is passed even when it also recorded an
+ * observation: the observation is its reason, and the case still counts towards the score.
+ */
+export function caseOutcome(checks: CheckResult[], level: Level): Outcome {
+  const worst = PRECEDENCE.find((o) => checks.some((c) => c.outcome === o)) ?? 'skipped'
+  if (worst === 'info' && (level === 'MUST' || level === 'SHOULD') && checks.some((c) => c.outcome === 'passed')) return 'passed'
+  return worst
+}
+
+function reasonFor(outcome: Outcome, checks: CheckResult[]): string | undefined {
+  const observation = checks.find((c) => c.outcome === 'info')
+  if (outcome === 'info' || (outcome === 'passed' && observation)) return observation?.actual
+  return checks.find((c) => c.outcome === outcome)?.message
+}
+
+function caseBase(planned: PlannedCase): Omit<CaseResult, 'outcome' | 'durationMs'> {
+  const { case: c, suite } = planned
+  return {
+    id: c.id,
+    suite: suite.id,
+    title: c.title,
+    level: c.level,
+    requirements: c.requirements.map(resolveRequirement),
+    mutate: c.request.mutate as Record<string, unknown> | undefined,
+    client: c.request.client,
+    checks: [],
+    exchanges: [],
+  }
+}
+
+function erroredCase(planned: PlannedCase, reason: string): CaseResult {
+  return { ...caseBase(planned), outcome: 'errored', reason, durationMs: 0 }
+}
+
+function extractToken(res: ReceivedResponse, redactor: Redactor): CheckInput['token'] {
+  const body = res.json
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined
+  const b = body as Record<string, unknown>
+  for (const field of ['access_token', 'refresh_token', 'id_token']) {
+    const v = b[field]
+    if (typeof v === 'string') redactor.add(v, field.replace('_', ' '))
+  }
+  if (res.status < 200 || res.status > 299 || typeof b.access_token !== 'string') return undefined
+  const jwt: DecodedJwt | undefined = tryDecodeJwt(b.access_token)
+  return { value: b.access_token, jwt }
+}
+
+function headerObject(headers: Iterable<[string, string]>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of headers) out[k] = out[k] === undefined ? v : `${out[k]}, ${v}`
+  return out
+}
+
+function recordExchange(prepared: PreparedRequest, sent: Awaited<ReturnType<typeof send>>, redactor: Redactor): Exchange {
+  const d = prepared.display
+  return {
+    label: 'token request',
+    request: {
+      method: d.method,
+      url: redactor.scrub(d.url),
+      headers: redactor.scrubDeep(headerObject(d.headers)),
+      body: d.body === undefined ? undefined : redactor.scrub(d.body),
+    },
+    error: sent.ok ? undefined : redactor.scrub(sent.error),
+    durationMs: sent.durationMs,
+    curl: redactor.scrub(prepared.curl),
+  }
+}
+
+function responseRecord(res: ReceivedResponse, redactor: Redactor): Exchange['response'] {
+  let body = res.text.length > BODY_EXCERPT_CHARS ? `${res.text.slice(0, BODY_EXCERPT_CHARS)}…` : res.text
+  body = redactor.scrub(body)
+  return {
+    status: res.status,
+    headers: redactor.scrubDeep(headerObject(res.headers)),
+    body,
+    bodyBytes: res.bytes,
+    truncated: res.truncated,
+  }
+}
+
+async function fetchJwks(env: TargetEnv, jwksUri: string | undefined): Promise<JsonWebKeySetLike | { error: string } | undefined> {
+  if (!jwksUri) return undefined
+  env.requests++
+  const sent = await send(env.ctx.fetch, { method: 'GET', url: jwksUri, headers: [['Accept', 'application/json']] }, env.limits, env.ctx.now)
+  if (!sent.ok) return { error: `${jwksUri}: ${sent.error}` }
+  const json = sent.response.json as { keys?: unknown } | undefined
+  if (sent.response.status !== 200) return { error: `${jwksUri}: HTTP ${sent.response.status}` }
+  if (!json || !Array.isArray(json.keys)) return { error: `${jwksUri}: not a JWK Set (no "keys" array)` }
+  return { keys: json.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object') }
+}
+
+/** Memoizes an async function of no arguments (one JWKS fetch per target per run). */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined
+  return () => (p ??= fn())
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order in the output. */
+export async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+

@@ -1,0 +1,105 @@
+/**
+ * Sending one request the way a careful client does: no automatic redirects (a redirect is a
+ * finding, and must not carry credentials elsewhere), a timeout that also covers the body, and a
+ * cap on how much of the body is read.
+ *
+ * @module
+ */
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+
+export interface OutgoingRequest {
+  method: string
+  url: string
+  headers: Array<[string, string]>
+  body?: string
+}
+
+export interface ReceivedResponse {
+  status: number
+  headers: Headers
+  text: string
+  bytes: number
+  truncated: boolean
+  /** The parsed body when it is JSON; undefined otherwise. */
+  json: unknown
+  jsonError?: string
+}
+
+export type SendResult =
+  | { ok: true; response: ReceivedResponse; durationMs: number }
+  | { ok: false; error: string; durationMs: number }
+
+export interface SendLimits {
+  timeoutMs: number
+  maxResponseBytes: number
+}
+
+/** Sends `req`; never throws for network, timeout or body problems (they become `ok: false`). */
+export async function send(
+  fetch: FetchLike,
+  req: OutgoingRequest,
+  limits: SendLimits,
+  now: () => number,
+): Promise<SendResult> {
+  const started = now()
+  const signal = AbortSignal.timeout(limits.timeoutMs)
+  try {
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      redirect: 'manual',
+      signal,
+    })
+    const { text, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
+    const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined }
+    if (!truncated && text.trim() !== '') {
+      try {
+        response.json = JSON.parse(text)
+      } catch (e) {
+        response.jsonError = e instanceof Error ? e.message : String(e)
+      }
+    }
+    return { ok: true, response, durationMs: now() - started }
+  } catch (e) {
+    return { ok: false, error: describeFetchError(e, limits), durationMs: now() - started }
+  }
+}
+
+async function readCapped(res: Response, cap: number): Promise<{ text: string; bytes: number; truncated: boolean }> {
+  if (!res.body) return { text: '', bytes: 0, truncated: false }
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let bytes = 0
+  let truncated = false
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    const room = cap - bytes
+    if (value.byteLength > room) {
+      chunks.push(value.subarray(0, room))
+      bytes += room
+      truncated = true
+      await reader.cancel().catch(() => {})
+      break
+    }
+    chunks.push(value)
+    bytes += value.byteLength
+  }
+  const joined = new Uint8Array(bytes)
+  let offset = 0
+  for (const c of chunks) {
+    joined.set(c, offset)
+    offset += c.byteLength
+  }
+  return { text: new TextDecoder().decode(joined), bytes, truncated }
+}
+
+function describeFetchError(e: unknown, limits: SendLimits): string {
+  if (e instanceof DOMException && (e.name === 'TimeoutError' || e.name === 'AbortError'))
+    return `no complete response within ${limits.timeoutMs} ms`
+  const err = e as { message?: string; cause?: { code?: string; message?: string } }
+  const cause = err?.cause?.code ?? err?.cause?.message
+  return `request failed: ${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`
+}

@@ -1,0 +1,183 @@
+/**
+ * The HTML report: one self-contained file (inline CSS, no scripts, no external assets) that
+ * opens from file:// and explains every verdict with its evidence.
+ *
+ * @module
+ */
+import type { FC } from 'hono/jsx'
+import { OUTCOMES, type CaseResult, type Exchange, type Outcome, type Report, type TargetResult } from '../../schema/report.ts'
+import { OUTCOME_MARK } from '../text.ts'
+import { STYLES } from './styles.ts'
+
+const SEVERITY: Outcome[] = ['failed', 'errored', 'warning', 'info', 'passed', 'skipped']
+
+/** Renders the report as a complete HTML document. */
+export function renderHtml(report: Report): string {
+  return `<!doctype html>${(<Page report={report} />).toString()}`
+}
+
+const percent = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 100)}%`)
+
+const Page: FC<{ report: Report }> = ({ report }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>grantcheck report — {report.targets.map((t) => t.name).join(', ')}</title>
+      <style>{STYLES}</style>
+    </head>
+    <body>
+      <header>
+        <h1>grantcheck report</h1>
+        <p class="meta">
+          Run <code>{report.runId}</code> · {report.startedAt} · grantcheck {report.tool.version} · suites:{' '}
+          {report.suites.map((s) => `${s.id} (${s.cases})`).join(', ')}
+        </p>
+      </header>
+      <main>
+        {report.targets.map((t) => (
+          <TargetSection target={t} />
+        ))}
+      </main>
+    </body>
+  </html>
+)
+
+const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
+  const cases = [...t.cases].sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome))
+  return (
+    <section class="target" aria-labelledby={`target-${t.name}`}>
+      <h2 id={`target-${t.name}`}>{t.name}</h2>
+      <dl class="facts">
+        <dt>Token endpoint</dt>
+        <dd>
+          <code>{t.tokenEndpoint ?? '—'}</code>
+        </dd>
+        {t.issuer && (
+          <>
+            <dt>Issuer</dt>
+            <dd>
+              <code>{t.issuer}</code> {t.discovery.url ? `(metadata: ${t.discovery.url})` : ''}
+            </dd>
+          </>
+        )}
+        <dt>Profile</dt>
+        <dd>{t.profile}</dd>
+        <dt>Requests</dt>
+        <dd>
+          {t.requests} in {(t.durationMs / 1000).toFixed(2)} s
+        </dd>
+      </dl>
+      {t.error && <p class="alert">This target could not be run: {t.error}</p>}
+      {!t.error && t.discovery.error && <p class="alert">{t.discovery.error}</p>}
+      <ul class="counts" aria-label="cases per outcome">
+        {OUTCOMES.map((o) => (
+          <li class={`badge ${o}`}>
+            <span class="n">{t.summary.outcomes[o]}</span> {o}
+          </li>
+        ))}
+      </ul>
+      <p class="score">
+        MUST score <strong>{percent(t.summary.score.MUST)}</strong> · SHOULD score{' '}
+        <strong>{percent(t.summary.score.SHOULD)}</strong>{' '}
+        <span class="hint">(passed ÷ judged cases of that level)</span>
+      </p>
+      <div class="cases">
+        {cases.map((c) => (
+          <CaseView c={c} />
+        ))}
+      </div>
+    </section>
+  )
+}
+
+const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
+  <details class={`case ${c.outcome}`} open={c.outcome === 'failed' || c.outcome === 'errored'}>
+    <summary>
+      <span class={`badge ${c.outcome}`} aria-label={c.outcome}>
+        {OUTCOME_MARK[c.outcome]} {c.outcome}
+      </span>{' '}
+      <span class="title">{c.title}</span> <span class="level">{c.level}</span>{' '}
+      <code class="id">
+        {c.suite}/{c.id}
+      </code>
+    </summary>
+    <div class="body">
+      <p class="reqs">
+        {c.requirements.map((r) => (
+          <a href={r.url} rel="noreferrer">
+            {r.document} §{r.section}
+          </a>
+        ))}
+      </p>
+      {c.reason && <p class="reason">{c.reason}</p>}
+      {c.mutate && (
+        <p>
+          Deviates from the default request: <code>{JSON.stringify(c.mutate)}</code>
+        </p>
+      )}
+      {c.checks.length > 0 && (
+        <table class="checks">
+          <thead>
+            <tr>
+              <th scope="col">Check</th>
+              <th scope="col">Level</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Expected</th>
+              <th scope="col">Actual</th>
+            </tr>
+          </thead>
+          <tbody>
+            {c.checks.map((k) => (
+              <tr class={k.outcome}>
+                <td>
+                  <code>{k.check}</code>
+                  <div class="msg">{k.message}</div>
+                </td>
+                <td>{k.level}</td>
+                <td>
+                  <span class={`badge ${k.outcome}`}>{k.outcome}</span>
+                </td>
+                <td>{k.expected}</td>
+                <td>{k.actual}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {c.exchanges.map((e) => (
+        <ExchangeView e={e} />
+      ))}
+      {c.accessToken && (
+        <div class="jwt">
+          <h4>Access token (decoded; the token itself is redacted)</h4>
+          <pre>{JSON.stringify(c.accessToken.header, null, 2)}</pre>
+          <pre>{JSON.stringify(c.accessToken.claims, null, 2)}</pre>
+        </div>
+      )}
+    </div>
+  </details>
+)
+
+const ExchangeView: FC<{ e: Exchange }> = ({ e }) => (
+  <div class="exchange">
+    <h4>Request</h4>
+    <pre>
+      {`${e.request.method} ${e.request.url}\n${Object.entries(e.request.headers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n')}${e.request.body !== undefined ? `\n\n${e.request.body}` : ''}`}
+    </pre>
+    <h4>Response {e.response ? `(${Math.round(e.durationMs)} ms)` : ''}</h4>
+    {e.response ? (
+      <pre>
+        {`HTTP ${e.response.status}\n${Object.entries(e.response.headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n')}\n\n${e.response.body}${e.response.truncated ? `\n[truncated at ${e.response.bodyBytes} bytes]` : ''}`}
+      </pre>
+    ) : (
+      <p class="alert">{e.error}</p>
+    )}
+    <h4>Reproduce</h4>
+    <pre class="curl">{e.curl}</pre>
+  </div>
+)

@@ -1,0 +1,40 @@
+/**
+ * A plain-text summary of a report for the console.
+ *
+ * @module
+ */
+import { OUTCOMES, type Outcome, type Report } from '../schema/report.ts'
+
+export type Paint = (outcome: Outcome, text: string) => string
+
+export const OUTCOME_MARK: Record<Outcome, string> = {
+  passed: '✓',
+  failed: '✗',
+  warning: '!',
+  info: 'i',
+  skipped: '-',
+  errored: 'E',
+}
+
+const percent = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 100)}%`)
+
+/** The summary: per target, the cases that need attention, the counts and the scores. */
+export function renderText(report: Report, paint: Paint = (_o, t) => t): string {
+  const lines: string[] = []
+  for (const t of report.targets) {
+    lines.push('', `Target ${t.name} — ${t.tokenEndpoint ?? 'no token endpoint'} (${t.cases.length} cases, ${t.requests} requests, ${(t.durationMs / 1000).toFixed(2)} s)`)
+    if (t.error) lines.push(paint('errored', `  could not run: ${t.error}`))
+    else if (t.discovery.error) lines.push(paint('warning', `  ${t.discovery.error}`))
+    for (const c of t.cases) {
+      if (c.outcome === 'passed') continue
+      const detail = c.reason ? ` — ${c.reason}` : ''
+      lines.push(paint(c.outcome, `  ${OUTCOME_MARK[c.outcome]} ${c.outcome.padEnd(7)} ${c.suite}/${c.id}${detail}`))
+    }
+    const counts = OUTCOMES.map((o) => (t.summary.outcomes[o] ? paint(o, `${t.summary.outcomes[o]} ${o}`) : ''))
+      .filter(Boolean)
+      .join(', ')
+    lines.push(`  ${counts}`)
+    lines.push(`  score: MUST ${percent(t.summary.score.MUST)}, SHOULD ${percent(t.summary.score.SHOULD)}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,124 @@
+/**
+ * The report: the canonical artifact of a run. Every other format is a view of it.
+ *
+ * Everything in it has already been redacted: it may be written, stored and shared.
+ *
+ * @module
+ */
+import * as z from 'zod'
+import { LEVELS } from './suite.ts'
+
+export const REPORT_FORMAT = 'grantcheck-report'
+export const REPORT_VERSION = 1
+
+export const OUTCOMES = ['passed', 'failed', 'warning', 'info', 'skipped', 'errored'] as const
+export type Outcome = (typeof OUTCOMES)[number]
+
+const OutcomeCountsSchema = z.record(z.enum(OUTCOMES), z.int().min(0))
+export type OutcomeCounts = Record<Outcome, number>
+
+export const CheckResultSchema = z.object({
+  check: z.string(),
+  level: z.enum(LEVELS),
+  outcome: z.enum(OUTCOMES),
+  requirements: z.array(z.string()),
+  expected: z.string(),
+  actual: z.string(),
+  message: z.string(),
+})
+export type CheckResult = z.infer<typeof CheckResultSchema>
+
+export const ExchangeSchema = z.object({
+  label: z.string(),
+  request: z.object({
+    method: z.string(),
+    url: z.string(),
+    headers: z.record(z.string(), z.string()),
+    body: z.string().optional(),
+  }),
+  response: z
+    .object({
+      status: z.int(),
+      headers: z.record(z.string(), z.string()),
+      body: z.string(),
+      bodyBytes: z.int().min(0),
+      truncated: z.boolean(),
+    })
+    .optional(),
+  error: z.string().optional(),
+  durationMs: z.number().min(0),
+  curl: z.string(),
+})
+export type Exchange = z.infer<typeof ExchangeSchema>
+
+export const DecodedJwtSchema = z.object({
+  header: z.record(z.string(), z.unknown()),
+  claims: z.record(z.string(), z.unknown()),
+})
+
+export const CaseResultSchema = z.object({
+  id: z.string(),
+  suite: z.string(),
+  title: z.string(),
+  level: z.enum(LEVELS),
+  requirements: z.array(
+    z.object({ id: z.string(), document: z.string(), section: z.string(), url: z.string() }),
+  ),
+  outcome: z.enum(OUTCOMES),
+  /** Why a case was skipped or errored, or a one-line summary of what was found. */
+  reason: z.string().optional(),
+  mutate: z.record(z.string(), z.unknown()).optional(),
+  client: z.string().optional(),
+  checks: z.array(CheckResultSchema),
+  exchanges: z.array(ExchangeSchema),
+  accessToken: DecodedJwtSchema.optional().describe('the decoded JWT access token, signature removed'),
+  durationMs: z.number().min(0),
+})
+export type CaseResult = z.infer<typeof CaseResultSchema>
+
+export const SummarySchema = z.object({
+  total: z.int().min(0),
+  outcomes: OutcomeCountsSchema,
+  byLevel: z.record(z.enum(LEVELS), OutcomeCountsSchema),
+  byDocument: z.record(z.string(), OutcomeCountsSchema),
+  /** passed ÷ judged (passed + failed + warning) per level; null where nothing was judged. */
+  score: z.object({ MUST: z.number().nullable(), SHOULD: z.number().nullable() }),
+})
+export type Summary = z.infer<typeof SummarySchema>
+
+export const TargetResultSchema = z.object({
+  name: z.string(),
+  profile: z.string(),
+  issuer: z.string().optional(),
+  tokenEndpoint: z.string().optional(),
+  jwksUri: z.string().optional(),
+  discovery: z.object({
+    url: z.string().optional(),
+    error: z.string().optional(),
+  }),
+  clients: z.record(
+    z.string(),
+    z.object({ clientId: z.string(), authMethod: z.string(), secret: z.string() }),
+  ),
+  /** A target that could not be run at all (discovery failed, …): every case is errored. */
+  error: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().min(0),
+  requests: z.int().min(0),
+  cases: z.array(CaseResultSchema),
+  summary: SummarySchema,
+})
+export type TargetResult = z.infer<typeof TargetResultSchema>
+
+export const ReportSchema = z.object({
+  format: z.literal(REPORT_FORMAT),
+  version: z.literal(REPORT_VERSION),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  suites: z.array(z.object({ id: z.string(), title: z.string(), cases: z.int() })),
+  targets: z.array(TargetResultSchema),
+})
+export type Report = z.infer<typeof ReportSchema>

@@ -1,0 +1,98 @@
+/**
+ * The suite language: a small, closed vocabulary of cases, request mutations and named checks.
+ * There are no expressions and no templating; anything a schema cannot say belongs in a check.
+ *
+ * @module
+ */
+import * as z from 'zod'
+import { REQUIREMENT_ID } from './requirements.ts'
+
+export const LEVELS = ['MUST', 'SHOULD', 'MAY', 'INFO'] as const
+export type Level = (typeof LEVELS)[number]
+
+/**
+ * How the client presents its credentials. `registered` is the client's own `authMethod`; the
+ * others deviate from it on purpose (negative and interoperability cases).
+ */
+export const AUTH_PRESENTATIONS = [
+  'registered',
+  'basic',
+  'basic-unencoded',
+  'post',
+  'basic-and-post',
+  'query',
+  'none',
+  'other-than-registered',
+] as const
+export type AuthPresentation = (typeof AUTH_PRESENTATIONS)[number]
+
+/** Which of the target's scopes the request carries. */
+export const SCOPE_CHOICES = [
+  'default',
+  'omit',
+  'empty',
+  'unknown',
+  'restricted',
+  'all-valid',
+  'all-valid-reversed',
+  'valid-and-restricted',
+] as const
+export type ScopeChoice = (typeof SCOPE_CHOICES)[number]
+
+const paramName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'not a parameter name')
+
+export const MutateSchema = z.strictObject({
+  auth: z.enum(AUTH_PRESENTATIONS).optional(),
+  clientId: z.enum(['unknown']).optional().describe('replace the client identifier'),
+  secret: z.enum(['wrong']).optional().describe('replace the client secret'),
+  scope: z.enum(SCOPE_CHOICES).optional(),
+  method: z.enum(['POST', 'GET', 'PUT']).optional().describe('GET sends the parameters in the query'),
+  body: z.enum(['form', 'json']).optional().describe('how the parameters are encoded'),
+  params: z
+    .strictObject({
+      set: z.record(paramName, z.string()).optional(),
+      remove: z.array(paramName).optional(),
+      duplicate: z.array(paramName).optional(),
+    })
+    .optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
+})
+export type Mutate = z.infer<typeof MutateSchema>
+
+export const ExpectSchema = z.strictObject({
+  check: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'check ids are dotted, e.g. token-response.has-access-token'),
+  args: z.record(z.string(), z.unknown()).optional(),
+  level: z.enum(LEVELS).optional().describe("overrides the case's level for this check"),
+  requirements: z.array(z.string().regex(REQUIREMENT_ID)).optional(),
+})
+export type Expect = z.infer<typeof ExpectSchema>
+
+export const CaseSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'case ids are kebab-case'),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2')).min(1),
+  level: z.enum(LEVELS),
+  needs: z
+    .array(z.string())
+    .default([])
+    .describe('client roles and target capabilities (scopes.restricted, audience, …) the case needs'),
+  request: z
+    .strictObject({
+      client: z.string().default('primary'),
+      mutate: MutateSchema.optional(),
+    })
+    .default({ client: 'primary' }),
+  expect: z.array(ExpectSchema).min(1),
+})
+export type Case = z.infer<typeof CaseSchema>
+
+export const SuiteSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1),
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  cases: z.array(CaseSchema).min(1),
+})
+export type Suite = z.infer<typeof SuiteSchema>

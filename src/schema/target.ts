@@ -1,0 +1,110 @@
+/**
+ * The target file: which authorization server to test and with which clients.
+ *
+ * Secrets are references (`{ "env": "VAR" }`), never values; a literal string is accepted only
+ * when every endpoint of the target is on a loopback host, where it cannot be a real tenant's.
+ *
+ * @module
+ */
+import * as z from 'zod'
+
+export const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+] as const
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** `{ "env": "VAR" }`, or a literal string (loopback targets only, checked below). */
+export const SecretRefSchema = z.union([
+  z.strictObject({
+    env: z.string().regex(ENV_NAME, 'must be an environment variable name such as OKTA_SECRET'),
+  }),
+  z.string().min(1),
+])
+export type SecretRef = z.infer<typeof SecretRefSchema>
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+  .refine((u) => !u.includes('#'), 'must not contain a fragment (RFC 6749 §3.2)')
+
+export const ClientSchema = z
+  .strictObject({
+    clientId: z.string().min(1),
+    authMethod: z.enum(AUTH_METHODS),
+    clientSecret: SecretRefSchema.optional(),
+    privateJwk: SecretRefSchema.optional().describe(
+      'private JWK (JSON) for private_key_jwt, usually { "env": "VAR" } holding the JSON text',
+    ),
+    description: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const needsSecret = c.authMethod !== 'private_key_jwt'
+    if (needsSecret && c.clientSecret === undefined)
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for ${c.authMethod}` })
+    if (!needsSecret && c.privateJwk === undefined)
+      ctx.addIssue({ code: 'custom', path: ['privateJwk'], message: 'required for private_key_jwt' })
+  })
+export type Client = z.infer<typeof ClientSchema>
+
+export const LimitsSchema = z.strictObject({
+  concurrency: z.int().min(1).max(32).default(4),
+  timeoutMs: z.int().min(100).max(120_000).default(10_000),
+  maxResponseBytes: z.int().min(1024).max(10_000_000).default(1_000_000),
+})
+export type Limits = z.infer<typeof LimitsSchema>
+
+export const PROFILES = ['rfc6749', 'oauth21'] as const
+
+export const TargetSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z.string().min(1).max(120),
+    issuer: httpUrl.optional().describe('discovery via RFC 8414, then OpenID Connect Discovery'),
+    tokenEndpoint: httpUrl.optional(),
+    jwksUri: httpUrl.optional(),
+    profile: z
+      .enum(PROFILES)
+      .default('rfc6749')
+      .describe('oauth21 drops the Pragma requirement (draft-ietf-oauth-v2-1 §3.2.3)'),
+    clients: z
+      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'role names are camelCase words'), ClientSchema)
+      .refine((c) => Object.keys(c).length > 0, 'at least one client role is needed'),
+    scopes: z
+      .strictObject({
+        valid: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not a scope-token (RFC 6749 §3.3)')).min(1),
+        restricted: z.string().min(1).optional().describe('exists, but is not granted to the primary client'),
+        unknown: z.string().min(1).default('grantcheck-unknown-scope'),
+      })
+      .describe('scopes the primary client may request'),
+    audience: z.string().min(1).optional().describe("Auth0's audience parameter, sent by default"),
+    resource: httpUrl.optional().describe('RFC 8707 resource indicator, sent by default'),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.issuer && !t.tokenEndpoint)
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'give "issuer" or "tokenEndpoint"' })
+    const endpoints = [t.issuer, t.tokenEndpoint, t.jwksUri].filter((u): u is string => !!u)
+    if (endpoints.every(isLoopbackUrl)) return
+    for (const [role, client] of Object.entries(t.clients)) {
+      for (const field of ['clientSecret', 'privateJwk'] as const) {
+        if (typeof client[field] === 'string')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clients', role, field],
+            message: 'a literal secret is accepted only for loopback hosts; use { "env": "VAR" }',
+          })
+      }
+    }
+  })
+export type Target = z.infer<typeof TargetSchema>
+export type TargetInput = z.input<typeof TargetSchema>
+
+/** True for 127.0.0.0/8, ::1 and localhost: the only hosts where a literal secret is harmless. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}
