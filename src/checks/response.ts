@@ -73,7 +73,7 @@ export const observe = defineCheck({
     const { status } = input.response
     let actual: string
     if (typeof body?.access_token === 'string') {
-      actual = `accepted: HTTP ${status}, token issued${typeof body.scope === 'string' ? ` with scope "${body.scope}"` : ''}`
+      actual = `accepted: HTTP ${status}, token issued ${typeof body.scope === 'string' ? `with scope "${body.scope}"` : 'with no scope returned'}`
     } else if (typeof body?.error === 'string') {
       const desc = typeof body.error_description === 'string' ? ` ("${body.error_description.slice(0, 200)}")` : ''
       actual = `refused: HTTP ${status}, error "${body.error}"${desc}`

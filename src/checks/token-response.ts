@@ -108,6 +108,8 @@ export const scopeEcho = defineCheck({
     const granted = typeof claim === 'string' ? scopeSet(claim) : Array.isArray(claim) ? new Set(claim.map(String)) : undefined
     if (granted && !sameSet(granted, scopeSet(requested)))
       return fails(expected, `no "scope"; the token grants "${[...granted].join(' ')}" for "${requested}"`, 'the grant differs from the request but scope was not returned')
+    if (!granted && input.token?.jwt)
+      return holds(expected, 'no "scope", and the token has no scope claim', 'nothing shows the grant differs from the request (RFC 9068 §2.2.3 only RECOMMENDS a scope claim)')
     return holds(expected, 'no "scope": the grant is the requested one', 'scope omitted, which means the grant is as requested')
   },
 })

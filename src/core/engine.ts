@@ -47,19 +47,22 @@ export type RunEvent =
 const BODY_EXCERPT_CHARS = 4096
 
 /**
- * Capabilities a case may need beyond client roles. Role names are camelCase words, so names
- * with a dot or a dash never collide with them.
+ * Capabilities a case may need beyond client roles, each with what is missing when it is
+ * absent. Role names are camelCase words, so names with a dot or a dash never collide with them.
  */
-const CAPABILITIES: Record<string, (t: ResolvedTarget) => boolean> = {
-  'scopes.restricted': (t) => t.target.scopes.restricted !== undefined,
-  'scopes.multiple': (t) => t.target.scopes.valid.length > 1,
-  audience: (t) => t.target.audience !== undefined,
-  resource: (t) => t.target.resource !== undefined,
-  // The special client exists to prove RFC 6749 §2.3.1 encoding, which only a secret with
-  // characters that form-urlencoding changes can do.
-  'special-characters': (t) => {
-    const s = t.clients.special?.secret
-    return s !== undefined && formEncode(s) !== s
+const CAPABILITIES: Record<string, { has: (t: ResolvedTarget) => boolean; missing: string }> = {
+  'scopes.restricted': { has: (t) => t.target.scopes.restricted !== undefined, missing: 'the target names no restricted scope' },
+  'scopes.multiple': { has: (t) => t.target.scopes.valid.length > 1, missing: 'the target lists only one valid scope' },
+  audience: { has: (t) => t.target.audience !== undefined, missing: 'the target sets no audience' },
+  resource: { has: (t) => t.target.resource !== undefined, missing: 'the target sets no resource' },
+  // Proving RFC 6749 §2.3.1 encoding needs a secret that form-urlencoding changes, and that is a
+  // legal client secret: "client-secret = *VSCHAR" (Appendix A.2).
+  'special-characters': {
+    has: (t) => {
+      const s = t.clients.special?.secret
+      return s !== undefined && /^[\x20-\x7e]+$/.test(s) && formEncode(s) !== s
+    },
+    missing: 'the "special" client\'s secret must contain VSCHAR characters that form-urlencoding changes (such as space + % & : =), and nothing outside %x20-7E',
   },
 }
 
@@ -177,10 +180,10 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
   })
 
   const role = c.request.client
-  const missing = [role, ...c.needs].filter((n) => (isCapability(n) ? !CAPABILITIES[n]!(resolved) : !resolved.clients[n]))
+  const missing = [role, ...c.needs].filter((n) => (isCapability(n) ? !CAPABILITIES[n]!.has(resolved) : !resolved.clients[n]))
   if (missing.length) {
     const reason = missing
-      .map((n) => (isCapability(n) ? `the target lacks "${n}"` : `the target has no "${n}" client`))
+      .map((n) => (isCapability(n) ? CAPABILITIES[n]!.missing : `the target has no "${n}" client`))
       .join('; ')
     return finish('skipped', { reason })
   }
