@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['**/_*', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    reporters: ['default', './test/_summary-reporter.ts'],
   },
 })

@@ -39,12 +39,16 @@ function readText(file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID'):
 /** Parses YAML (or JSON, its subset) keeping positions, so that a field path maps to a line. */
 function parseWithLines(text: string, file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID') {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true })
   if (doc.errors.length) {
     throw new InputInvalidError(
       code,
       displayPath(file),
-      doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line })),
+      doc.errors.map((e) => ({
+        path: '',
+        message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        line: e.linePos?.[0]?.line,
+      })),
     )
   }
   const locate = (path: PropertyKey[]): number | undefined => lineOf(doc, lineCounter, path)

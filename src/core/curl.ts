@@ -73,12 +73,12 @@ export function buildCurl(input: CurlInput): string {
   return parts.join(' ')
 }
 
-/** A JSON body in which secret values are spliced in from shell variables. */
+/** A JSON body in which secret values are spliced in, JSON-encoded, from shell variables. */
 function jsonWithVars(params: RequestParam[]): string {
   const marker = (name: string) => `\u0000${name}\u0000`
   const json = JSON.stringify(Object.fromEntries(params.map((p) => [p.name, p.secretVar ? marker(p.secretVar) : p.value])))
   return json
     .split(/"\\u0000([A-Z_][A-Z0-9_]*)\\u0000"/)
-    .map((piece, i) => (i % 2 === 0 ? shellQuote(piece) : `'"'"$${piece}"'"'`))
+    .map((piece, i) => (i % 2 === 0 ? shellQuote(piece) : `"$(node -p 'JSON.stringify(process.env.${piece})')"`))
     .join('')
 }

@@ -202,7 +202,7 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
     return finish('errored', { reason: `could not build the request: ${errorMessage(e)}` })
   }
   if ('skip' in prepared) return finish('skipped', { reason: prepared.skip })
-  for (const s of prepared.ephemeralSecrets) resolved.redactor.add(s, 'client assertion')
+  for (const s of prepared.ephemeralSecrets) resolved.redactor.add(s, 'client credentials')
 
   env.requests++
   const sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)

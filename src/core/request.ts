@@ -32,7 +32,7 @@ export interface PreparedRequest {
   usedBasic: boolean
   /** The client identifier presented (which may be a deliberately unknown one). */
   clientId: string
-  /** Secret-bearing values created for this request (assertions), for the redactor. */
+  /** Secret-bearing values created for this request (assertions, Basic blobs), for the redactor. */
   ephemeralSecrets: string[]
 }
 
@@ -123,7 +123,11 @@ export async function buildTokenRequest(input: BuildInput): Promise<PreparedRequ
   const displayHeaders = [...headers]
   if (basic) {
     const enc = basic.encoded ? formEncode : (s: string) => s
-    headers.push(['Authorization', `Basic ${base64(`${enc(basic.clientId)}:${enc(basic.secret)}`)}`])
+    const credentials = base64(`${enc(basic.clientId)}:${enc(basic.secret)}`)
+    headers.push(['Authorization', `Basic ${credentials}`])
+    // The secret inside Base64 of "id:secret" is not found by scrubbing the secret alone (the
+    // encoding shifts with the prefix), so the whole blob is a secret of its own.
+    if (basic.secretVar) ephemeralSecrets.push(credentials)
     displayHeaders.push([
       'Authorization',
       basic.secretVar

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { raw } from 'hono/html'
 import type { FC } from 'hono/jsx'
 import { OUTCOMES, type CaseResult, type Exchange, type Outcome, type Report, type TargetResult } from '../../schema/report.ts'
 import { OUTCOME_MARK } from '../text.ts'
@@ -24,7 +25,8 @@ const Page: FC<{ report: Report }> = ({ report }) => (
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>grantcheck report — {report.targets.map((t) => t.name).join(', ')}</title>
-      <style>{STYLES}</style>
+      {/* Raw: the stylesheet is our own constant, and escaping would break its selectors. */}
+      <style>{raw(STYLES)}</style>
     </head>
     <body>
       <header>
@@ -130,16 +132,18 @@ const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
           <tbody>
             {c.checks.map((k) => (
               <tr class={k.outcome}>
-                <td>
+                <td data-label="Check">
                   <code>{k.check}</code>
                   <div class="msg">{k.message}</div>
                 </td>
-                <td>{k.level}</td>
-                <td>
+                <td data-label="Level" class="lvl">
+                  {k.level}
+                </td>
+                <td data-label="Outcome">
                   <span class={`badge ${k.outcome}`}>{k.outcome}</span>
                 </td>
-                <td>{k.expected}</td>
-                <td>{k.actual}</td>
+                <td data-label="Expected">{k.expected}</td>
+                <td data-label="Actual">{k.actual}</td>
               </tr>
             ))}
           </tbody>

@@ -34,5 +34,8 @@ table.checks { border-collapse: collapse; width: 100%; font-size: .85rem; margin
 table.checks th, table.checks td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; word-break: break-word; }
 table.checks tr > td:first-child { color: var(--fg); } .msg { color: var(--muted); }
 table.checks td:nth-child(4), table.checks td:nth-child(5) { color: var(--fg); }
-@media (max-width: 640px) { table.checks thead { display: none; } table.checks td { display: block; border: 0; } table.checks tr { display: block; border-top: 1px solid var(--line); } }
+table.checks td.lvl { white-space: nowrap; }
+@media (max-width: 640px) { table.checks thead { display: none; } table.checks td { display: block; border: 0; padding: 2px 6px; }
+  table.checks td::before { content: attr(data-label) ": "; color: var(--muted); font-size: .75rem; }
+  table.checks tr { display: block; border-top: 1px solid var(--line); padding: 4px 0; } }
 `

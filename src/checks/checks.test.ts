@@ -1,0 +1,216 @@
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { CHECKS } from './index.ts'
+import type { CheckInput, DecodedToken, Verdict } from './types.ts'
+
+const NOW = 1_800_000_000
+
+function input(over: {
+  status?: number
+  headers?: Record<string, string>
+  body?: unknown
+  text?: string
+  usedBasic?: boolean
+  requestedScope?: string
+  profile?: string
+  token?: { value: string; jwt?: DecodedToken }
+  jwks?: CheckInput['jwks']
+}): CheckInput {
+  const text = over.text ?? (over.body === undefined ? '' : JSON.stringify(over.body))
+  let json: unknown
+  try {
+    json = text ? JSON.parse(text) : undefined
+  } catch {
+    json = undefined
+  }
+  return {
+    response: { status: over.status ?? 200, headers: new Headers(over.headers ?? {}), text, truncated: false, json },
+    request: { method: 'POST', usedBasic: over.usedBasic ?? false, requestedScope: over.requestedScope, clientId: 'client-1' },
+    target: { issuer: 'https://as.example', profile: over.profile ?? 'rfc6749' },
+    token: over.token,
+    jwks: over.jwks,
+    nowSec: NOW,
+  }
+}
+
+async function run(id: string, i: CheckInput, args: Record<string, unknown> = {}): Promise<Verdict> {
+  const def = CHECKS.get(id)
+  if (!def) throw new Error(`no check ${id}`)
+  return def.run(i, def.args.parse(args))
+}
+
+const TOKEN = { access_token: 'abc.DEF-123', token_type: 'Bearer', expires_in: 3600 }
+
+describe('response checks', () => {
+  it('status-in holds only for listed statuses', async () => {
+    expect((await run('response.status-in', input({ status: 200 }), { in: [200] })).holds).toBe(true)
+    expect((await run('response.status-in', input({ status: 201 }), { in: [200] })).holds).toBe(false)
+  })
+
+  it('no-token-issued fails when a 2xx carries an access_token (RFC6749-3.2.1)', async () => {
+    expect((await run('response.no-token-issued', input({ status: 200, body: TOKEN }))).holds).toBe(false)
+    expect((await run('response.no-token-issued', input({ status: 401, body: { error: 'invalid_client' } }))).holds).toBe(true)
+    expect((await run('response.no-token-issued', input({ status: 200, text: 'ok' }))).holds).toBe(true)
+  })
+
+  it('token-or-error accepts a token or an allowed error, nothing else (RFC6749-3.3)', async () => {
+    const args = { errors: ['invalid_scope'] }
+    expect((await run('response.token-or-error', input({ body: TOKEN }), args)).holds).toBe(true)
+    expect((await run('response.token-or-error', input({ status: 400, body: { error: 'invalid_scope' } }), args)).holds).toBe(true)
+    expect((await run('response.token-or-error', input({ status: 400, body: { error: 'invalid_request' } }), args)).holds).toBe(false)
+    expect((await run('response.token-or-error', input({ status: 500, body: { error: 'invalid_scope' } }), args)).holds).toBe(false)
+  })
+
+  it('observe always holds and records what happened', async () => {
+    const v = await run('response.observe', input({ status: 400, body: { error: 'invalid_scope', error_description: 'no' } }))
+    expect(v.holds).toBe(true)
+    expect(v.actual).toContain('invalid_scope')
+  })
+})
+
+describe('token response checks (RFC6749-5.1)', () => {
+  it('json-content-type accepts a charset parameter and rejects other types', async () => {
+    expect((await run('token-response.json-content-type', input({ headers: { 'content-type': 'application/json; charset=UTF-8' } }))).holds).toBe(true)
+    expect((await run('token-response.json-content-type', input({ headers: { 'content-type': 'text/plain' } }))).holds).toBe(false)
+    expect((await run('token-response.json-content-type', input({}))).holds).toBe(false)
+  })
+
+  it('has-access-token requires a VSCHAR string', async () => {
+    expect((await run('token-response.has-access-token', input({ body: TOKEN }))).holds).toBe(true)
+    expect((await run('token-response.has-access-token', input({ body: { ...TOKEN, access_token: 'ä' } }))).holds).toBe(false)
+    expect((await run('token-response.has-access-token', input({ body: { token_type: 'Bearer' } }))).holds).toBe(false)
+    expect((await run('token-response.has-access-token', input({ text: 'not json' }))).holds).toBe(false)
+  })
+
+  it('token-type compares case-insensitively', async () => {
+    expect((await run('token-response.token-type', input({ body: { ...TOKEN, token_type: 'bearer' } }))).holds).toBe(true)
+    expect((await run('token-response.token-type', input({ body: { ...TOKEN, token_type: 'mac' } }))).holds).toBe(false)
+    expect((await run('token-response.token-type', input({ body: { access_token: 'x' } }))).holds).toBe(false)
+  })
+
+  it('expires-in-valid wants a positive integer number when present', async () => {
+    expect((await run('token-response.expires-in-valid', input({ body: TOKEN }))).holds).toBe(true)
+    expect((await run('token-response.expires-in-valid', input({ body: { access_token: 'x' } }))).holds).toBe(true)
+    for (const bad of ['3600', 0, -5, 1.5]) {
+      expect((await run('token-response.expires-in-valid', input({ body: { ...TOKEN, expires_in: bad } }))).holds).toBe(false)
+    }
+    expect((await run('token-response.has-expires-in', input({ body: { access_token: 'x' } }))).holds).toBe(false)
+  })
+
+  it('scope-echo fails only when a JWT shows a different grant without a scope member (RFC6749-3.3)', async () => {
+    const jwt = (scope: unknown): DecodedToken => ({ header: { alg: 'RS256' }, claims: { scope } })
+    const token = (scope: unknown) => ({ value: 'x', jwt: jwt(scope) })
+    const body = { access_token: 'x', token_type: 'Bearer' }
+    expect((await run('token-response.scope-echo', input({ body, requestedScope: 'a', token: token('b') }))).holds).toBe(false)
+    expect((await run('token-response.scope-echo', input({ body, requestedScope: 'a b', token: token('b a') }))).holds).toBe(true)
+    expect((await run('token-response.scope-echo', input({ body: { ...body, scope: 'b' }, requestedScope: 'a', token: token('b') }))).holds).toBe(true)
+    expect((await run('token-response.scope-echo', input({ body, requestedScope: 'a', token: { value: 'opaque' } }))).holds).toBe(true)
+    expect((await run('token-response.scope-echo', input({ body: { ...body, scope: 'bad"scope' }, requestedScope: 'a', token: token('a') }))).holds).toBe(false)
+    expect((await run('token-response.scope-echo', input({ status: 400, body: { error: 'invalid_scope' }, requestedScope: 'a' }))).holds).toBe('n/a')
+  })
+
+  it('cache-control-no-store and pragma-no-cache read header directives', async () => {
+    const h = { 'cache-control': 'private, No-Store', pragma: 'no-cache' }
+    expect((await run('token-response.cache-control-no-store', input({ headers: h }))).holds).toBe(true)
+    expect((await run('token-response.cache-control-no-store', input({ headers: { 'cache-control': 'no-cache' } }))).holds).toBe(false)
+    expect((await run('token-response.pragma-no-cache', input({ headers: h }))).holds).toBe(true)
+    expect((await run('token-response.pragma-no-cache', input({}))).holds).toBe(false)
+    expect((await run('token-response.pragma-no-cache', input({ profile: 'oauth21' }))).holds).toBe('n/a')
+  })
+
+  it('no-refresh-token fails when one is issued (RFC6749-4.4.3)', async () => {
+    expect((await run('token-response.no-refresh-token', input({ body: TOKEN }))).holds).toBe(true)
+    expect((await run('token-response.no-refresh-token', input({ body: { ...TOKEN, refresh_token: 'r' } }))).holds).toBe(false)
+  })
+})
+
+describe('error response checks (RFC6749-5.2)', () => {
+  const json = { 'content-type': 'application/json' }
+  it('error-code wants a 4xx with an expected error', async () => {
+    const args = { in: ['invalid_client'] }
+    expect((await run('error-response.error-code', input({ status: 401, body: { error: 'invalid_client' } }), args)).holds).toBe(true)
+    expect((await run('error-response.error-code', input({ status: 401, body: { error: 'access_denied' } }), args)).holds).toBe(false)
+    expect((await run('error-response.error-code', input({ status: 500, body: { error: 'invalid_client' } }), args)).holds).toBe(false)
+    expect((await run('error-response.error-code', input({ status: 400, text: 'invalid_client' }), args)).holds).toBe(false)
+  })
+
+  it('well-formed checks the media type and the allowed characters', async () => {
+    expect((await run('error-response.well-formed', input({ status: 400, headers: json, body: { error: 'invalid_request', error_description: 'fine text' } }))).holds).toBe(true)
+    expect((await run('error-response.well-formed', input({ status: 400, headers: json, body: { error: 'invalid_request', error_description: 'say "no"' } }))).holds).toBe(false)
+    expect((await run('error-response.well-formed', input({ status: 400, headers: json, body: { error: 'x', error_uri: 'https://a b' } }))).holds).toBe(false)
+    expect((await run('error-response.well-formed', input({ status: 400, headers: { 'content-type': 'text/html' }, body: { error: 'x' } }))).holds).toBe(false)
+    expect((await run('error-response.well-formed', input({ status: 200, body: TOKEN }))).holds).toBe('n/a')
+  })
+
+  it('invalid-client-basic-challenge wants 401 and a Basic scheme after Basic authentication', async () => {
+    const run401 = (challenge?: string, status = 401) =>
+      run('error-response.invalid-client-basic-challenge', input({ status, usedBasic: true, headers: challenge ? { 'www-authenticate': challenge } : {} }))
+    expect((await run401('Basic realm="x"')).holds).toBe(true)
+    expect((await run401('Bearer realm="x", basic realm="y"')).holds).toBe(true)
+    expect((await run401('Bearer realm="Basic"')).holds).toBe(false)
+    expect((await run401(undefined)).holds).toBe(false)
+    expect((await run401('Basic realm="x"', 400)).holds).toBe(false)
+    expect((await run('error-response.invalid-client-basic-challenge', input({ status: 400 }))).holds).toBe('n/a')
+  })
+})
+
+describe('JWT access token checks (RFC9068)', async () => {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }
+  const claims = { iss: 'https://as.example', sub: 'client-1', aud: 'api', client_id: 'client-1', jti: 'j', iat: NOW, exp: NOW + 3600 }
+  async function tokenInput(over: { claims?: Record<string, unknown>; typ?: string; key?: CryptoKey; expiresIn?: number } = {}) {
+    const header = { alg: 'RS256', kid: 'k1', typ: over.typ ?? 'at+jwt' }
+    const c = over.claims ?? claims
+    const value = await new SignJWT(c).setProtectedHeader(header).sign(over.key ?? privateKey)
+    return input({ body: { ...TOKEN, expires_in: over.expiresIn ?? 3600 }, token: { value, jwt: { header, claims: c } }, jwks: { keys: [jwk] } })
+  }
+
+  it('signature verifies against the JWKS and fails with another key', async () => {
+    expect((await run('jwt-access-token.signature', await tokenInput())).holds).toBe(true)
+    const other = await generateKeyPair('RS256')
+    expect((await run('jwt-access-token.signature', await tokenInput({ key: other.privateKey }))).holds).toBe(false)
+  })
+
+  it('every JWT check is not applicable to an opaque token', async () => {
+    const opaque = input({ body: TOKEN, token: { value: 'opaque' } })
+    for (const id of [...CHECKS.keys()].filter((k) => k.startsWith('jwt-access-token.'))) {
+      const args = id.endsWith('required-claims') ? { typ: 'at+jwt' } : {}
+      expect((await run(id, opaque, args)).holds, id).toBe('n/a')
+    }
+  })
+
+  it('typ accepts at+jwt in any case and application/at+jwt', async () => {
+    expect((await run('jwt-access-token.typ', await tokenInput({ typ: 'AT+JWT' }))).holds).toBe(true)
+    expect((await run('jwt-access-token.typ', await tokenInput({ typ: 'application/at+jwt' }))).holds).toBe(true)
+    expect((await run('jwt-access-token.typ', await tokenInput({ typ: 'JWT' }))).holds).toBe(false)
+  })
+
+  it('required-claims judges each variant only and names provider dialects', async () => {
+    const { client_id: _c, ...okta } = { ...claims, cid: 'client-1' }
+    expect((await run('jwt-access-token.required-claims', await tokenInput(), { typ: 'at+jwt' })).holds).toBe(true)
+    expect((await run('jwt-access-token.required-claims', await tokenInput(), { typ: 'other' })).holds).toBe('n/a')
+    const v = await run('jwt-access-token.required-claims', await tokenInput({ typ: 'JWT', claims: okta }), { typ: 'other' })
+    expect(v.holds).toBe(false)
+    expect(v.actual).toContain('"cid"')
+  })
+
+  it('issuer, lifetime and client checks catch the wrong values', async () => {
+    expect((await run('jwt-access-token.iss-matches-issuer', await tokenInput({ claims: { ...claims, iss: 'https://as.example/' } }))).holds).toBe(false)
+    expect((await run('jwt-access-token.lifetime', await tokenInput({ claims: { ...claims, exp: NOW - 3600 } }))).holds).toBe(false)
+    expect((await run('jwt-access-token.lifetime', await tokenInput({ claims: { ...claims, iat: NOW + 3600 } }))).holds).toBe(false)
+    expect((await run('jwt-access-token.exp-matches-expires-in', await tokenInput({ expiresIn: 60 }))).holds).toBe(false)
+    expect((await run('jwt-access-token.client-id', await tokenInput({ claims: { ...claims, client_id: 'other' } }))).holds).toBe(false)
+    expect((await run('jwt-access-token.sub-identifies-client', await tokenInput({ claims: { ...claims, sub: 'client-1@clients' } }))).holds).toBe(true)
+    expect((await run('jwt-access-token.sub-identifies-client', await tokenInput({ claims: { ...claims, sub: 'user-7' } }))).holds).toBe(false)
+  })
+})
+
+describe('the vocabulary', () => {
+  it('has unique dotted ids and a summary for every check', () => {
+    for (const [id, def] of CHECKS) {
+      expect(id).toBe(def.id)
+      expect(id).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
+      expect(def.summary.length).toBeGreaterThan(10)
+    }
+  })
+})

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { Redactor } from './redact.ts'
+
+describe('Redactor', () => {
+  const secret = 'p@ss word+/=é'
+  const r = new Redactor()
+  r.add(secret, 'primary client secret')
+  r.addJwk({ kty: 'RSA', n: 'public-modulus', d: 'private-exponent-value' }, 'jwt')
+
+  it('scrubs the raw, JSON, percent, form, Base64 and Base64url forms', () => {
+    const bytes = new TextEncoder().encode(secret)
+    const b64 = btoa(String.fromCharCode(...bytes))
+    const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams([['', secret]]).toString().slice(1), b64, b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]
+    for (const f of forms) expect(r.scrub(`before ${f} after`)).toBe('before [redacted primary client secret] after')
+  })
+
+  it('scrubs private JWK parameters but not public ones', () => {
+    expect(r.scrub('d=private-exponent-value n=public-modulus')).toBe('d=[redacted jwt d] n=public-modulus')
+  })
+
+  it('scrubs deeply, keys included', () => {
+    expect(r.scrubDeep({ a: [secret], [secret]: 1 })).toEqual({ a: ['[redacted primary client secret]'], '[redacted primary client secret]': 1 })
+  })
+
+  it('ignores values too short to redact safely', () => {
+    const short = new Redactor()
+    short.add('ab', 'x')
+    expect(short.scrub('abc')).toBe('abc')
+  })
+})

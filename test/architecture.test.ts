@@ -1,0 +1,60 @@
+/**
+ * The design's dependency rules, checked on the source: the web-only folders import no Node
+ * module, and nothing imports the adapters.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { schemaDocuments } from '../src/cli/schemas.ts'
+import { ROOT } from './_run.ts'
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? sources(p) : /\.tsx?$/.test(f) && !/\.test\.tsx?$/.test(f) ? [p] : []
+  })
+}
+const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]!)
+
+describe('architecture', () => {
+  it('core, checks, schema and reporters use web APIs only: no node:*, no adapters', () => {
+    const offenders: string[] = []
+    for (const folder of ['core', 'checks', 'schema', 'reporters']) {
+      for (const file of sources(join(ROOT, 'src', folder))) {
+        for (const spec of importsOf(file)) {
+          const allowed = spec.startsWith('.') ? !/\/(cli|worker)\//.test(spec) : ['zod', 'jose', 'hono/jsx', 'hono/html'].includes(spec)
+          if (!allowed) offenders.push(`${relative(ROOT, file)} imports ${spec}`)
+        }
+      }
+    }
+    expect(offenders).toEqual([])
+  })
+
+  it('checks and schema depend on nothing but zod, jose and each other', () => {
+    const offenders = ['checks', 'schema'].flatMap((folder) =>
+      sources(join(ROOT, 'src', folder)).flatMap((file) =>
+        importsOf(file)
+          .filter((spec) => spec.startsWith('.') && /\.\.\/(core|reporters|cli)\//.test(spec))
+          .map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+      ),
+    )
+    expect(offenders).toEqual([])
+  })
+
+  it('the committed JSON Schemas are generated from the current zod schemas (run `npm run schemas`)', () => {
+    for (const [name, doc] of Object.entries(schemaDocuments())) {
+      const committed = JSON.parse(readFileSync(join(ROOT, 'schemas', name), 'utf8'))
+      expect(committed, name).toEqual(JSON.parse(JSON.stringify(doc)))
+    }
+  })
+})
+
+describe('documentation', () => {
+  it('the README documents every check and every built-in suite', async () => {
+    const { CHECKS } = await import('../src/checks/index.ts')
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    for (const id of CHECKS.keys()) expect(readme, id).toContain(`\`${id}\``)
+    for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml')))
+      expect(readme).toContain(`\`${f.replace(/\.yaml$/, '')}\``)
+  })
+})
