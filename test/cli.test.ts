@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
-import { listen, type RunningServer } from '../fixtures/serve.ts'
+import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
 import { main, type Io } from '../src/cli/main.ts'
 import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
 
@@ -69,7 +69,7 @@ describe('grantcheck run', () => {
 
   it('exits 3 when the target cannot be reached', async () => {
     const io = captureIo({ CLI_PRIMARY_SECRET: 'x' })
-    const code = await main(['run', '--target', file('down.json', JSON.stringify(target({ issuer: 'http://127.0.0.1:9' }))), '--suite', 'scope', '--out', join(dir, 'out-down')], io)
+    const code = await main(['run', '--target', file('down.json', JSON.stringify(target({ issuer: await closedUrl() }))), '--suite', 'scope', '--out', join(dir, 'out-down')], io)
     expect(code).toBe(3)
     expect(io.stdout.join('\n')).toContain('could not run: metadata discovery failed')
   })

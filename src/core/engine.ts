@@ -127,15 +127,14 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
 
   let results: CaseResult[]
   let error: string | undefined
-  const env: TargetEnv | undefined = tokenEndpoint
-    ? { resolved, ctx, limits, issuer: target.issuer, tokenEndpoint, jwks: once(() => fetchJwks(env!, jwksUri)), requests }
-    : undefined
-  if (!env) {
+  if (!tokenEndpoint) {
     error = discovery.error ?? 'no token endpoint: give "tokenEndpoint" or an issuer whose metadata has one'
     results = cases.map((c) => erroredCase(c, error!))
   } else {
+    const env: TargetEnv = { resolved, ctx, limits, issuer: target.issuer, tokenEndpoint, jwks: async () => undefined, requests }
+    env.jwks = once(() => fetchJwks(env, jwksUri))
     results = await mapPool(cases, target.limits.concurrency, async (c) => {
-      const r = await runCase(c, env)
+      const r = redactor.scrubDeep(await runCase(c, env))
       ctx.onEvent?.({ type: 'case:result', target: target.name, result: r })
       return r
     })
@@ -161,7 +160,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     cases: results,
     summary: summarize(results),
   }
-  // Belt and braces: whatever slipped into a message or a body, no secret leaves here.
+  // Scrubbed again as a whole: a token issued in one case may show up in another's response.
   const safe = redactor.scrubDeep(result)
   ctx.onEvent?.({ type: 'target:result', result: safe })
   return safe

@@ -148,7 +148,7 @@ export async function buildTokenRequest(input: BuildInput): Promise<PreparedRequ
 
   return {
     outgoing: { method, url: url.toString(), headers, body },
-    display: { method, url: displayUrl.toString().replace(/%24([A-Z_][A-Z0-9_]*)/g, '$$$1'), headers: displayHeaders, body: displayBody },
+    display: { method, url: displayUrl.toString().replace(/%24([A-Za-z_][A-Za-z0-9_]*)/g, '$$$1'), headers: displayHeaders, body: displayBody },
     curl: buildCurl({ method, baseUrl: input.tokenEndpoint, headers: plainHeaders, query, params, encoding, basic }),
     requestedScope: params.find((p) => p.name === 'scope')?.value ?? query.find((p) => p.name === 'scope')?.value,
     usedBasic: basic !== undefined,
