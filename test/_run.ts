@@ -22,10 +22,36 @@ export function referenceTarget(issuer: string): TargetInput {
   return { ...t, issuer }
 }
 
-export async function runAgainst(target: TargetInput, suites = builtinSuites(), env: Record<string, string> = {}): Promise<Report> {
+/** The name under which tests reach the reference server as if it were a hosted tenant. */
+export const HOSTED_ISSUER = 'https://as.grantcheck.test'
+
+/**
+ * The reference target for a non-loopback issuer: literal secrets are refused there, so each
+ * becomes an environment reference, returned with the values to resolve it.
+ */
+export function hostedReferenceTarget(): { target: TargetInput; env: Record<string, string> } {
+  const t = referenceTarget(HOSTED_ISSUER)
+  const env: Record<string, string> = {}
+  const clients = Object.fromEntries(
+    Object.entries(t.clients).map(([role, c]) => {
+      const name = `REF_${role.toUpperCase()}_SECRET`
+      const field = c.authMethod === 'private_key_jwt' ? 'privateJwk' : 'clientSecret'
+      env[name] = c[field] as string
+      return [role, { ...c, [field]: { env: name } }]
+    }),
+  )
+  return { target: { ...t, clients }, env }
+}
+
+export async function runAgainst(
+  target: TargetInput,
+  suites = builtinSuites(),
+  env: Record<string, string> = {},
+  fetchImpl: typeof fetch = fetch,
+): Promise<Report> {
   const resolved = resolveTarget(TargetSchema.parse(target), (n) => env[n], 'test-target')
   return runPlan([resolved], suites, {
-    fetch,
+    fetch: fetchImpl,
     now: () => Date.now(),
     randomId: () => crypto.randomUUID().replace(/-/g, ''),
     toolVersion: 'test',

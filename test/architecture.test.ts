@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { schemaDocuments } from '../src/cli/schemas.ts'
+import { schemaDocuments } from '../src/cli/generate.ts'
 import { ROOT } from './_run.ts'
 
 function sources(dir: string): string[] {
@@ -41,7 +41,7 @@ describe('architecture', () => {
     expect(offenders).toEqual([])
   })
 
-  it('the committed JSON Schemas are generated from the current zod schemas (run `npm run schemas`)', () => {
+  it('the committed JSON Schemas are generated from the current zod schemas (run `npm run generate`)', () => {
     for (const [name, doc] of Object.entries(schemaDocuments())) {
       const committed = JSON.parse(readFileSync(join(ROOT, 'schemas', name), 'utf8'))
       expect(committed, name).toEqual(JSON.parse(JSON.stringify(doc)))

@@ -56,9 +56,13 @@ describe('grantcheck run', () => {
     const [run] = readdirSync(out)
     const report = JSON.parse(readFileSync(join(out, run!, 'report.json'), 'utf8'))
     expect(report).toMatchObject({ format: 'grantcheck-report', version: 1 })
-    expect(report.targets[0].cases.map((c: { id: string }) => c.id)).toEqual(['scope-valid', 'scope-omitted', 'scope-unknown'])
+    expect(report.targets[0].cases.map((c: { id: string }) => c.id)).toEqual([
+      'scope-valid', 'scope-multiple', 'scope-order', 'scope-omitted', 'scope-unknown', 'scope-restricted', 'scope-narrowed',
+    ])
     expect(readFileSync(join(out, run!, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/)
-    expect(io.stdout.join('\n')).toContain('3 passed')
+    // The target names no restricted scope, so the two cases that need one are skipped, with why.
+    expect(io.stdout.join('\n')).toContain('5 passed, 2 skipped')
+    expect(io.stdout.join('\n')).toContain('scope/scope-restricted — the target names no restricted scope')
   })
 
   it('exits 1 when a MUST case fails (a wrong secret in the environment)', async () => {
@@ -131,5 +135,15 @@ describe('bad input exits 2, names the file, the line and the field, and sends n
   it('an unknown built-in suite id and a missing --target', async () => {
     await expectUsageError(['run', '--target', file('ok4.json', JSON.stringify(target())), '--suite', 'nope'], { CLI_PRIMARY_SECRET: 'x' }, 'no built-in suite')
     await expectUsageError(['run'], {}, '--target FILE is required')
+  })
+})
+
+describe('suite validation', () => {
+  it('rejects a check called twice with the same arguments in one case', async () => {
+    const io = captureIo({ CLI_PRIMARY_SECRET: 'x' })
+    const suite = `version: 1\nid: d\ntitle: D\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: response.observe\n      - check: response.observe\n`
+    const code = await main(['run', '--target', file('ok5.json', JSON.stringify(target())), '--suite', file('dup.yaml', suite)], io)
+    expect(code).toBe(2)
+    expect(io.stderr.join('\n')).toMatch(/line 11: cases\[0\]\.expect\[1\]: "response.observe" is already called/)
   })
 })

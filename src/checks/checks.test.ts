@@ -15,6 +15,9 @@ function input(over: {
   profile?: string
   token?: { value: string; jwt?: DecodedToken }
   jwks?: CheckInput['jwks']
+  url?: string
+  authMethod?: string
+  metadata?: Record<string, unknown>
 }): CheckInput {
   const text = over.text ?? (over.body === undefined ? '' : JSON.stringify(over.body))
   let json: unknown
@@ -25,8 +28,16 @@ function input(over: {
   }
   return {
     response: { status: over.status ?? 200, headers: new Headers(over.headers ?? {}), text, truncated: false, json },
-    request: { method: 'POST', usedBasic: over.usedBasic ?? false, requestedScope: over.requestedScope, clientId: 'client-1' },
-    target: { issuer: 'https://as.example', profile: over.profile ?? 'rfc6749' },
+    request: {
+      method: 'POST',
+      url: over.url ?? 'https://as.example/token',
+      authMethod: over.authMethod ?? 'client_secret_basic',
+      usedBasic: over.usedBasic ?? false,
+      requestedScope: over.requestedScope,
+      clientId: 'client-1',
+    },
+    target: { issuer: 'https://as.example', profile: over.profile ?? 'rfc6749', scopes: { valid: ['read'], restricted: 'admin', unknown: 'nope' } },
+    metadata: over.metadata,
     token: over.token,
     jwks: over.jwks,
     nowSec: NOW,
@@ -212,5 +223,57 @@ describe('the vocabulary', () => {
       expect(id).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
       expect(def.summary.length).toBeGreaterThan(10)
     }
+  })
+})
+
+describe('checks added for the full catalogue', () => {
+  it('uses-tls fails plain http on a non-loopback host and skips loopback (RFC6749-3.2)', async () => {
+    expect((await run('request.uses-tls', input({ url: 'https://as.example/token' }))).holds).toBe(true)
+    expect((await run('request.uses-tls', input({ url: 'http://as.example/token' }))).holds).toBe(false)
+    expect((await run('request.uses-tls', input({ url: 'http://127.0.0.1:8080/token' }))).holds).toBe('n/a')
+  })
+
+  it('endpoint-without-fragment judges the advertised token_endpoint (RFC6749-3.2)', async () => {
+    expect((await run('request.endpoint-without-fragment', input({ metadata: { token_endpoint: 'https://as.example/token' } }))).holds).toBe(true)
+    expect((await run('request.endpoint-without-fragment', input({ metadata: { token_endpoint: 'https://as.example/token#x' } }))).holds).toBe(false)
+    expect((await run('request.endpoint-without-fragment', input({}))).holds).toBe('n/a')
+  })
+
+  it('auth-method-advertised uses RFC 8414 default of client_secret_basic when the list is absent', async () => {
+    const token = { value: 'x' }
+    expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_post', metadata: { token_endpoint_auth_methods_supported: ['client_secret_post'] } }))).holds).toBe(true)
+    expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_post', metadata: {} }))).holds).toBe(false)
+    expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_basic', metadata: {} }))).holds).toBe(true)
+    expect((await run('response.auth-method-advertised', input({ status: 401, body: { error: 'invalid_client' }, metadata: {} }))).holds).toBe('n/a')
+  })
+
+  it('registered-code and status-400 read RFC 6749 §5.2', async () => {
+    expect((await run('error-response.registered-code', input({ status: 400, body: { error: 'invalid_target' } }))).holds).toBe(true)
+    expect((await run('error-response.registered-code', input({ status: 401, body: { error: 'access_denied' } }))).holds).toBe(false)
+    expect((await run('error-response.status-400', input({ status: 401, body: { error: 'invalid_client' } }))).holds).toBe(true)
+    expect((await run('error-response.status-400', input({ status: 401, body: { error: 'invalid_request' } }))).holds).toBe(false)
+    expect((await run('error-response.status-400', input({ status: 403, body: { error: 'unauthorized_client' } }))).holds).toBe(false)
+  })
+
+  it('scope-excludes reads the grant from scope, then the claim, then the request', async () => {
+    const body = { access_token: 'x', token_type: 'Bearer' }
+    const token = { value: 'x' }
+    expect((await run('token-response.scope-excludes', input({ body: { ...body, scope: 'read' }, requestedScope: 'read admin', token }), { scope: 'restricted' })).holds).toBe(true)
+    expect((await run('token-response.scope-excludes', input({ body, requestedScope: 'read admin', token }), { scope: 'restricted' })).holds).toBe(false)
+    const jwt = { value: 'x', jwt: { header: {}, claims: { scp: ['read'] } } }
+    expect((await run('token-response.scope-excludes', input({ body, requestedScope: 'read admin', token: jwt }), { scope: 'restricted' })).holds).toBe(true)
+    expect((await run('token-response.scope-excludes', input({ status: 400, body: { error: 'invalid_scope' } }), { scope: 'restricted' })).holds).toBe('n/a')
+  })
+
+  it('access-token-entropy fails only tokens that cannot hold the bits, and judges JWTs by signature (RFC6749-10.10)', async () => {
+    const opaque = (value: string) => input({ body: TOKEN, token: { value } })
+    expect((await run('token-response.access-token-entropy', opaque('0123456789abcdef'), { minBits: 128 })).holds).toBe(false)
+    expect((await run('token-response.access-token-entropy', opaque(crypto.randomUUID()), { minBits: 128 })).holds).toBe(false)
+    expect((await run('token-response.access-token-entropy', opaque('a'.repeat(22) + 'B_-'), { minBits: 128 })).holds).toBe(true)
+    expect((await run('token-response.access-token-entropy', opaque('f'.repeat(32)), { minBits: 160 })).holds).toBe(false)
+    const signed = input({ body: TOKEN, token: { value: 'a.b.sig', jwt: { header: { alg: 'ES256' }, claims: {} } } })
+    expect((await run('token-response.access-token-entropy', signed, { minBits: 160 })).holds).toBe(true)
+    const unsigned = input({ body: TOKEN, token: { value: 'a.b.', jwt: { header: { alg: 'none' }, claims: {} } } })
+    expect((await run('token-response.access-token-entropy', unsigned, { minBits: 128 })).holds).toBe(false)
   })
 })

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod'
 import { bodyObject, fails, gist, holds, mediaType, notApplicable } from './_util.ts'
+import { RFC6749_ERROR_CODES } from './response.ts'
 import { defineCheck } from './types.ts'
 
 /** error and error_description: %x20-21 / %x23-5B / %x5D-7E. */
@@ -82,3 +83,45 @@ export function hasScheme(header: string, scheme: string): boolean {
   const unquoted = header.replace(/"(?:[^"\\]|\\.)*"/g, '""')
   return new RegExp(`(?:^|,)\\s*${scheme}(?:\\s|,|$)`, 'i').test(unquoted)
 }
+
+/** Error codes a token endpoint may return: RFC 6749 §5.2, RFC 8707 §2, RFC 9449 §5 and §8. */
+export const TOKEN_ENDPOINT_ERROR_CODES = [
+  ...RFC6749_ERROR_CODES,
+  'invalid_target',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+]
+
+export const registeredCode = defineCheck({
+  id: 'error-response.registered-code',
+  summary: 'The error code is one the token endpoint specifications define.',
+  args: z.strictObject({}),
+  run(input) {
+    if (input.response.status < 400) return notApplicable('not an error response')
+    const error = bodyObject(input)?.error
+    const expected = TOKEN_ENDPOINT_ERROR_CODES.join(' | ')
+    if (typeof error !== 'string') return fails(expected, 'no "error" member', 'the error response names no error code')
+    return TOKEN_ENDPOINT_ERROR_CODES.includes(error)
+      ? holds(expected, `"${error}"`, 'a registered error code')
+      : fails(expected, `"${error}"`, `"${error}" is not an error code of the token endpoint (RFC 6749 §5.2)`)
+  },
+})
+
+/**
+ * "The authorization server responds with an HTTP 400 (Bad Request) status code (unless
+ * specified otherwise)" (RFC 6749 §5.2): only invalid_client may use 401.
+ */
+export const status400 = defineCheck({
+  id: 'error-response.status-400',
+  summary: 'An error response uses HTTP 400, or 401 for invalid_client.',
+  args: z.strictObject({}),
+  run(input) {
+    const { status } = input.response
+    if (status < 400) return notApplicable('not an error response')
+    const error = bodyObject(input)?.error
+    const allowed = error === 'invalid_client' ? [400, 401] : [400]
+    const expected = `HTTP ${allowed.join(' or ')}${error === 'invalid_client' ? ' for invalid_client' : ''}`
+    const actual = `HTTP ${status}, error ${JSON.stringify(error)}`
+    return allowed.includes(status) ? holds(expected, actual, `status ${status}`) : fails(expected, actual, `an error response with HTTP ${status}`)
+  },
+})

@@ -4,7 +4,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds } from './_util.ts'
+import { bodyObject, fails, gist, holds, notApplicable } from './_util.ts'
 import { defineCheck } from './types.ts'
 
 /** The error codes RFC 6749 §5.2 defines for the token endpoint. */
@@ -49,12 +49,14 @@ export const tokenOrError = defineCheck({
   args: z.strictObject({ errors: z.array(z.string()).min(1).optional() }),
   run(input, args) {
     const allowed: readonly string[] = args.errors ?? RFC6749_ERROR_CODES
-    const expected = `HTTP 200 with an access token, or HTTP 400/401 with error ${allowed.join(' | ')}`
+    // The status of an error is judged by error-response.status-400 (a SHOULD-level reading of
+    // §5.2); here any 4xx carrying an allowed code counts as a refusal.
+    const expected = `HTTP 200 with an access token, or a 4xx error ${allowed.join(' | ')}`
     const actual = gist(input)
     const body = bodyObject(input)
     const { status } = input.response
     if (status === 200 && typeof body?.access_token === 'string') return holds(expected, actual, 'an access token was issued')
-    if ((status === 400 || status === 401) && typeof body?.error === 'string' && allowed.includes(body.error))
+    if (status >= 400 && status <= 499 && typeof body?.error === 'string' && allowed.includes(body.error))
       return holds(expected, actual, `refused with "${body.error}"`)
     return fails(expected, actual, 'neither a token nor an allowed error response')
   },
@@ -81,5 +83,60 @@ export const observe = defineCheck({
       actual = `HTTP ${status}${input.response.jsonError ? ', body is not JSON' : ''}`
     }
     return holds('either answer is allowed', actual, actual)
+  },
+})
+
+/**
+ * "The authorization server MUST require the use of TLS as described in Section 1.6 when sending
+ * requests to the token endpoint." (RFC 6749 §3.2) A loopback test server is not judged.
+ */
+export const usesTls = defineCheck({
+  id: 'request.uses-tls',
+  summary: 'The token endpoint is an https: URL (plain http is not judged on loopback hosts).',
+  args: z.strictObject({}),
+  run(input) {
+    const url = new URL(input.request.url)
+    if (url.protocol === 'https:') return holds('https:', url.origin, 'the token endpoint uses TLS')
+    const host = url.hostname
+    if (host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host))
+      return notApplicable(`${url.origin} is a loopback test server; TLS is not judged there`)
+    return fails('https:', url.origin, 'credentials and tokens travel over plain HTTP')
+  },
+})
+
+/** token_endpoint_auth_methods_supported, with RFC 8414's default when it is omitted. */
+function advertisedMethods(metadata: Record<string, unknown>): string[] {
+  const v = metadata.token_endpoint_auth_methods_supported
+  // "If omitted, the default is 'client_secret_basic'" (RFC 8414 §2)
+  return Array.isArray(v) ? v.map(String) : ['client_secret_basic']
+}
+
+export const authMethodAdvertised = defineCheck({
+  id: 'response.auth-method-advertised',
+  summary: 'A method that yielded a token is listed in token_endpoint_auth_methods_supported.',
+  args: z.strictObject({}),
+  run(input) {
+    if (!input.metadata) return notApplicable('no metadata was discovered')
+    if (!input.token) return notApplicable('no token was issued')
+    const methods = advertisedMethods(input.metadata)
+    const used = input.request.authMethod
+    const expected = `a method from token_endpoint_auth_methods_supported (${methods.join(', ')})`
+    return methods.includes(used)
+      ? holds(expected, used, `${used} is advertised`)
+      : fails(expected, used, `the server accepted ${used}, which its metadata does not advertise`)
+  },
+})
+
+export const endpointWithoutFragment = defineCheck({
+  id: 'request.endpoint-without-fragment',
+  summary: 'The token_endpoint the metadata advertises has no fragment component.',
+  args: z.strictObject({}),
+  run(input) {
+    const advertised = input.metadata?.token_endpoint
+    if (typeof advertised !== 'string') return notApplicable('no token_endpoint was discovered (a configured one is checked when the target is loaded)')
+    // "The endpoint URI MUST NOT include a fragment component." (RFC 6749 §3.2)
+    return advertised.includes('#')
+      ? fails('no fragment', advertised, 'the token endpoint URI has a fragment component')
+      : holds('no fragment', advertised, 'no fragment')
   },
 })

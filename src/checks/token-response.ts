@@ -6,7 +6,7 @@
  */
 import * as z from 'zod'
 import { bodyObject, directives, fails, holds, mediaType, notApplicable, sameSet, scopeSet } from './_util.ts'
-import { defineCheck } from './types.ts'
+import { defineCheck, type CheckInput } from './types.ts'
 
 const noArgs = z.strictObject({})
 
@@ -149,5 +149,88 @@ export const noRefreshToken = defineCheck({
     return rt === undefined
       ? holds('no refresh_token', 'absent', 'no refresh token')
       : fails('no refresh_token', 'refresh_token present', '"A refresh token SHOULD NOT be included." (RFC 6749 §4.4.3)')
+  },
+})
+
+/**
+ * The scope a token grants, as far as it can be observed: the response's "scope", else the JWT
+ * access token's claim, else, by RFC 6749 §5.1's rule, the requested scope.
+ */
+export function grantedScope(input: CheckInput): { scopes: Set<string>; source: string } | undefined {
+  const returned = bodyObject(input)?.scope
+  if (typeof returned === 'string') return { scopes: scopeSet(returned), source: 'the "scope" member' }
+  const claims = input.token?.jwt?.claims
+  const claim = claims?.scope ?? claims?.scp
+  if (typeof claim === 'string') return { scopes: scopeSet(claim), source: 'the token\'s scope claim' }
+  if (Array.isArray(claim)) return { scopes: new Set(claim.map(String)), source: 'the token\'s scp claim' }
+  const requested = input.request.requestedScope
+  if (requested) return { scopes: scopeSet(requested), source: 'the request (no scope was returned, so the grant is as requested)' }
+  return undefined
+}
+
+export const scopeExcludes = defineCheck({
+  id: 'token-response.scope-excludes',
+  summary: "The grant does not include the target's restricted (or unknown) scope.",
+  args: z.strictObject({ scope: z.enum(['restricted', 'unknown']) }),
+  run(input, args) {
+    const scope = input.target.scopes[args.scope]
+    if (!scope) return notApplicable(`the target names no ${args.scope} scope`)
+    if (!input.token) return notApplicable('no token was issued')
+    const granted = grantedScope(input)
+    if (!granted) return notApplicable('the granted scope cannot be observed')
+    const expected = `a grant without "${scope}"`
+    const actual = `"${[...granted.scopes].join(' ')}" (from ${granted.source})`
+    return granted.scopes.has(scope)
+      ? fails(expected, actual, `the ${args.scope} scope "${scope}" was granted`)
+      : holds(expected, actual, `"${scope}" was not granted`)
+  },
+})
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+
+/**
+ * An upper bound on the entropy of an opaque token: its length times the bits of the smallest
+ * common alphabet its characters fit in. A token below the bound is certainly too weak; one above
+ * it may still be (a structured value), so only the first is ever judged a failure.
+ */
+export function entropyUpperBound(token: string): { bits: number; how: string } {
+  if (UUID_V4.test(token)) return { bits: 122, how: 'a version-4 UUID (122 random bits)' }
+  const alphabets: Array<[RegExp, number, string]> = [
+    [/^[0-9]+$/, 10, 'decimal'],
+    [/^[0-9a-f]+$/, 16, 'lower-case hex'],
+    [/^[0-9A-F]+$/, 16, 'upper-case hex'],
+    [/^[0-9a-z]+$/, 36, 'lower-case alphanumeric'],
+    [/^[0-9A-Za-z]+$/, 62, 'alphanumeric'],
+    [/^[0-9A-Za-z_-]+$/, 64, 'base64url'],
+    [/^[0-9A-Za-z+/=_.~-]+$/, 68, 'base64 and URL-safe punctuation'],
+  ]
+  const [, size, name] = alphabets.find(([re]) => re.test(token)) ?? [null, 95, 'printable ASCII']
+  return { bits: Math.floor(token.length * Math.log2(size)), how: `${token.length} ${name} characters` }
+}
+
+/**
+ * "The probability of an attacker guessing generated tokens … MUST be less than or equal to
+ * 2^(-128) and SHOULD be less than or equal to 2^(-160)." (RFC 6749 §10.10) A signed JWT cannot be
+ * guessed or modified without the key, so it is judged on its signature, not its length.
+ */
+export const accessTokenEntropy = defineCheck({
+  id: 'token-response.access-token-entropy',
+  summary: 'An opaque access token has at least minBits of entropy (upper-bound estimate); a JWT is signed.',
+  args: z.strictObject({ minBits: z.int().min(1).max(512) }),
+  run(input, args) {
+    const token = input.token
+    if (!token) return notApplicable('no access token was issued')
+    const expected = `≥ ${args.minBits} bits`
+    if (token.jwt) {
+      const alg = token.jwt.header.alg
+      const signature = token.value.split('.')[2] ?? ''
+      if (typeof alg !== 'string' || alg.toLowerCase() === 'none' || signature === '')
+        return fails(expected, `unsigned JWT (alg ${JSON.stringify(alg)})`, 'an unsigned JWT can be forged by anyone (RFC 6749 §10.3)')
+      return holds(expected, `a JWT signed with ${alg}`, 'a signed JWT cannot be guessed or modified without the key')
+    }
+    const { bits, how } = entropyUpperBound(token.value)
+    return bits >= args.minBits
+      ? holds(expected, `at most ${bits} bits (${how})`, 'the token is long enough; randomness itself cannot be observed')
+      : fails(expected, `at most ${bits} bits (${how})`, `the token can carry at most ${bits} bits of entropy`)
   },
 })

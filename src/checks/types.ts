@@ -30,12 +30,22 @@ export interface CheckInput {
   response: ObservedResponse
   request: {
     method: string
+    url: string
+    /** How the client authenticated: a token_endpoint_auth_method name, or `none`, `multiple`. */
+    authMethod: string
     usedBasic: boolean
     /** The scope parameter as sent; undefined when the request had none. */
     requestedScope: string | undefined
     clientId: string
   }
-  target: { issuer?: string; profile: string }
+  target: {
+    issuer?: string
+    profile: string
+    /** The target's scopes, for checks that ask whether a grant includes one of them. */
+    scopes: { valid: string[]; restricted?: string; unknown: string }
+  }
+  /** The authorization server metadata from discovery, when there was discovery. */
+  metadata?: Record<string, unknown>
   /** The access token of a successful response, when there is one. */
   token?: { value: string; jwt?: DecodedToken }
   /** The target's key set, fetched once per run for checks that declare `needsJwks`. */

@@ -24,7 +24,7 @@ Usage:
   grantcheck run --target FILE [--target FILE…] [--suite FILE|ID…] [--out DIR]
   grantcheck demo [--defect NAME…] [--out DIR]     run every suite against the embedded reference server
   grantcheck fixture [--port N] [--defect NAME…]   serve the reference server on 127.0.0.1
-  grantcheck schemas                               regenerate the JSON Schemas in schemas/
+  grantcheck generate                              regenerate schemas/*.schema.json and docs/requirements.md
 
 Secrets come from the environment variables the target file names ({ "env": "VAR" }).
 Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error`
@@ -50,9 +50,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         const { fixtureCommand } = await import('./demo.ts')
         return await fixtureCommand(rest, io)
       }
-      case 'schemas': {
-        const { writeSchemas } = await import('./schemas.ts')
-        for (const f of writeSchemas(join(packageRoot(), 'schemas'))) io.out(`wrote ${displayPath(f)}`)
+      case 'generate': {
+        const { writeGenerated } = await import('./generate.ts')
+        for (const f of writeGenerated()) io.out(`wrote ${displayPath(f)}`)
         return EXIT.ok
       }
       case '--version':

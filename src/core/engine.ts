@@ -55,6 +55,7 @@ const CAPABILITIES: Record<string, { has: (t: ResolvedTarget) => boolean; missin
   'scopes.multiple': { has: (t) => t.target.scopes.valid.length > 1, missing: 'the target lists only one valid scope' },
   audience: { has: (t) => t.target.audience !== undefined, missing: 'the target sets no audience' },
   resource: { has: (t) => t.target.resource !== undefined, missing: 'the target sets no resource' },
+  'redirect-uri': { has: (t) => t.target.redirectUri !== undefined, missing: 'the target names no registered redirect URI (redirectUri)' },
   // Proving RFC 6749 §2.3.1 encoding needs a secret that form-urlencoding changes, and that is a
   // legal client secret: "client-secret = *VSCHAR" (Appendix A.2).
   'special-characters': {
@@ -96,6 +97,7 @@ interface TargetEnv {
   ctx: RunContext
   limits: SendLimits
   issuer?: string
+  metadata?: Record<string, unknown>
   tokenEndpoint: string
   jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
   requests: number
@@ -111,6 +113,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
 
   let tokenEndpoint = target.tokenEndpoint
   let jwksUri = target.jwksUri
+  let metadata: Record<string, unknown> | undefined
   const discovery: TargetResult['discovery'] = {}
   let requests = 0
   if (target.issuer) {
@@ -119,7 +122,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     if ('error' in found) discovery.error = redactor.scrub(found.error)
     else {
       discovery.url = found.url
-      const md = found.metadata
+      const md = (metadata = found.metadata)
       if (!tokenEndpoint && typeof md.token_endpoint === 'string') tokenEndpoint = md.token_endpoint
       if (!jwksUri && typeof md.jwks_uri === 'string') jwksUri = md.jwks_uri
     }
@@ -131,7 +134,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     error = discovery.error ?? 'no token endpoint: give "tokenEndpoint" or an issuer whose metadata has one'
     results = cases.map((c) => erroredCase(c, error!))
   } else {
-    const env: TargetEnv = { resolved, ctx, limits, issuer: target.issuer, tokenEndpoint, jwks: async () => undefined, requests }
+    const env: TargetEnv = { resolved, ctx, limits, issuer: target.issuer, metadata, tokenEndpoint, jwks: async () => undefined, requests }
     env.jwks = once(() => fetchJwks(env, jwksUri))
     results = await mapPool(cases, target.limits.concurrency, async (c) => {
       const r = redactor.scrubDeep(await runCase(c, env))
@@ -215,11 +218,14 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
     response: sent.response,
     request: {
       method: prepared.outgoing.method,
+      url: prepared.outgoing.url,
+      authMethod: prepared.authMethod,
       usedBasic: prepared.usedBasic,
       requestedScope: prepared.requestedScope,
       clientId: prepared.clientId,
     },
-    target: { issuer: env.issuer, profile: resolved.target.profile },
+    target: { issuer: env.issuer, profile: resolved.target.profile, scopes: resolved.target.scopes },
+    metadata: env.metadata,
     token,
     nowSec: Math.floor(ctx.now() / 1000),
   }

@@ -44,7 +44,11 @@ export function planSuite(data: unknown, file: string, locate?: (path: PropertyK
     if (seen.has(c.id)) issues.push(issue(['cases', ci, 'id'], `duplicate case id "${c.id}"`))
     seen.add(c.id)
     const checks: PlannedCheck[] = []
+    const calls = new Set<string>()
     c.expect.forEach((e, ei) => {
+      const call = `${e.check} ${JSON.stringify(e.args ?? {})}`
+      if (calls.has(call)) issues.push(issue(['cases', ci, 'expect', ei], `"${e.check}" is already called with these arguments in this case`))
+      calls.add(call)
       const def = CHECKS.get(e.check)
       if (!def) {
         issues.push(issue(['cases', ci, 'expect', ei, 'check'], `unknown check "${e.check}"`))

@@ -19,6 +19,8 @@ import type { OutgoingRequest } from './http.ts'
 import type { ResolvedClient } from './resolve.ts'
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+/** A redirect URI no client can have registered (.invalid is reserved, RFC 2606). */
+export const UNREGISTERED_REDIRECT_URI = 'https://client.grantcheck.invalid/callback'
 
 export interface PreparedRequest {
   /** What is sent. Holds secrets: never leaves the engine. */
@@ -30,6 +32,8 @@ export interface PreparedRequest {
   requestedScope: string | undefined
   /** True when credentials went in an Authorization: Basic header. */
   usedBasic: boolean
+  /** The authentication method presented, as a token_endpoint_auth_method name, `none` or `multiple`. */
+  authMethod: string
   /** The client identifier presented (which may be a deliberately unknown one). */
   clientId: string
   /** Secret-bearing values created for this request (assertions, Basic blobs), for the redactor. */
@@ -47,6 +51,16 @@ export interface BuildInput {
 
 type Presentation = 'basic' | 'basic-unencoded' | 'post' | 'basic-and-post' | 'query' | 'none' | 'assertion'
 
+/** Presentations named as RFC 8414 token_endpoint_auth_methods; `assertion` keeps the client's own. */
+const AUTH_METHOD_NAMES: Partial<Record<Presentation, string>> = {
+  basic: 'client_secret_basic',
+  'basic-unencoded': 'client_secret_basic',
+  post: 'client_secret_post',
+  query: 'client_secret_post',
+  'basic-and-post': 'multiple',
+  none: 'none',
+}
+
 /** Builds the request, or says why this client cannot make it (the case is then skipped). */
 export async function buildTokenRequest(input: BuildInput): Promise<PreparedRequest | { skip: string }> {
   const { target, client, mutate = {} } = input
@@ -59,6 +73,12 @@ export async function buildTokenRequest(input: BuildInput): Promise<PreparedRequ
   if (scope !== undefined) params.push({ name: 'scope', value: scope })
   if (target.audience) params.push({ name: 'audience', value: target.audience })
   if (target.resource) params.push({ name: 'resource', value: target.resource })
+  if (mutate.redirectUri === 'registered') {
+    if (!target.redirectUri) return { skip: 'the target names no registered redirect URI (redirectUri)' }
+    params.push({ name: 'redirect_uri', value: target.redirectUri })
+  } else if (mutate.redirectUri === 'unregistered') {
+    params.push({ name: 'redirect_uri', value: UNREGISTERED_REDIRECT_URI })
+  }
 
   const clientId = mutate.clientId === 'unknown' ? `grantcheck-unknown-${input.randomId()}` : client.clientId
   const wrongSecret = mutate.secret === 'wrong'
@@ -152,6 +172,7 @@ export async function buildTokenRequest(input: BuildInput): Promise<PreparedRequ
     curl: buildCurl({ method, baseUrl: input.tokenEndpoint, headers: plainHeaders, query, params, encoding, basic }),
     requestedScope: params.find((p) => p.name === 'scope')?.value ?? query.find((p) => p.name === 'scope')?.value,
     usedBasic: basic !== undefined,
+    authMethod: AUTH_METHOD_NAMES[presentation] ?? client.authMethod,
     clientId,
     ephemeralSecrets,
   }

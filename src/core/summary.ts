@@ -22,9 +22,21 @@ export function summarize(cases: CaseResult[]): Summary {
       ;(byDocument[doc] ??= emptyCounts())[c.outcome]++
     }
   }
-  const score = (counts: OutcomeCounts): number | null => {
-    const judged = counts.passed + counts.failed + counts.warning
-    return judged === 0 ? null : counts.passed / judged
+  return { total: cases.length, outcomes, byLevel, byDocument, score: { MUST: levelScore(cases, 'MUST'), SHOULD: levelScore(cases, 'SHOULD') } }
+}
+
+/**
+ * The share of cases whose checks of this level all held, among the cases that judged at least
+ * one check of this level. A MUST case warned by one of its SHOULD checks still holds its MUSTs.
+ */
+function levelScore(cases: CaseResult[], level: 'MUST' | 'SHOULD'): number | null {
+  let judged = 0
+  let held = 0
+  for (const c of cases) {
+    const checks = c.checks.filter((k) => k.level === level && (k.outcome === 'passed' || k.outcome === 'failed' || k.outcome === 'warning'))
+    if (!checks.length) continue
+    judged++
+    if (checks.every((k) => k.outcome === 'passed')) held++
   }
-  return { total: cases.length, outcomes, byLevel, byDocument, score: { MUST: score(byLevel.MUST!), SHOULD: score(byLevel.SHOULD!) } }
+  return judged === 0 ? null : held / judged
 }

@@ -62,7 +62,7 @@ export const CaseResultSchema = z.object({
   title: z.string(),
   level: z.enum(LEVELS),
   requirements: z.array(
-    z.object({ id: z.string(), document: z.string(), section: z.string(), url: z.string() }),
+    z.object({ id: z.string(), document: z.string(), section: z.string(), label: z.string(), url: z.string() }),
   ),
   outcome: z.enum(OUTCOMES),
   /** Why a case was skipped or errored, or a one-line summary of what was found. */
@@ -81,7 +81,7 @@ export const SummarySchema = z.object({
   outcomes: OutcomeCountsSchema,
   byLevel: z.record(z.enum(LEVELS), OutcomeCountsSchema),
   byDocument: z.record(z.string(), OutcomeCountsSchema),
-  /** passed ÷ judged (passed + failed + warning) per level; null where nothing was judged. */
+  /** Per level: the share of cases whose checks of that level all held; null where none judged one. */
   score: z.object({ MUST: z.number().nullable(), SHOULD: z.number().nullable() }),
 })
 export type Summary = z.infer<typeof SummarySchema>

@@ -24,9 +24,11 @@ const RFC_TITLES: Record<string, string> = {
 
 export interface RequirementLink {
   id: string
-  /** The document, e.g. `RFC 6749`. */
+  /** The document, e.g. `RFC 6749 (OAuth 2.0)`. */
   document: string
   section: string
+  /** How the requirement is named in text: `RFC 6749 §5.2`, `Erratum 5708`. */
+  label: string
   url: string
 }
 
@@ -47,22 +49,25 @@ export function resolveRequirement(id: string): RequirementLink {
       id,
       document: `RFC ${doc.slice(3)}${title ? ` (${title})` : ''}`,
       section,
+      label: `RFC ${doc.slice(3)} §${section}`,
       url: `https://www.rfc-editor.org/rfc/${doc.toLowerCase()}.html#${anchor}`,
     }
   }
   if (doc === 'ERRATA')
-    return { id, document: 'RFC erratum', section, url: `https://www.rfc-editor.org/errata/eid${section}` }
+    return { id, document: 'RFC erratum', section, label: `Erratum ${section}`, url: `https://www.rfc-editor.org/errata/eid${section}` }
   if (doc === 'OAUTH21')
     return {
       id,
       document: 'OAuth 2.1 (draft)',
       section,
+      label: `OAuth 2.1 §${section}`,
       url: `https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-${section}`,
     }
   return {
     id,
     document: 'OpenID Connect Core 1.0',
     section,
+    label: `OpenID Connect Core §${section}`,
     url: 'https://openid.net/specs/openid-connect-core-1_0.html',
   }
 }

@@ -46,6 +46,10 @@ export const MutateSchema = z.strictObject({
   clientId: z.enum(['unknown']).optional().describe('replace the client identifier'),
   secret: z.enum(['wrong']).optional().describe('replace the client secret'),
   scope: z.enum(SCOPE_CHOICES).optional(),
+  redirectUri: z
+    .enum(['registered', 'unregistered'])
+    .optional()
+    .describe("adds redirect_uri: the target's registered one, or one no client registered"),
   method: z.enum(['POST', 'GET', 'PUT']).optional().describe('GET sends the parameters in the query'),
   body: z.enum(['form', 'json']).optional().describe('how the parameters are encoded'),
   params: z

@@ -82,6 +82,7 @@ export const TargetSchema = z
       .describe('scopes the primary client may request'),
     audience: z.string().min(1).optional().describe("Auth0's audience parameter, sent by default"),
     resource: httpUrl.optional().describe('RFC 8707 resource indicator, sent by default'),
+    redirectUri: z.url().optional().describe("a redirect URI registered for the primary client, if it has one"),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
   })
   .superRefine((t, ctx) => {

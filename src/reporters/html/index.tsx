@@ -45,8 +45,34 @@ const Page: FC<{ report: Report }> = ({ report }) => (
   </html>
 )
 
+/** Cases grouped by their first (primary) requirement, in document and section order. */
+export function groupBySection(cases: CaseResult[]): Array<{ requirement: CaseResult['requirements'][number]; cases: CaseResult[] }> {
+  const groups = new Map<string, { requirement: CaseResult['requirements'][number]; cases: CaseResult[] }>()
+  for (const c of cases) {
+    const r = c.requirements[0]!
+    const g = groups.get(r.id) ?? { requirement: r, cases: [] }
+    g.cases.push(c)
+    groups.set(r.id, g)
+  }
+  const order = (id: string) => {
+    const [doc, section] = [id.slice(0, id.indexOf('-')), id.slice(id.indexOf('-') + 1)]
+    // RFCs in number order first, then errata and other documents; appendices after sections.
+    const docKey = doc.startsWith('RFC') ? doc : `~${doc}`
+    return [docKey, ...section.split('.').map((p) => (/^\d+$/.test(p) ? p.padStart(5, '0') : `~${p}`))].join('.')
+  }
+  return [...groups.values()]
+    .map((g) => ({ key: order(g.requirement.id), ...g }))
+    // Code-point order, not localeCompare: collation puts '~' (appendices) before digits.
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ requirement, cases: list }) => ({ requirement, cases: list.sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome)) }))
+}
+
+const caseAnchor = (c: CaseResult) => `case-${c.suite}-${c.id}`
+
 const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
-  const cases = [...t.cases].sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome))
+  const attention = t.cases
+    .filter((c) => c.outcome === 'failed' || c.outcome === 'errored' || c.outcome === 'warning')
+    .sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome))
   return (
     <section class="target" aria-labelledby={`target-${t.name}`}>
       <h2 id={`target-${t.name}`}>{t.name}</h2>
@@ -82,19 +108,40 @@ const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
       <p class="score">
         MUST score <strong>{percent(t.summary.score.MUST)}</strong> · SHOULD score{' '}
         <strong>{percent(t.summary.score.SHOULD)}</strong>{' '}
-        <span class="hint">(passed ÷ judged cases of that level)</span>
+        <span class="hint">(cases whose checks of that level all held, of those that judged one)</span>
       </p>
-      <div class="cases">
-        {cases.map((c) => (
-          <CaseView c={c} />
-        ))}
-      </div>
+      {attention.length > 0 && (
+        <nav class="attention" aria-label="cases that need attention">
+          <h3>Needs attention</h3>
+          <ul>
+            {attention.map((c) => (
+              <li>
+                <span class={`badge ${c.outcome}`}>{c.outcome}</span> <a href={`#${caseAnchor(c)}`}>{c.title}</a>
+                {c.reason ? <span class="hint"> — {c.reason}</span> : ''}
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      {groupBySection(t.cases).map((g) => (
+        <section class="group" aria-label={`${g.requirement.document} section ${g.requirement.section}`}>
+          <h3>
+            <a href={g.requirement.url} rel="noreferrer">
+              {g.requirement.label}
+            </a>{' '}
+            <span class="hint">{g.requirement.document.match(/\((.*)\)/)?.[1] ?? ''}</span>
+          </h3>
+          {g.cases.map((c) => (
+            <CaseView c={c} />
+          ))}
+        </section>
+      ))}
     </section>
   )
 }
 
 const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
-  <details class={`case ${c.outcome}`} open={c.outcome === 'failed' || c.outcome === 'errored'}>
+  <details id={caseAnchor(c)} class={`case ${c.outcome}`} open={c.outcome === 'failed' || c.outcome === 'errored'}>
     <summary>
       <span class={`badge ${c.outcome}`} aria-label={c.outcome}>
         {OUTCOME_MARK[c.outcome]} {c.outcome}
@@ -108,7 +155,7 @@ const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
       <p class="reqs">
         {c.requirements.map((r) => (
           <a href={r.url} rel="noreferrer">
-            {r.document} §{r.section}
+            {r.label}
           </a>
         ))}
       </p>

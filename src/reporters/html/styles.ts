@@ -7,7 +7,10 @@ body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-seri
 header, main { max-width: 1100px; margin: 0 auto; padding: 0 16px; }
 h1 { font-size: 1.5rem; margin: 20px 0 4px; }
 h2 { font-size: 1.25rem; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 1.05rem; margin: 18px 0 4px; } h3 a { color: var(--info); }
 h4 { margin: 12px 0 4px; font-size: .9rem; }
+.attention { border: 1px solid var(--line); border-radius: 6px; padding: 4px 12px; }
+.attention ul { padding-left: 18px; margin: 4px 0 8px; } .attention li { margin: 2px 0; } .attention a { color: var(--fg); }
 .meta, .hint { color: var(--muted); font-size: .85rem; }
 code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: var(--code); padding: 8px 10px; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: 0; }
