@@ -29,6 +29,21 @@ export function directives(value: string | null): string[] {
   return value.split(',').map((d) => d.split('=')[0]!.trim().toLowerCase())
 }
 
+/**
+ * The scopes a JWT access token's own claim grants: RFC 9068's space-delimited `scope` string, or
+ * a provider's `scp` (a string or an array, as Okta and Hydra issue it). Undefined when the token
+ * is opaque or has no such claim.
+ */
+export function tokenScopeClaim(input: CheckInput): { scopes: Set<string>; claim: string } | undefined {
+  const claims = input.token?.jwt?.claims
+  for (const claim of ['scope', 'scp']) {
+    const v = claims?.[claim]
+    if (typeof v === 'string') return { scopes: scopeSet(v), claim }
+    if (Array.isArray(v)) return { scopes: new Set(v.map(String)), claim }
+  }
+  return undefined
+}
+
 /** The set of scope-tokens in a space-delimited scope string. */
 export function scopeSet(scope: string): Set<string> {
   return new Set(scope.split(' ').filter(Boolean))

@@ -5,7 +5,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, directives, fails, holds, mediaType, notApplicable, sameSet, scopeSet } from './_util.ts'
+import { bodyObject, directives, fails, holds, mediaType, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
 const noArgs = z.strictObject({})
@@ -103,9 +103,7 @@ export const scopeEcho = defineCheck({
       return notApplicable('no scope was requested, so the request and the grant cannot be compared')
     // Without a "scope" member the grant is, by the RFC's rule, identical to the request. A JWT
     // access token's own scope claim shows whether it really is.
-    const claims = input.token?.jwt?.claims
-    const claim = claims?.scope ?? claims?.scp
-    const granted = typeof claim === 'string' ? scopeSet(claim) : Array.isArray(claim) ? new Set(claim.map(String)) : undefined
+    const granted = tokenScopeClaim(input)?.scopes
     if (granted && !sameSet(granted, scopeSet(requested)))
       return fails(expected, `no "scope"; the token grants "${[...granted].join(' ')}" for "${requested}"`, 'the grant differs from the request but scope was not returned')
     if (!granted && input.token?.jwt)
@@ -159,10 +157,8 @@ export const noRefreshToken = defineCheck({
 export function grantedScope(input: CheckInput): { scopes: Set<string>; source: string } | undefined {
   const returned = bodyObject(input)?.scope
   if (typeof returned === 'string') return { scopes: scopeSet(returned), source: 'the "scope" member' }
-  const claims = input.token?.jwt?.claims
-  const claim = claims?.scope ?? claims?.scp
-  if (typeof claim === 'string') return { scopes: scopeSet(claim), source: 'the token\'s scope claim' }
-  if (Array.isArray(claim)) return { scopes: new Set(claim.map(String)), source: 'the token\'s scp claim' }
+  const claim = tokenScopeClaim(input)
+  if (claim) return { scopes: claim.scopes, source: `the token's ${claim.claim} claim` }
   const requested = input.request.requestedScope
   if (requested) return { scopes: scopeSet(requested), source: 'the request (no scope was returned, so the grant is as requested)' }
   return undefined
