@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { coverageDocument, loadCatalogues } from '../src/cli/generate.ts'
+import { allChecks } from '../src/core/plan.ts'
 import { MANDATORY } from '../src/schema/catalogue.ts'
 import { builtinSuites, ROOT } from './_run.ts'
 
@@ -38,7 +39,7 @@ describe('the requirement catalogue', () => {
             problems.push(`${e.id}: no case ${id}`)
             continue
           }
-          const cited = new Set([...c.case.requirements, ...c.checks.flatMap((k) => k.requirements)])
+          const cited = new Set([...c.case.requirements, ...allChecks(c).flatMap((k) => k.requirements)])
           if (!cited.has(e.section)) problems.push(`${e.id}: ${id} does not cite ${e.section}`)
         }
       }

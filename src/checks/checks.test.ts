@@ -18,6 +18,9 @@ function input(over: {
   url?: string
   authMethod?: string
   metadata?: Record<string, unknown>
+  step?: CheckInput['step']
+  clientAuthProfile?: 'oidc' | 'rfc7523'
+  dpopJkt?: string
 }): CheckInput {
   const text = over.text ?? (over.body === undefined ? '' : JSON.stringify(over.body))
   let json: unknown
@@ -33,10 +36,17 @@ function input(over: {
       url: over.url ?? 'https://as.example/token',
       authMethod: over.authMethod ?? 'client_secret_basic',
       usedBasic: over.usedBasic ?? false,
+      dpopJkt: over.dpopJkt,
       requestedScope: over.requestedScope,
       clientId: 'client-1',
     },
-    target: { issuer: 'https://as.example', profile: over.profile ?? 'rfc6749', scopes: { valid: ['read'], restricted: 'admin', unknown: 'nope' } },
+    step: over.step ?? 'token',
+    target: {
+      issuer: 'https://as.example',
+      profile: over.profile ?? 'rfc6749',
+      clientAuthProfile: over.clientAuthProfile ?? 'oidc',
+      scopes: { valid: ['read'], restricted: 'admin', unknown: 'nope' },
+    },
     metadata: over.metadata,
     token: over.token,
     jwks: over.jwks,

@@ -34,19 +34,27 @@ export interface CheckInput {
     /** How the client authenticated: a token_endpoint_auth_method name, or `none`, `multiple`. */
     authMethod: string
     usedBasic: boolean
+    /** The RFC 7638 thumbprint of the DPoP key, when the request carried a DPoP proof. */
+    dpopJkt?: string
     /** The scope parameter as sent; undefined when the request had none. */
     requestedScope: string | undefined
     clientId: string
   }
+  /** What this step did: a token request, a replayed one, an introspection or a revocation. */
+  step: 'token' | 'replay' | 'introspect' | 'revoke'
   target: {
     issuer?: string
     profile: string
+    clientAuthProfile: 'oidc' | 'rfc7523'
     /** The target's scopes, for checks that ask whether a grant includes one of them. */
     scopes: { valid: string[]; restricted?: string; unknown: string }
   }
   /** The authorization server metadata from discovery, when there was discovery. */
   metadata?: Record<string, unknown>
-  /** The access token of a successful response, when there is one. */
+  /**
+   * The access token of a successful token response; for introspection and revocation steps, the
+   * token the step was about (the one the case's first step obtained).
+   */
   token?: { value: string; jwt?: DecodedToken }
   /** The target's key set, fetched once per run for checks that declare `needsJwks`. */
   jwks?: JsonWebKeySetLike | { error: string }

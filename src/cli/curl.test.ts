@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { buildTokenRequest, type PreparedRequest } from '../core/request.ts'
+import { buildRequest, type PreparedRequest } from '../core/request.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import { TargetSchema } from '../schema/target.ts'
 
@@ -25,8 +25,8 @@ function expand(curl: string): string[] {
   return out.split('\0').slice(0, -1)
 }
 
-async function prepared(mutate: Parameters<typeof buildTokenRequest>[0]['mutate']): Promise<PreparedRequest> {
-  const p = await buildTokenRequest({ target, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients.primary!, mutate, nowMs: 0, randomId: () => 'r' })
+async function prepared(mutate: Parameters<typeof buildRequest>[0]['mutate']): Promise<PreparedRequest> {
+  const p = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients.primary!, mutate, nowMs: 0, randomId: () => 'r' })
   if ('skip' in p) throw new Error(p.skip)
   return p
 }

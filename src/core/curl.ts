@@ -48,7 +48,10 @@ export function buildCurl(input: CurlInput): string {
   })
   parts.push(pieces.map((p) => ('literal' in p ? shellQuote(p.literal) : `"${p.expr}"`)).join(''))
 
-  for (const [name, value] of input.headers) parts.push('-H', shellQuote(`${name}: ${value}`))
+  for (const [name, value] of input.headers) {
+    // A header whose whole value is a $VARIABLE (a DPoP proof) must let the shell expand it.
+    parts.push('-H', /^\$[A-Z_][A-Z0-9_]*$/.test(value) ? `"${name}: ${value}"` : shellQuote(`${name}: ${value}`))
+  }
   if (input.basic) {
     const { clientId, secret, secretVar, encoded } = input.basic
     const id = encoded ? formEncode(clientId) : clientId

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import type { CheckInput, JsonWebKeySetLike } from '../checks/types.ts'
 import {
   REPORT_FORMAT,
@@ -22,9 +23,10 @@ import type { Level } from '../schema/suite.ts'
 import { discover } from './discovery.ts'
 import { send, type FetchLike, type ReceivedResponse, type SendLimits } from './http.ts'
 import { tryDecodeJwt, type DecodedJwt } from './jwt.ts'
-import type { PlannedCase, PlannedSuite } from './plan.ts'
+import type { PlannedCase, PlannedCheck, PlannedStep, PlannedSuite } from './plan.ts'
 import type { Redactor } from './redact.ts'
-import { buildTokenRequest, formEncode, type PreparedRequest } from './request.ts'
+import type { RequestParam } from './curl.ts'
+import { buildRequest, formEncode, type DpopKey, type PreparedRequest } from './request.ts'
 import type { ResolvedTarget } from './resolve.ts'
 import { summarize } from './summary.ts'
 
@@ -50,17 +52,26 @@ const BODY_EXCERPT_CHARS = 4096
  * Capabilities a case may need beyond client roles, each with what is missing when it is
  * absent. Role names are camelCase words, so names with a dot or a dash never collide with them.
  */
-const CAPABILITIES: Record<string, { has: (t: ResolvedTarget) => boolean; missing: string }> = {
-  'scopes.restricted': { has: (t) => t.target.scopes.restricted !== undefined, missing: 'the target names no restricted scope' },
-  'scopes.multiple': { has: (t) => t.target.scopes.valid.length > 1, missing: 'the target lists only one valid scope' },
-  audience: { has: (t) => t.target.audience !== undefined, missing: 'the target sets no audience' },
-  resource: { has: (t) => t.target.resource !== undefined, missing: 'the target sets no resource' },
-  'redirect-uri': { has: (t) => t.target.redirectUri !== undefined, missing: 'the target names no registered redirect URI (redirectUri)' },
+const CAPABILITIES: Record<string, { has: (e: TargetEnv) => boolean; missing: string }> = {
+  'scopes.restricted': { has: (e) => e.resolved.target.scopes.restricted !== undefined, missing: 'the target names no restricted scope' },
+  'scopes.multiple': { has: (e) => e.resolved.target.scopes.valid.length > 1, missing: 'the target lists only one valid scope' },
+  audience: { has: (e) => e.resolved.target.audience !== undefined, missing: 'the target sets no audience' },
+  resource: { has: (e) => e.resolved.target.resource !== undefined, missing: 'the target sets no resource' },
+  'redirect-uri': { has: (e) => e.resolved.target.redirectUri !== undefined, missing: 'the target names no registered redirect URI (redirectUri)' },
+  issuer: { has: (e) => e.issuer !== undefined, missing: 'the target names no issuer' },
+  metadata: { has: (e) => e.metadata !== undefined, missing: 'no authorization server metadata was discovered' },
+  introspection: { has: (e) => e.introspectionEndpoint !== undefined, missing: 'the target has no introspection endpoint (RFC 7662)' },
+  revocation: { has: (e) => e.revocationEndpoint !== undefined, missing: 'the target has no revocation endpoint (RFC 7009)' },
+  // RFC 9449 §5.1: dpop_signing_alg_values_supported advertises DPoP support.
+  dpop: {
+    has: (e) => Array.isArray(e.metadata?.dpop_signing_alg_values_supported) && (e.metadata.dpop_signing_alg_values_supported as unknown[]).includes('ES256'),
+    missing: 'the metadata does not advertise DPoP with ES256 (dpop_signing_alg_values_supported)',
+  },
   // Proving RFC 6749 §2.3.1 encoding needs a secret that form-urlencoding changes, and that is a
   // legal client secret: "client-secret = *VSCHAR" (Appendix A.2).
   'special-characters': {
-    has: (t) => {
-      const s = t.clients.special?.secret
+    has: (e) => {
+      const s = e.resolved.clients.special?.secret
       return s !== undefined && /^[\x20-\x7e]+$/.test(s) && formEncode(s) !== s
     },
     missing: 'the "special" client\'s secret must contain VSCHAR characters that form-urlencoding changes (such as space + % & : =), and nothing outside %x20-7E',
@@ -99,6 +110,9 @@ interface TargetEnv {
   issuer?: string
   metadata?: Record<string, unknown>
   tokenEndpoint: string
+  introspectionEndpoint?: string
+  revocationEndpoint?: string
+  dpopKey: () => Promise<DpopKey>
   jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
   requests: number
 }
@@ -134,7 +148,20 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     error = discovery.error ?? 'no token endpoint: give "tokenEndpoint" or an issuer whose metadata has one'
     results = cases.map((c) => erroredCase(c, error!))
   } else {
-    const env: TargetEnv = { resolved, ctx, limits, issuer: target.issuer, metadata, tokenEndpoint, jwks: async () => undefined, requests }
+    const advertised = (name: string) => (typeof metadata?.[name] === 'string' ? (metadata[name] as string) : undefined)
+    const env: TargetEnv = {
+      resolved,
+      ctx,
+      limits,
+      issuer: target.issuer,
+      metadata,
+      tokenEndpoint,
+      introspectionEndpoint: target.introspectionEndpoint ?? advertised('introspection_endpoint'),
+      revocationEndpoint: target.revocationEndpoint ?? advertised('revocation_endpoint'),
+      dpopKey: once(generateDpopKey),
+      jwks: async () => undefined,
+      requests,
+    }
     env.jwks = once(() => fetchJwks(env, jwksUri))
     results = await mapPool(cases, target.limits.concurrency, async (c) => {
       const r = redactor.scrubDeep(await runCase(c, env))
@@ -181,68 +208,150 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
     durationMs: ctx.now() - started,
   })
 
-  const role = c.request.client
-  const missing = [role, ...c.needs].filter((n) => (isCapability(n) ? !CAPABILITIES[n]!.has(resolved) : !resolved.clients[n]))
+  const roles = [...new Set([c.request.client, ...planned.steps.map((s) => s.request.client)])]
+  const missing = [...roles, ...c.needs].filter((n) => (isCapability(n) ? !CAPABILITIES[n]!.has(env) : !resolved.clients[n]))
   if (missing.length) {
-    const reason = missing
-      .map((n) => (isCapability(n) ? CAPABILITIES[n]!.missing : `the target has no "${n}" client`))
-      .join('; ')
+    const reason = missing.map((n) => (isCapability(n) ? CAPABILITIES[n]!.missing : `the target has no "${n}" client`)).join('; ')
     return finish('skipped', { reason })
   }
 
-  let prepared: PreparedRequest | { skip: string }
+  const checks: CheckResult[] = []
+  const exchanges: Exchange[] = []
+  let issued: CheckInput['token']
+  let last: { prepared: PreparedRequest; input: CheckInput } | undefined
+  for (const [i, step] of planned.steps.entries()) {
+    const prepared = await prepareStep(step, env, issued, last?.prepared)
+    if ('skip' in prepared) return finish('skipped', { reason: prepared.skip, checks, exchanges })
+    if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
+    const label = planned.steps.length > 1 ? `step ${i + 1}: ${STEP_LABELS[step.do]}` : STEP_LABELS[step.do]
+    const sent = await sendWithDpopNonce(prepared, step, env, issued, label, exchanges)
+    if (!sent.ok) return finish('errored', { reason: sent.error, checks, exchanges })
+
+    const fromResponse = step.do === 'token' || step.do === 'replay' ? extractToken(sent.response, resolved.redactor) : undefined
+    if (step.do === 'token' && i === 0) issued = fromResponse
+    // The exchange is recorded after the token is known to the redactor, so its body is clean.
+    exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, resolved.redactor)
+    const input: CheckInput = {
+      step: step.do,
+      response: sent.response,
+      request: {
+        method: sent.prepared.outgoing.method,
+        url: sent.prepared.outgoing.url,
+        authMethod: sent.prepared.authMethod,
+        usedBasic: sent.prepared.usedBasic,
+        dpopJkt: sent.prepared.dpopJkt,
+        requestedScope: step.do === 'token' || step.do === 'replay' ? sent.prepared.requestedScope : last?.input.request.requestedScope,
+        clientId: sent.prepared.clientId,
+      },
+      target: {
+        issuer: env.issuer,
+        profile: resolved.target.profile,
+        clientAuthProfile: resolved.target.clientAuthProfile,
+        scopes: resolved.target.scopes,
+      },
+      metadata: env.metadata,
+      token: step.do === 'introspect' || step.do === 'revoke' ? (step.token === 'issued' ? issued : undefined) : fromResponse,
+      nowSec: Math.floor(ctx.now() / 1000),
+    }
+    if (input.token?.jwt && step.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
+    for (const p of step.checks) checks.push(await runCheck(p, input))
+    last = { prepared: sent.prepared, input }
+  }
+  const outcome = caseOutcome(checks, c.level)
+  return finish(outcome, { reason: reasonFor(outcome, checks), checks, exchanges, accessToken: issued?.jwt })
+}
+
+const STEP_LABELS: Record<PlannedStep['do'], string> = {
+  token: 'token request',
+  replay: 'the same token request again',
+  introspect: 'introspection',
+  revoke: 'revocation',
+}
+
+/** A token that no server issued, for introspection and revocation of an invalid token. */
+const GARBAGE_TOKEN = 'grantcheck-garbage-token-not-issued-by-anyone'
+
+/** Builds the request of one step, or says why the step (and so the case) cannot run. */
+async function prepareStep(
+  step: PlannedStep,
+  env: TargetEnv,
+  issued: CheckInput['token'],
+  previous: PreparedRequest | undefined,
+  nonce?: string,
+): Promise<PreparedRequest | { skip: string } | { error: string }> {
+  const { resolved, ctx } = env
+  if (step.do === 'replay') return previous ?? { error: 'nothing to replay: no earlier token request' }
+  let endpoint = env.tokenEndpoint
+  let params: RequestParam[] | undefined
+  if (step.do === 'introspect' || step.do === 'revoke') {
+    const found = step.do === 'introspect' ? env.introspectionEndpoint : env.revocationEndpoint
+    if (!found) return { skip: `the target has no ${step.do === 'introspect' ? 'introspection' : 'revocation'} endpoint` }
+    endpoint = found
+    const token = step.token === 'garbage' ? GARBAGE_TOKEN : issued?.value
+    if (token === undefined) return { skip: 'no access token was issued by the first step, so there is nothing to send' }
+    params = [
+      { name: 'token', value: token, secretVar: step.token === 'garbage' ? undefined : 'ACCESS_TOKEN' },
+      { name: 'token_type_hint', value: 'access_token' },
+    ]
+  }
+  const mutate = step.do === 'token' ? step.request.mutate : undefined
   try {
-    prepared = await buildTokenRequest({
+    const prepared = await buildRequest({
       target: resolved.target,
+      endpoint,
       tokenEndpoint: env.tokenEndpoint,
-      client: resolved.clients[role]!,
-      mutate: c.request.mutate,
+      issuer: env.issuer,
+      client: resolved.clients[step.request.client]!,
+      mutate,
+      params,
+      anonymous: step.auth === 'none',
+      dpop: mutate?.dpop ? { key: await env.dpopKey(), nonce } : undefined,
       nowMs: ctx.now(),
       randomId: ctx.randomId,
     })
+    if ('outgoing' in prepared) for (const s of prepared.ephemeralSecrets) resolved.redactor.add(s, 'client credentials')
+    return prepared
   } catch (e) {
-    return finish('errored', { reason: `could not build the request: ${errorMessage(e)}` })
+    return { error: `could not build the request: ${errorMessage(e)}` }
   }
-  if ('skip' in prepared) return finish('skipped', { reason: prepared.skip })
-  for (const s of prepared.ephemeralSecrets) resolved.redactor.add(s, 'client credentials')
-
-  env.requests++
-  const sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
-  const exchange = recordExchange(prepared, sent, resolved.redactor)
-  if (!sent.ok) return finish('errored', { reason: sent.error, exchanges: [exchange] })
-
-  const token = extractToken(sent.response, resolved.redactor)
-  // The exchange is recorded after the token is known to the redactor, so its body is clean.
-  exchange.response = responseRecord(sent.response, resolved.redactor)
-  const input: CheckInput = {
-    response: sent.response,
-    request: {
-      method: prepared.outgoing.method,
-      url: prepared.outgoing.url,
-      authMethod: prepared.authMethod,
-      usedBasic: prepared.usedBasic,
-      requestedScope: prepared.requestedScope,
-      clientId: prepared.clientId,
-    },
-    target: { issuer: env.issuer, profile: resolved.target.profile, scopes: resolved.target.scopes },
-    metadata: env.metadata,
-    token,
-    nowSec: Math.floor(ctx.now() / 1000),
-  }
-  if (token?.jwt && planned.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
-
-  const checks: CheckResult[] = []
-  for (const p of planned.checks) checks.push(await runCheck(p, input))
-  const outcome = caseOutcome(checks, c.level)
-  return finish(outcome, {
-    reason: reasonFor(outcome, checks),
-    checks,
-    exchanges: [exchange],
-    accessToken: token?.jwt,
-  })
 }
 
-async function runCheck(p: PlannedCase['checks'][number], input: CheckInput): Promise<CheckResult> {
+/**
+ * Sends a step's request, recording the exchange. A server that answers a DPoP request with
+ * use_dpop_nonce and a DPoP-Nonce header gets one retry with a proof carrying that nonce, as
+ * RFC 9449 §8 asks of clients; both exchanges are kept.
+ */
+async function sendWithDpopNonce(
+  prepared: PreparedRequest,
+  step: PlannedStep,
+  env: TargetEnv,
+  issued: CheckInput['token'],
+  label: string,
+  exchanges: Exchange[],
+): Promise<{ ok: true; response: ReceivedResponse; prepared: PreparedRequest } | { ok: false; error: string }> {
+  const { resolved, ctx } = env
+  env.requests++
+  let sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
+  exchanges.push(recordExchange(label, prepared, sent, resolved.redactor))
+  const nonce = sent.ok ? sent.response.headers.get('dpop-nonce') : null
+  if (sent.ok && prepared.dpopJkt && nonce && isError(sent.response, 'use_dpop_nonce')) {
+    exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, resolved.redactor)
+    const again = await prepareStep(step, env, issued, undefined, nonce)
+    if (!('outgoing' in again)) return { ok: false, error: 'skip' in again ? again.skip : again.error }
+    prepared = again
+    env.requests++
+    sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
+    exchanges.push(recordExchange(`${label}, with the server's DPoP nonce`, prepared, sent, resolved.redactor))
+  }
+  return sent.ok ? { ok: true, response: sent.response, prepared } : { ok: false, error: sent.error }
+}
+
+function isError(res: ReceivedResponse, code: string): boolean {
+  const body = res.json as { error?: unknown } | undefined
+  return res.status >= 400 && body?.error === code
+}
+
+async function runCheck(p: PlannedCheck, input: CheckInput): Promise<CheckResult> {
   const base = { check: p.def.id, level: p.level, requirements: p.requirements }
   try {
     const v = await p.def.run(input, p.args)
@@ -315,10 +424,10 @@ function headerObject(headers: Iterable<[string, string]>): Record<string, strin
   return out
 }
 
-function recordExchange(prepared: PreparedRequest, sent: Awaited<ReturnType<typeof send>>, redactor: Redactor): Exchange {
+function recordExchange(label: string, prepared: PreparedRequest, sent: Awaited<ReturnType<typeof send>>, redactor: Redactor): Exchange {
   const d = prepared.display
   return {
-    label: 'token request',
+    label,
     request: {
       method: d.method,
       url: redactor.scrub(d.url),
@@ -352,6 +461,14 @@ async function fetchJwks(env: TargetEnv, jwksUri: string | undefined): Promise<J
   if (sent.response.status !== 200) return { error: `${jwksUri}: HTTP ${sent.response.status}` }
   if (!json || !Array.isArray(json.keys)) return { error: `${jwksUri}: not a JWK Set (no "keys" array)` }
   return { keys: json.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object') }
+}
+
+/** A fresh ES256 key for DPoP proofs (RFC 9449), one per target per run. */
+async function generateDpopKey(): Promise<DpopKey> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  const privateJwk = await exportJWK(privateKey)
+  const { d: _d, ...publicJwk } = privateJwk
+  return { privateKey, privateJwk, publicJwk, thumbprint: await calculateJwkThumbprint(publicJwk) }
 }
 
 /** Memoizes an async function of no arguments (one JWKS fetch per target per run). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TargetSchema } from '../schema/target.ts'
-import { buildTokenRequest, formEncode, type PreparedRequest } from './request.ts'
+import { buildRequest, formEncode, type PreparedRequest } from './request.ts'
 import { resolveTarget } from './resolve.ts'
 
 const target = TargetSchema.parse({
@@ -16,8 +16,8 @@ const target = TargetSchema.parse({
 const SECRET = 'a b+c%d&e:f'
 const resolved = resolveTarget(target, (n) => (n === 'PRIMARY_SECRET' ? SECRET : undefined), 't.json')
 
-async function build(role: string, mutate?: Parameters<typeof buildTokenRequest>[0]['mutate']): Promise<PreparedRequest> {
-  const r = await buildTokenRequest({ target, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients[role]!, mutate, nowMs: 0, randomId: () => 'r1' })
+async function build(role: string, mutate?: Parameters<typeof buildRequest>[0]['mutate']): Promise<PreparedRequest> {
+  const r = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients[role]!, mutate, nowMs: 0, randomId: () => 'r1' })
   if ('skip' in r) throw new Error(r.skip)
   return r
 }

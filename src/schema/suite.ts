@@ -41,6 +41,28 @@ export type ScopeChoice = (typeof SCOPE_CHOICES)[number]
 
 const paramName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'not a parameter name')
 
+/**
+ * Deviations of a client assertion (RFC 7523) from the spec-correct one: iss = sub = client_id,
+ * aud = token endpoint, fresh jti, exp one minute ahead, signed with the client's key.
+ */
+export const AssertionMutateSchema = z.strictObject({
+  aud: z.enum(['wrong', 'issuer']).optional().describe('another audience, or the issuer identifier'),
+  exp: z.enum(['expired']).optional(),
+  nbf: z.enum(['future']).optional(),
+  alg: z.enum(['none']).optional().describe('an unsigned assertion'),
+  signature: z.enum(['corrupt']).optional(),
+  key: z.enum(['unregistered', 'public-key-as-hmac-secret']).optional(),
+  sub: z.enum(['other']).optional(),
+  iss: z.enum(['other']).optional(),
+  type: z.enum(['missing']).optional().describe('leaves out client_assertion_type'),
+  clientId: z.enum(['other']).optional().describe('adds a body client_id naming another client'),
+})
+
+/** A DPoP proof (RFC 9449) for the request, correct unless a deviation is named. */
+export const DpopMutateSchema = z.strictObject({
+  proof: z.enum(['valid', 'wrong-htm', 'wrong-htu', 'old-iat', 'private-key-in-jwk', 'wrong-typ']).default('valid'),
+})
+
 export const MutateSchema = z.strictObject({
   auth: z.enum(AUTH_PRESENTATIONS).optional(),
   clientId: z.enum(['unknown']).optional().describe('replace the client identifier'),
@@ -60,8 +82,12 @@ export const MutateSchema = z.strictObject({
     })
     .optional(),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
+  resource: z.enum(['fragment', 'relative']).optional().describe('replaces resource with a malformed one (RFC 8707 §2)'),
+  assertion: AssertionMutateSchema.optional(),
+  dpop: DpopMutateSchema.optional(),
 })
 export type Mutate = z.infer<typeof MutateSchema>
+export type AssertionMutate = z.infer<typeof AssertionMutateSchema>
 
 export const ExpectSchema = z.strictObject({
   check: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'check ids are dotted, e.g. token-response.has-access-token'),
@@ -71,24 +97,44 @@ export const ExpectSchema = z.strictObject({
 })
 export type Expect = z.infer<typeof ExpectSchema>
 
-export const CaseSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'case ids are kebab-case'),
-  title: z.string().min(1),
-  description: z.string().optional(),
-  requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2')).min(1),
-  level: z.enum(LEVELS),
-  needs: z
-    .array(z.string())
-    .default([])
-    .describe('client roles and target capabilities (scopes.restricted, audience, …) the case needs'),
-  request: z
-    .strictObject({
-      client: z.string().default('primary'),
-      mutate: MutateSchema.optional(),
-    })
-    .default({ client: 'primary' }),
+const RequestSchema = z.strictObject({
+  client: z.string().default('primary'),
+  mutate: MutateSchema.optional(),
+})
+
+/**
+ * One step of a case. `token` sends a token request; `replay` sends the previous token request
+ * again, byte for byte (a replayed assertion); `introspect` and `revoke` send the token issued by
+ * the case's first token step (or a garbage one) to the introspection or revocation endpoint.
+ */
+export const StepSchema = z.strictObject({
+  do: z.enum(['token', 'replay', 'introspect', 'revoke']),
+  request: RequestSchema.optional().describe('for token steps; defaults to the case request'),
+  token: z.enum(['issued', 'garbage']).optional().describe('for introspect and revoke: which token (default issued)'),
+  auth: z.enum(['client', 'none']).optional().describe('for introspect and revoke: authenticate as the client (default) or not at all'),
   expect: z.array(ExpectSchema).min(1),
 })
+export type Step = z.infer<typeof StepSchema>
+
+export const CaseSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'case ids are kebab-case'),
+    title: z.string().min(1),
+    description: z.string().optional(),
+    requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2')).min(1),
+    level: z.enum(LEVELS),
+    needs: z
+      .array(z.string())
+      .default([])
+      .describe('client roles and target capabilities (scopes.restricted, introspection, dpop, …) the case needs'),
+    request: RequestSchema.default({ client: 'primary' }),
+    expect: z.array(ExpectSchema).min(1).optional().describe('checks of a one-request case'),
+    steps: z.array(StepSchema).min(1).optional().describe('a case of several requests, each with its checks'),
+  })
+  .refine((c) => (c.expect === undefined) !== (c.steps === undefined), {
+    message: 'give either "expect" (one request) or "steps", not both',
+    path: ['expect'],
+  })
 export type Case = z.infer<typeof CaseSchema>
 
 export const SuiteSchema = z.strictObject({

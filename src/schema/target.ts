@@ -66,6 +66,12 @@ export const TargetSchema = z
     issuer: httpUrl.optional().describe('discovery via RFC 8414, then OpenID Connect Discovery'),
     tokenEndpoint: httpUrl.optional(),
     jwksUri: httpUrl.optional(),
+    introspectionEndpoint: httpUrl.optional().describe('RFC 7662; discovered from metadata when absent'),
+    revocationEndpoint: httpUrl.optional().describe('RFC 7009; discovered from metadata when absent'),
+    clientAuthProfile: z
+      .enum(['oidc', 'rfc7523'])
+      .default('oidc')
+      .describe('which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti) or plain RFC 7523'),
     profile: z
       .enum(PROFILES)
       .default('rfc6749')
