@@ -13,7 +13,7 @@ function input(over: {
   usedBasic?: boolean
   requestedScope?: string
   profile?: string
-  token?: { value: string; jwt?: DecodedToken }
+  token?: CheckInput['token']
   jwks?: CheckInput['jwks']
   url?: string
   authMethod?: string
@@ -195,7 +195,7 @@ describe('JWT access token checks (RFC9068)', async () => {
   it('every JWT check is not applicable to an opaque token', async () => {
     const opaque = input({ body: TOKEN, token: { value: 'opaque' } })
     for (const id of [...CHECKS.keys()].filter((k) => k.startsWith('jwt-access-token.'))) {
-      const args = id.endsWith('required-claims') ? { typ: 'at+jwt' } : {}
+      const args = id.endsWith('required-claims') ? { typ: 'at+jwt' } : id.endsWith('aud-includes') ? { value: 'resource' } : {}
       expect((await run(id, opaque, args)).holds, id).toBe('n/a')
     }
   })
@@ -268,7 +268,7 @@ describe('checks added for the full catalogue', () => {
   it('scope-excludes reads the grant from scope, then the claim, then the request', async () => {
     const body = { access_token: 'x', token_type: 'Bearer' }
     const token = { value: 'x' }
-    expect((await run('token-response.scope-excludes', input({ body: { ...body, scope: 'read' }, requestedScope: 'read admin', token }), { scope: 'restricted' })).holds).toBe(true)
+    expect((await run('token-response.scope-excludes', input({ body: { ...body, scope: 'read' }, requestedScope: 'read admin', token: { value: 'x', scope: 'read' } }), { scope: 'restricted' })).holds).toBe(true)
     expect((await run('token-response.scope-excludes', input({ body, requestedScope: 'read admin', token }), { scope: 'restricted' })).holds).toBe(false)
     const jwt = { value: 'x', jwt: { header: {}, claims: { scp: ['read'] } } }
     expect((await run('token-response.scope-excludes', input({ body, requestedScope: 'read admin', token: jwt }), { scope: 'restricted' })).holds).toBe(true)
@@ -285,5 +285,80 @@ describe('checks added for the full catalogue', () => {
     expect((await run('token-response.access-token-entropy', signed, { minBits: 160 })).holds).toBe(true)
     const unsigned = input({ body: TOKEN, token: { value: 'a.b.', jwt: { header: { alg: 'none' }, claims: {} } } })
     expect((await run('token-response.access-token-entropy', unsigned, { minBits: 128 })).holds).toBe(false)
+  })
+})
+
+describe('checks added for JWT client authentication, introspection, metadata, resources and DPoP', () => {
+  it('no-token-issued judges only the named client-authentication profile', async () => {
+    const tokenIssued = input({ body: TOKEN, clientAuthProfile: 'rfc7523' })
+    expect((await run('response.no-token-issued', tokenIssued, { clientAuthProfile: 'oidc' })).holds).toBe('n/a')
+    expect((await run('response.no-token-issued', tokenIssued, { clientAuthProfile: 'rfc7523' })).holds).toBe(false)
+  })
+
+  it('introspection.active wants HTTP 200 JSON with the expected boolean (RFC7662-2.2)', async () => {
+    const json = { 'content-type': 'application/json' }
+    expect((await run('introspection.active', input({ headers: json, body: { active: true } }), { expected: true })).holds).toBe(true)
+    expect((await run('introspection.active', input({ headers: json, body: { active: 'true' } }), { expected: true })).holds).toBe(false)
+    expect((await run('introspection.active', input({ status: 400, headers: json, body: { error: 'unsupported_token_type' } }), { expected: false })).holds).toBe(false)
+  })
+
+  it('introspection.describes-token compares client_id and scope with the issued token', async () => {
+    const token = { value: 'x', scope: 'read' }
+    expect((await run('introspection.describes-token', input({ step: 'introspect', token, body: { active: true, client_id: 'client-1', scope: 'read' } }))).holds).toBe(true)
+    expect((await run('introspection.describes-token', input({ step: 'introspect', token, body: { active: true, client_id: 'other' } }))).holds).toBe(false)
+    expect((await run('introspection.describes-token', input({ step: 'introspect', token, body: { active: true, scope: 'read write' } }))).holds).toBe(false)
+  })
+
+  it('introspection.requires-authorization fails only when an unauthenticated caller learns the token is active (RFC7662-2.1)', async () => {
+    expect((await run('introspection.requires-authorization', input({ status: 401, body: { error: 'invalid_client' } }))).holds).toBe(true)
+    expect((await run('introspection.requires-authorization', input({ body: { active: false } }))).holds).toBe(true)
+    expect((await run('introspection.requires-authorization', input({ body: { active: true } }))).holds).toBe(false)
+  })
+
+  it('revocation.accepted takes 200 or unsupported_token_type (RFC7009-2.2)', async () => {
+    expect((await run('revocation.accepted', input({ status: 200 }))).holds).toBe(true)
+    expect((await run('revocation.accepted', input({ status: 400, body: { error: 'unsupported_token_type' } }))).holds).toBe(true)
+    expect((await run('revocation.accepted', input({ status: 400, body: { error: 'invalid_request' } }))).holds).toBe(false)
+  })
+
+  it('metadata checks read RFC 8414 defaults and rules', async () => {
+    const md = (metadata: Record<string, unknown>) => input({ metadata })
+    expect((await run('metadata.grant-types-include-client-credentials', md({}))).holds).toBe(false)
+    expect((await run('metadata.grant-types-include-client-credentials', md({ grant_types_supported: ['client_credentials'] }))).holds).toBe(true)
+    expect((await run('metadata.no-password-grant', md({ grant_types_supported: ['password'] }))).holds).toBe(false)
+    expect((await run('metadata.signing-algs-for-jwt-methods', md({ token_endpoint_auth_methods_supported: ['private_key_jwt'] }))).holds).toBe(false)
+    expect((await run('metadata.signing-algs-for-jwt-methods', md({ token_endpoint_auth_methods_supported: ['private_key_jwt'], token_endpoint_auth_signing_alg_values_supported: ['RS256', 'none'] }))).holds).toBe(false)
+    expect((await run('metadata.signing-algs-for-jwt-methods', md({}))).holds).toBe('n/a')
+    expect((await run('metadata.token-endpoint-present', md({ token_endpoint: 'https://as.example/token' }))).holds).toBe(true)
+    expect((await run('metadata.token-endpoint-present', md({}))).holds).toBe(false)
+    const discovery = [{ url: 'https://as.example/.well-known/oauth-authorization-server', status: 200, issuer: 'https://as.example/x' }]
+    expect((await run('metadata.issuer-identical', { ...md({}), discovery })).holds).toBe(false)
+  })
+
+  it('metadata.jwks-valid rejects private members, duplicate kids and empty sets', async () => {
+    const withJwks = (keys: Array<Record<string, unknown>>) => ({ ...input({}), jwks: { keys } })
+    expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', n: 'x', e: 'AQAB' }]))).holds).toBe(true)
+    expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', d: 'secret' }]))).holds).toBe(false)
+    expect((await run('metadata.jwks-valid', withJwks([{ kty: 'EC', kid: 'a' }, { kty: 'EC', kid: 'a' }]))).holds).toBe(false)
+    expect((await run('metadata.jwks-valid', withJwks([]))).holds).toBe(false)
+  })
+
+  it('JWT kid, scope claim, audience and DPoP binding', async () => {
+    const jwt = (header: Record<string, unknown>, claims: Record<string, unknown>, over: Parameters<typeof input>[0] = {}) =>
+      input({ body: TOKEN, token: { value: 'a.b.c', jwt: { header, claims } }, jwks: { keys: [{ kty: 'RSA', kid: 'k1' }] }, ...over })
+    expect((await run('jwt-access-token.kid-found', jwt({ kid: 'k1' }, {}))).holds).toBe(true)
+    expect((await run('jwt-access-token.kid-found', jwt({ kid: 'k2' }, {}))).holds).toBe(false)
+    expect((await run('jwt-access-token.kid-found', jwt({}, {}))).holds).toBe(false)
+    expect((await run('jwt-access-token.scope-claim', jwt({}, { scp: ['read'] }, { requestedScope: 'read' }))).holds).toBe(true)
+    const roles = await run('jwt-access-token.scope-claim', jwt({}, { roles: ['App.Read'] }, { requestedScope: 'read' }))
+    expect(roles.holds).toBe(false)
+    expect(roles.actual).toContain('roles')
+    const withResource = (aud: unknown) => ({ ...jwt({}, { aud }), target: { ...input({}).target, resource: 'https://api.example/' } })
+    expect((await run('jwt-access-token.aud-includes', withResource(['https://api.example/', 'x']), { value: 'resource' })).holds).toBe(true)
+    expect((await run('jwt-access-token.aud-includes', withResource('https://other/'), { value: 'resource' })).holds).toBe(false)
+    const dpop = (cnf: unknown) => jwt({}, { cnf }, { body: { ...TOKEN, token_type: 'DPoP' }, dpopJkt: 'thumb' })
+    expect((await run('jwt-access-token.cnf-jkt', dpop({ jkt: 'thumb' }))).holds).toBe(true)
+    expect((await run('jwt-access-token.cnf-jkt', dpop(undefined))).holds).toBe(false)
+    expect((await run('jwt-access-token.cnf-jkt', jwt({}, {}, { dpopJkt: 'thumb' }))).holds).toBe('n/a')
   })
 })

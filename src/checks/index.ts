@@ -4,6 +4,8 @@
  * @module
  */
 import * as errorResponse from './error-response.ts'
+import * as introspection from './introspection.ts'
+import * as metadata from './metadata.ts'
 import * as jwt from './jwt-access-token.ts'
 import * as response from './response.ts'
 import * as tokenResponse from './token-response.ts'
@@ -43,6 +45,21 @@ const ALL: CheckDefinition<any>[] = [
   jwt.expMatchesExpiresIn,
   jwt.clientId,
   jwt.subIdentifiesClient,
+  jwt.kidFound,
+  jwt.scopeClaim,
+  jwt.audIncludes,
+  jwt.cnfJkt,
+  introspection.active,
+  introspection.describesToken,
+  introspection.refusedWithoutAuthorization,
+  introspection.revocationAccepted,
+  metadata.issuerIdentical,
+  metadata.tokenEndpointPresent,
+  metadata.grantTypesIncludeClientCredentials,
+  metadata.noPasswordGrant,
+  metadata.signingAlgsForJwtMethods,
+  metadata.responseTypesPresent,
+  metadata.jwksValid,
 ]
 
 export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL.map((c) => [c.id, c]))

@@ -7,7 +7,7 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import * as z from 'zod'
-import { fails, holds, notApplicable } from './_util.ts'
+import { fails, holds, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 
 const noArgs = z.strictObject({})
@@ -183,5 +183,87 @@ export const subIdentifiesClient = defineCheck({
     return typeof sub === 'string' && sub.includes(id)
       ? holds(`sub identifies "${id}"`, JSON.stringify(sub), 'sub identifies the client')
       : fails(`sub identifies "${id}"`, JSON.stringify(sub), 'sub does not identify the client')
+  },
+})
+
+export const kidFound = defineCheck({
+  id: 'jwt-access-token.kid-found',
+  summary: 'The JWT header names a kid, and the JWKS has a key with it.',
+  args: noArgs,
+  needsJwks: true,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const kid = t.token.jwt.header.kid
+    const expected = 'a kid found in the JWKS'
+    if (typeof kid !== 'string') return fails(expected, 'no kid', 'a resource server must try every key to verify the token')
+    if (!input.jwks) return notApplicable('the target publishes no jwks_uri')
+    if ('error' in input.jwks) return fails(expected, input.jwks.error, 'the key set cannot be read')
+    return input.jwks.keys.some((k) => k.kid === kid)
+      ? holds(expected, `kid ${JSON.stringify(kid)}`, 'the key is published')
+      : fails(expected, `kid ${JSON.stringify(kid)}`, 'no published key has this kid')
+  },
+})
+
+export const scopeClaim = defineCheck({
+  id: 'jwt-access-token.scope-claim',
+  summary: 'A token issued for a scoped request carries a scope claim that matches the grant.',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const requested = input.request.requestedScope
+    if (!requested) return notApplicable('the request named no scope')
+    const claims = t.token.jwt.claims
+    const claim = tokenScopeClaim(input)
+    const granted = input.token?.scope ?? requested
+    const expected = `a scope claim of "${granted}"`
+    if (!claim) {
+      const roles = Array.isArray(claims.roles) ? ` (it has "roles": ${JSON.stringify(claims.roles)}, a provider dialect for application permissions)` : ''
+      // "If an authorization request includes a scope parameter, the corresponding issued JWT
+      // access token SHOULD include a scope claim" (RFC 9068 §2.2.3)
+      return fails(expected, `no scope claim${roles}`, `the token has no scope claim${roles}`)
+    }
+    const actual = `${claim.claim}: "${[...claim.scopes].join(' ')}"${claim.claim === 'scp' ? ' (a provider dialect of scope)' : ''}`
+    return sameSet(claim.scopes, scopeSet(granted))
+      ? holds(expected, actual, 'the claim matches the grant')
+      : fails(expected, actual, 'the claim differs from the grant')
+  },
+})
+
+export const audIncludes = defineCheck({
+  id: 'jwt-access-token.aud-includes',
+  summary: "aud includes the target's resource (RFC 8707) or audience (Auth0).",
+  args: z.strictObject({ value: z.enum(['resource', 'audience']) }),
+  run(input, args) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const wanted = input.target[args.value]
+    if (wanted === undefined) return notApplicable(`the target sets no ${args.value}`)
+    const aud = t.token.jwt.claims.aud
+    const list = Array.isArray(aud) ? aud.map(String) : typeof aud === 'string' ? [aud] : []
+    const expected = `aud includes "${wanted}"`
+    return list.includes(wanted)
+      ? holds(expected, `aud ${JSON.stringify(aud)}`, 'the token is restricted to the requested audience')
+      : fails(expected, `aud ${JSON.stringify(aud)}`, 'the token is not audience-restricted to what was requested')
+  },
+})
+
+export const cnfJkt = defineCheck({
+  id: 'jwt-access-token.cnf-jkt',
+  summary: 'A DPoP-bound JWT access token carries cnf.jkt, the thumbprint of the proof key.',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const tokenType = (input.response.json as { token_type?: unknown } | undefined)?.token_type
+    if (String(tokenType).toLowerCase() !== 'dpop') return notApplicable(`token_type is ${JSON.stringify(tokenType)}: the token is not DPoP-bound`)
+    if (!input.request.dpopJkt) return notApplicable('no DPoP proof was sent')
+    const cnf = t.token.jwt.claims.cnf as { jkt?: unknown } | undefined
+    const expected = `cnf.jkt "${input.request.dpopJkt}"`
+    // RFC 9449 §6.1: a JWT access token bound to a DPoP key carries its SHA-256 JWK thumbprint.
+    return cnf?.jkt === input.request.dpopJkt
+      ? holds(expected, `cnf.jkt ${JSON.stringify(cnf.jkt)}`, 'bound to the proof key')
+      : fails(expected, `cnf ${JSON.stringify(cnf)}`, 'the token is not bound to the key that proved possession')
   },
 })

@@ -151,12 +151,12 @@ export const noRefreshToken = defineCheck({
 })
 
 /**
- * The scope a token grants, as far as it can be observed: the response's "scope", else the JWT
- * access token's claim, else, by RFC 6749 §5.1's rule, the requested scope.
+ * The scope a token grants, as far as it can be observed: its token response's "scope", else the
+ * JWT access token's claim, else, by RFC 6749 §5.1's rule, the requested scope.
  */
 export function grantedScope(input: CheckInput): { scopes: Set<string>; source: string } | undefined {
-  const returned = bodyObject(input)?.scope
-  if (typeof returned === 'string') return { scopes: scopeSet(returned), source: 'the "scope" member' }
+  const returned = input.token?.scope
+  if (returned !== undefined) return { scopes: scopeSet(returned), source: 'the "scope" member' }
   const claim = tokenScopeClaim(input)
   if (claim) return { scopes: claim.scopes, source: `the token's ${claim.claim} claim` }
   const requested = input.request.requestedScope

@@ -40,22 +40,31 @@ export interface CheckInput {
     requestedScope: string | undefined
     clientId: string
   }
-  /** What this step did: a token request, a replayed one, an introspection or a revocation. */
-  step: 'token' | 'replay' | 'introspect' | 'revoke'
+  /** What this step did: a token request, a replayed one, an introspection, a revocation, or looked at the metadata. */
+  step: 'token' | 'replay' | 'introspect' | 'revoke' | 'inspect'
   target: {
     issuer?: string
     profile: string
     clientAuthProfile: 'oidc' | 'rfc7523'
     /** The target's scopes, for checks that ask whether a grant includes one of them. */
     scopes: { valid: string[]; restricted?: string; unknown: string }
+    resource?: string
+    audience?: string
   }
   /** The authorization server metadata from discovery, when there was discovery. */
   metadata?: Record<string, unknown>
+  /** Every well-known document discovery tried, with its status and issuer. */
+  discovery?: Array<{ url: string; status?: number; issuer?: unknown; problem?: string }>
   /**
    * The access token of a successful token response; for introspection and revocation steps, the
    * token the step was about (the one the case's first step obtained).
    */
-  token?: { value: string; jwt?: DecodedToken }
+  token?: {
+    value: string
+    jwt?: DecodedToken
+    /** The "scope" member of the token response that issued it, when there was one. */
+    scope?: string
+  }
   /** The target's key set, fetched once per run for checks that declare `needsJwks`. */
   jwks?: JsonWebKeySetLike | { error: string }
   nowSec: number

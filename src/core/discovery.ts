@@ -4,11 +4,22 @@
  * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
  * @module
  */
-import { send, type FetchLike, type SendLimits } from './http.ts'
+import { send, type FetchLike, type ReceivedResponse, type SendLimits } from './http.ts'
+
+/** One well-known document tried, for the metadata checks' evidence. */
+export interface DiscoveryAttempt {
+  url: string
+  status?: number
+  issuer?: unknown
+  problem?: string
+}
 
 export interface Discovered {
   url: string
   metadata: Record<string, unknown>
+  /** The metadata document's response, which metadata cases judge. */
+  response: ReceivedResponse
+  tried: DiscoveryAttempt[]
   /** Requests sent, for the run's request count. */
   attempts: number
 }
@@ -36,31 +47,24 @@ export async function discover(
   issuer: string,
   limits: SendLimits,
   now: () => number,
-): Promise<Discovered | { error: string; attempts: number }> {
-  const problems: string[] = []
-  let attempts = 0
+): Promise<Discovered | { error: string; attempts: number; tried: DiscoveryAttempt[] }> {
+  const tried: DiscoveryAttempt[] = []
   for (const url of wellKnownUrls(issuer)) {
-    attempts++
     const sent = await send(fetch, { method: 'GET', url, headers: [['Accept', 'application/json']] }, limits, now)
     if (!sent.ok) {
-      problems.push(`${url}: ${sent.error}`)
+      tried.push({ url, problem: sent.error })
       continue
     }
     const { status, json } = sent.response
-    if (status !== 200) {
-      problems.push(`${url}: HTTP ${status}`)
-      continue
-    }
-    if (!json || typeof json !== 'object' || Array.isArray(json)) {
-      problems.push(`${url}: the body is not a JSON object`)
-      continue
-    }
-    const metadata = json as Record<string, unknown>
-    if (metadata.issuer !== issuer) {
-      problems.push(`${url}: "issuer" is ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)} (RFC 8414 §3.3)`)
-      continue
-    }
-    return { url, metadata, attempts }
+    const metadata = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined
+    const attempt: DiscoveryAttempt = { url, status, issuer: metadata?.issuer }
+    tried.push(attempt)
+    if (status !== 200) attempt.problem = `HTTP ${status}`
+    else if (!metadata) attempt.problem = 'the body is not a JSON object'
+    else if (metadata.issuer !== issuer)
+      attempt.problem = `"issuer" is ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)} (RFC 8414 §3.3)`
+    else return { url, metadata, response: sent.response, tried, attempts: tried.length }
   }
-  return { error: `metadata discovery failed: ${problems.join('; ')}`, attempts }
+  const problems = tried.map((t) => `${t.url}: ${t.problem}`)
+  return { error: `metadata discovery failed: ${problems.join('; ')}`, attempts: tried.length, tried }
 }

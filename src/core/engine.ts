@@ -112,6 +112,9 @@ interface TargetEnv {
   tokenEndpoint: string
   introspectionEndpoint?: string
   revocationEndpoint?: string
+  /** The metadata document discovery used, as evidence for metadata cases. */
+  discovered?: { response: ReceivedResponse; exchange: Exchange; tried: NonNullable<CheckInput['discovery']> }
+  discoveryTried?: NonNullable<CheckInput['discovery']>
   dpopKey: () => Promise<DpopKey>
   jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
   requests: number
@@ -128,16 +131,21 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   let tokenEndpoint = target.tokenEndpoint
   let jwksUri = target.jwksUri
   let metadata: Record<string, unknown> | undefined
+  let discovered: TargetEnv['discovered']
+  let discoveryTried: TargetEnv['discoveryTried']
   const discovery: TargetResult['discovery'] = {}
   let requests = 0
   if (target.issuer) {
     const found = await discover(ctx.fetch, target.issuer, limits, ctx.now)
     requests += found.attempts
+    discoveryTried = found.tried
     if ('error' in found) discovery.error = redactor.scrub(found.error)
     else {
       discovery.url = found.url
+      discovered = { response: found.response, tried: found.tried, exchange: discoveryExchange(found.url, found.response, redactor) }
       const md = (metadata = found.metadata)
-      if (!tokenEndpoint && typeof md.token_endpoint === 'string') tokenEndpoint = md.token_endpoint
+      // A fragment is never part of a request (RFC 3986 §3.5): it is judged as metadata, not used.
+      if (!tokenEndpoint && typeof md.token_endpoint === 'string') tokenEndpoint = md.token_endpoint.replace(/#.*$/, '')
       if (!jwksUri && typeof md.jwks_uri === 'string') jwksUri = md.jwks_uri
     }
   }
@@ -158,6 +166,8 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       tokenEndpoint,
       introspectionEndpoint: target.introspectionEndpoint ?? advertised('introspection_endpoint'),
       revocationEndpoint: target.revocationEndpoint ?? advertised('revocation_endpoint'),
+      discovered,
+      discoveryTried,
       dpopKey: once(generateDpopKey),
       jwks: async () => undefined,
       requests,
@@ -220,6 +230,14 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
   let issued: CheckInput['token']
   let last: { prepared: PreparedRequest; input: CheckInput } | undefined
   for (const [i, step] of planned.steps.entries()) {
+    if (step.do === 'inspect') {
+      if (!env.discovered) return finish('skipped', { reason: 'no authorization server metadata was discovered', checks, exchanges })
+      exchanges.push(env.discovered.exchange)
+      const input = baseInput(env, step.do, env.discovered.response)
+      if (step.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
+      for (const p of step.checks) checks.push(await runCheck(p, input))
+      continue
+    }
     const prepared = await prepareStep(step, env, issued, last?.prepared)
     if ('skip' in prepared) return finish('skipped', { reason: prepared.skip, checks, exchanges })
     if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
@@ -231,28 +249,17 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
     if (step.do === 'token' && i === 0) issued = fromResponse
     // The exchange is recorded after the token is known to the redactor, so its body is clean.
     exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, resolved.redactor)
-    const input: CheckInput = {
-      step: step.do,
-      response: sent.response,
-      request: {
-        method: sent.prepared.outgoing.method,
-        url: sent.prepared.outgoing.url,
-        authMethod: sent.prepared.authMethod,
-        usedBasic: sent.prepared.usedBasic,
-        dpopJkt: sent.prepared.dpopJkt,
-        requestedScope: step.do === 'token' || step.do === 'replay' ? sent.prepared.requestedScope : last?.input.request.requestedScope,
-        clientId: sent.prepared.clientId,
-      },
-      target: {
-        issuer: env.issuer,
-        profile: resolved.target.profile,
-        clientAuthProfile: resolved.target.clientAuthProfile,
-        scopes: resolved.target.scopes,
-      },
-      metadata: env.metadata,
-      token: step.do === 'introspect' || step.do === 'revoke' ? (step.token === 'issued' ? issued : undefined) : fromResponse,
-      nowSec: Math.floor(ctx.now() / 1000),
+    const input = baseInput(env, step.do, sent.response)
+    input.request = {
+      method: sent.prepared.outgoing.method,
+      url: sent.prepared.outgoing.url,
+      authMethod: sent.prepared.authMethod,
+      usedBasic: sent.prepared.usedBasic,
+      dpopJkt: sent.prepared.dpopJkt,
+      requestedScope: step.do === 'token' || step.do === 'replay' ? sent.prepared.requestedScope : last?.input.request.requestedScope,
+      clientId: sent.prepared.clientId,
     }
+    input.token = step.do === 'introspect' || step.do === 'revoke' ? (step.token === 'issued' ? issued : undefined) : fromResponse
     if (input.token?.jwt && step.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
     for (const p of step.checks) checks.push(await runCheck(p, input))
     last = { prepared: sent.prepared, input }
@@ -261,7 +268,29 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
   return finish(outcome, { reason: reasonFor(outcome, checks), checks, exchanges, accessToken: issued?.jwt })
 }
 
+/** What every check of a step sees about the target; the request part is filled in by the step. */
+function baseInput(env: TargetEnv, step: PlannedStep['do'], response: ReceivedResponse): CheckInput {
+  const t = env.resolved.target
+  return {
+    step,
+    response,
+    request: { method: 'GET', url: env.discovered?.exchange.request.url ?? '', authMethod: 'none', usedBasic: false, requestedScope: undefined, clientId: '' },
+    target: {
+      issuer: env.issuer,
+      profile: t.profile,
+      clientAuthProfile: t.clientAuthProfile,
+      scopes: t.scopes,
+      resource: t.resource,
+      audience: t.audience,
+    },
+    metadata: env.metadata,
+    discovery: env.discovered?.tried ?? env.discoveryTried,
+    nowSec: Math.floor(env.ctx.now() / 1000),
+  }
+}
+
 const STEP_LABELS: Record<PlannedStep['do'], string> = {
+  inspect: 'metadata discovery',
   token: 'token request',
   replay: 'the same token request again',
   introspect: 'introspection',
@@ -415,7 +444,7 @@ function extractToken(res: ReceivedResponse, redactor: Redactor): CheckInput['to
   }
   if (res.status < 200 || res.status > 299 || typeof b.access_token !== 'string') return undefined
   const jwt: DecodedJwt | undefined = tryDecodeJwt(b.access_token)
-  return { value: b.access_token, jwt }
+  return { value: b.access_token, jwt, scope: typeof b.scope === 'string' ? b.scope : undefined }
 }
 
 function headerObject(headers: Iterable<[string, string]>): Record<string, string> {
@@ -437,6 +466,16 @@ function recordExchange(label: string, prepared: PreparedRequest, sent: Awaited<
     error: sent.ok ? undefined : redactor.scrub(sent.error),
     durationMs: sent.durationMs,
     curl: redactor.scrub(prepared.curl),
+  }
+}
+
+function discoveryExchange(url: string, res: ReceivedResponse, redactor: Redactor): Exchange {
+  return {
+    label: 'metadata discovery',
+    request: { method: 'GET', url, headers: { Accept: 'application/json' } },
+    response: responseRecord(res, redactor),
+    durationMs: 0,
+    curl: `curl -sS -i '${url.replace(/'/g, `'\\''`)}'`,
   }
 }
 

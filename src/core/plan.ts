@@ -82,7 +82,7 @@ export function planSuite(data: unknown, file: string, locate?: (path: PropertyK
     const steps: PlannedStep[] = c.steps
       ? c.steps.map((st, si) => {
           if (st.do === 'token' && si > 0 && !st.request) issues.push(issue(['cases', ci, 'steps', si, 'request'], 'a later token step needs its own request'))
-          if (si === 0 && st.do !== 'token' && !(st.token === 'garbage'))
+          if (si === 0 && st.do !== 'token' && st.do !== 'inspect' && !(st.token === 'garbage'))
             issues.push(issue(['cases', ci, 'steps', si, 'do'], `a case cannot start with "${st.do}" of an issued token: no token has been issued yet`))
           return {
             do: st.do,

@@ -101,3 +101,59 @@ describe('display and curl never hold the secret', () => {
     },
   )
 })
+
+describe('client assertions and DPoP proofs (RFC7523-3, RFC9449-4.2)', async () => {
+  const { generateKeyPair: gen, exportJWK: exp, decodeJwt, decodeProtectedHeader, calculateJwkThumbprint } = await import('jose')
+  const { privateKey } = await gen('ES256', { extractable: true })
+  const jwk = { ...(await exp(privateKey)), kid: 'ec-1' }
+  const t = TargetSchema.parse({
+    name: 't',
+    issuer: 'http://127.0.0.1:9',
+    tokenEndpoint: 'http://127.0.0.1:9/token',
+    clients: { jwt: { clientId: 'c-jwt', authMethod: 'private_key_jwt', privateJwk: JSON.stringify(jwk) } },
+    scopes: { valid: ['read'] },
+  })
+  const r = resolveTarget(t, () => undefined, 't')
+  const dpopPrivate = (await gen('ES256', { extractable: true })).privateKey
+  const dpopPrivateJwk = await exp(dpopPrivate)
+  const { d: _d, ...dpopPublicJwk } = dpopPrivateJwk
+  const dpopKey = { privateKey: dpopPrivate, privateJwk: dpopPrivateJwk, publicJwk: dpopPublicJwk, thumbprint: await calculateJwkThumbprint(dpopPublicJwk) }
+  const build = async (mutate: Parameters<typeof buildRequest>[0]['mutate'], dpop = false) => {
+    const p = await buildRequest({ target: t, endpoint: 'http://127.0.0.1:9/token?x=1', tokenEndpoint: 'http://127.0.0.1:9/token', issuer: t.issuer, client: r.clients.jwt!, mutate, dpop: dpop ? { key: dpopKey } : undefined, nowMs: 1_800_000_000_000, randomId: () => `r${Math.random()}` })
+    if ('skip' in p) throw new Error(p.skip)
+    return p
+  }
+  const assertionOf = (p: PreparedRequest) => new URLSearchParams(p.outgoing.body).get('client_assertion')!
+
+  it('signs iss = sub = client_id, aud = token endpoint, a jti and a short exp', async () => {
+    const claims = decodeJwt(assertionOf(await build(undefined)))
+    expect(claims).toMatchObject({ iss: 'c-jwt', sub: 'c-jwt', aud: 'http://127.0.0.1:9/token', iat: 1_800_000_000, exp: 1_800_000_060 })
+    expect(typeof claims.jti).toBe('string')
+    expect(decodeProtectedHeader(assertionOf(await build(undefined)))).toMatchObject({ alg: 'ES256', kid: 'ec-1' })
+  })
+
+  it('applies each named deviation', async () => {
+    expect(decodeJwt(assertionOf(await build({ assertion: { aud: 'issuer' } }))).aud).toBe('http://127.0.0.1:9')
+    expect(decodeJwt(assertionOf(await build({ assertion: { exp: 'expired' } }))).exp).toBeLessThan(1_800_000_000)
+    expect(decodeJwt(assertionOf(await build({ assertion: { nbf: 'future' } }))).nbf).toBeGreaterThan(1_800_000_000)
+    expect(decodeJwt(assertionOf(await build({ assertion: { sub: 'other' } }))).sub).toBe('grantcheck-other-client')
+    expect(decodeProtectedHeader(assertionOf(await build({ assertion: { alg: 'none' } }))).alg).toBe('none')
+    expect(assertionOf(await build({ assertion: { alg: 'none' } })).endsWith('.')).toBe(true)
+    expect(decodeProtectedHeader(assertionOf(await build({ assertion: { key: 'public-key-as-hmac-secret' } }))).alg).toBe('HS256')
+    const noType = new URLSearchParams((await build({ assertion: { type: 'missing' } })).outgoing.body)
+    expect(noType.has('client_assertion_type')).toBe(false)
+    expect(new URLSearchParams((await build({ assertion: { clientId: 'other' } })).outgoing.body).get('client_id')).toBe('grantcheck-other-client')
+  })
+
+  it('sends a DPoP proof with typ, jwk, htm and htu without the query, and hides it from the report', async () => {
+    const p = await build({ dpop: { proof: 'valid' } }, true)
+    const proof = p.outgoing.headers.find(([k]) => k === 'DPoP')![1]
+    expect(decodeProtectedHeader(proof)).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256', jwk: dpopPublicJwk })
+    expect(decodeJwt(proof)).toMatchObject({ htm: 'POST', htu: 'http://127.0.0.1:9/token', iat: 1_800_000_000 })
+    expect(p.dpopJkt).toBe(dpopKey.thumbprint)
+    expect(JSON.stringify(p.display) + p.curl).not.toContain(proof)
+    expect(p.curl).toContain('"DPoP: $DPOP_PROOF"')
+    const leaky = await build({ dpop: { proof: 'private-key-in-jwk' } }, true)
+    expect((decodeProtectedHeader(leaky.outgoing.headers.find(([k]) => k === 'DPoP')![1]).jwk as Record<string, unknown>).d).toBeDefined()
+  })
+})

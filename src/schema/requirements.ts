@@ -12,6 +12,8 @@ const RFC_TITLES: Record<string, string> = {
   RFC6749: 'OAuth 2.0',
   RFC6750: 'Bearer Token Usage',
   RFC7009: 'Token Revocation',
+  RFC7515: 'JSON Web Signature',
+  RFC7517: 'JSON Web Key',
   RFC7521: 'Assertion Framework',
   RFC7523: 'JWT Profile for Client Authentication',
   RFC7662: 'Token Introspection',
@@ -19,6 +21,7 @@ const RFC_TITLES: Record<string, string> = {
   RFC8707: 'Resource Indicators',
   RFC9068: 'JWT Access Tokens',
   RFC9449: 'DPoP',
+  RFC8725: 'JWT Best Current Practices',
   RFC9700: 'Security BCP',
 }
 

@@ -105,10 +105,11 @@ const RequestSchema = z.strictObject({
 /**
  * One step of a case. `token` sends a token request; `replay` sends the previous token request
  * again, byte for byte (a replayed assertion); `introspect` and `revoke` send the token issued by
- * the case's first token step (or a garbage one) to the introspection or revocation endpoint.
+ * the case's first token step (or a garbage one) to the introspection or revocation endpoint;
+ * `inspect` sends nothing and judges the metadata discovery found.
  */
 export const StepSchema = z.strictObject({
-  do: z.enum(['token', 'replay', 'introspect', 'revoke']),
+  do: z.enum(['token', 'replay', 'introspect', 'revoke', 'inspect']),
   request: RequestSchema.optional().describe('for token steps; defaults to the case request'),
   token: z.enum(['issued', 'garbage']).optional().describe('for introspect and revoke: which token (default issued)'),
   auth: z.enum(['client', 'none']).optional().describe('for introspect and revoke: authenticate as the client (default) or not at all'),

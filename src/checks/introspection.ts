@@ -1,0 +1,87 @@
+/**
+ * Checks on token introspection (RFC 7662) and revocation (RFC 7009) responses.
+ *
+ * @see [RFC 7662 §2](https://www.rfc-editor.org/rfc/rfc7662.html#section-2)
+ * @see [RFC 7009 §2.2](https://www.rfc-editor.org/rfc/rfc7009.html#section-2.2)
+ * @module
+ */
+import * as z from 'zod'
+import { bodyObject, fails, gist, holds, mediaType, sameSet, scopeSet } from './_util.ts'
+import { grantedScope } from './token-response.ts'
+import { defineCheck } from './types.ts'
+
+export const active = defineCheck({
+  id: 'introspection.active',
+  summary: 'The introspection response is HTTP 200 JSON whose "active" is the expected boolean.',
+  args: z.strictObject({ expected: z.boolean() }),
+  run(input, args) {
+    const expected = `HTTP 200, application/json, "active": ${args.expected}`
+    const body = bodyObject(input)
+    const actual = `HTTP ${input.response.status}, "active": ${JSON.stringify(body?.active)}`
+    if (input.response.status !== 200) return fails(expected, gist(input), 'an introspection answer is HTTP 200 (RFC 7662 §2.2)')
+    if (mediaType(input.response.headers) !== 'application/json' || !body) return fails(expected, actual, 'the answer is a JSON object (RFC 7662 §2.2)')
+    if (typeof body.active !== 'boolean') return fails(expected, actual, '"active" is REQUIRED and a boolean (RFC 7662 §2.2)')
+    return body.active === args.expected
+      ? holds(expected, actual, `the token is reported ${args.expected ? 'active' : 'inactive'}`)
+      : fails(expected, actual, `the token is reported ${body.active ? 'active' : 'inactive'}`)
+  },
+})
+
+export const describesToken = defineCheck({
+  id: 'introspection.describes-token',
+  summary: 'An active token is described truthfully: client_id, scope and token_type, where given.',
+  args: z.strictObject({}),
+  run(input) {
+    const body = bodyObject(input) ?? {}
+    const expected = `client_id "${input.request.clientId}", the granted scope, token_type Bearer or DPoP (each OPTIONAL)`
+    const problems: string[] = []
+    const notes: string[] = []
+    if (body.client_id === undefined) notes.push('no client_id')
+    else if (body.client_id !== input.request.clientId) problems.push(`client_id is ${JSON.stringify(body.client_id)}`)
+    const granted = grantedScope(input)
+    if (typeof body.scope === 'string' && granted && !sameSet(scopeSet(body.scope), granted.scopes))
+      problems.push(`scope is "${body.scope}", the grant was "${[...granted.scopes].join(' ')}"`)
+    if (body.scope === undefined) notes.push('no scope')
+    if (body.token_type !== undefined && !['bearer', 'dpop'].includes(String(body.token_type).toLowerCase()))
+      problems.push(`token_type is ${JSON.stringify(body.token_type)}`)
+    const actual = JSON.stringify({ client_id: body.client_id, scope: body.scope, token_type: body.token_type })
+    return problems.length
+      ? fails(expected, actual, problems.join('; '))
+      : holds(expected, actual, notes.length ? `consistent (${notes.join(', ')}: OPTIONAL members)` : 'consistent with the token')
+  },
+})
+
+/**
+ * "To prevent token scanning attacks, the endpoint MUST also require some form of authorization
+ * to access this endpoint" (RFC 7662 §2.1).
+ */
+export const refusedWithoutAuthorization = defineCheck({
+  id: 'introspection.requires-authorization',
+  summary: 'Introspection without credentials does not reveal that a valid token is active.',
+  args: z.strictObject({}),
+  run(input) {
+    const body = bodyObject(input)
+    const expected = 'a refusal (4xx), or at least no "active": true'
+    const actual = gist(input) + (body && 'active' in body ? `, "active": ${JSON.stringify(body.active)}` : '')
+    if (input.response.status >= 400 && input.response.status < 500) return holds(expected, actual, 'refused')
+    if (body?.active === true) return fails(expected, actual, 'anyone can learn that the token is valid: the endpoint requires no authorization')
+    if (input.response.status === 200) return holds(expected, actual, 'answered without revealing the token')
+    return fails(expected, actual, `unexpected HTTP ${input.response.status}`)
+  },
+})
+
+export const revocationAccepted = defineCheck({
+  id: 'revocation.accepted',
+  summary: 'The revocation endpoint answers HTTP 200 (or unsupported_token_type for a token type it cannot revoke).',
+  args: z.strictObject({}),
+  run(input) {
+    const expected = 'HTTP 200, or 400 unsupported_token_type'
+    // "The authorization server responds with HTTP status code 200 if the token has been revoked
+    // successfully or if the client submitted an invalid token." (RFC 7009 §2.2) A server that
+    // does not revoke this type of token says so with unsupported_token_type (§2.2.1).
+    if (input.response.status === 200) return holds(expected, gist(input), 'accepted')
+    if (bodyObject(input)?.error === 'unsupported_token_type')
+      return holds(expected, gist(input), 'the server does not revoke this type of token (RFC 7009 §2.2.1)')
+    return fails(expected, gist(input), `HTTP ${input.response.status}: invalid tokens do not cause an error response (RFC 7009 §2.2)`)
+  },
+})

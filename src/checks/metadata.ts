@@ -1,0 +1,147 @@
+/**
+ * Checks on the authorization server metadata (RFC 8414) and the key set it points to.
+ *
+ * @see [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414.html#section-2)
+ * @module
+ */
+import * as z from 'zod'
+import { fails, holds, notApplicable } from './_util.ts'
+import { defineCheck, type CheckInput } from './types.ts'
+
+const noArgs = z.strictObject({})
+const listOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined)
+
+function metadataOf(input: CheckInput): Record<string, unknown> | string {
+  return input.metadata ?? 'no metadata was discovered'
+}
+
+export const issuerIdentical = defineCheck({
+  id: 'metadata.issuer-identical',
+  summary: 'Every well-known document served names exactly the issuer it was fetched for.',
+  args: noArgs,
+  run(input) {
+    if (!input.discovery || !input.target.issuer) return notApplicable('the target names no issuer, so nothing was discovered')
+    const expected = `"issuer": "${input.target.issuer}" in every metadata document served`
+    const served = input.discovery.filter((d) => d.status === 200 && d.issuer !== undefined)
+    const wrong = served.filter((d) => d.issuer !== input.target.issuer)
+    const actual = served.map((d) => `${d.url}: ${JSON.stringify(d.issuer)}`).join('; ') || 'no document served'
+    // "The issuer value returned MUST be identical to the authorization server's issuer
+    // identifier value into which the well-known URI string was inserted" (RFC 8414 §3.3)
+    return wrong.length
+      ? fails(expected, actual, `${wrong.map((d) => d.url).join(', ')} names another issuer; its data must not be used`)
+      : holds(expected, actual, 'issuer identical')
+  },
+})
+
+export const tokenEndpointPresent = defineCheck({
+  id: 'metadata.token-endpoint-present',
+  summary: 'token_endpoint is present and an absolute https: URL (or loopback http:).',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    const v = md.token_endpoint
+    let url: URL | undefined
+    try {
+      url = typeof v === 'string' ? new URL(v) : undefined
+    } catch {
+      url = undefined
+    }
+    return url && (url.protocol === 'https:' || url.protocol === 'http:')
+      ? holds('an absolute URL', String(v), 'token_endpoint present')
+      : fails('an absolute URL', JSON.stringify(v), 'token_endpoint is REQUIRED (RFC 8414 §2)')
+  },
+})
+
+export const grantTypesIncludeClientCredentials = defineCheck({
+  id: 'metadata.grant-types-include-client-credentials',
+  summary: 'grant_types_supported lists client_credentials (its default does not).',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    // "If omitted, the default value is ["authorization_code", "implicit"]." (RFC 8414 §2)
+    const list = listOf(md.grant_types_supported) ?? ['authorization_code', 'implicit']
+    const actual = md.grant_types_supported === undefined ? 'omitted (default: authorization_code, implicit)' : JSON.stringify(md.grant_types_supported)
+    return list.includes('client_credentials')
+      ? holds('includes client_credentials', actual, 'client_credentials advertised')
+      : fails('includes client_credentials', actual, 'the metadata does not advertise the grant the server serves')
+  },
+})
+
+export const noPasswordGrant = defineCheck({
+  id: 'metadata.no-password-grant',
+  summary: 'grant_types_supported does not offer the resource owner password credentials grant.',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    const list = listOf(md.grant_types_supported) ?? []
+    // "The resource owner password credentials grant [RFC6749] MUST NOT be used." (RFC 9700 §2.4)
+    return list.includes('password')
+      ? fails('no "password"', JSON.stringify(md.grant_types_supported), 'the password grant is offered')
+      : holds('no "password"', JSON.stringify(md.grant_types_supported ?? null), 'not offered')
+  },
+})
+
+export const signingAlgsForJwtMethods = defineCheck({
+  id: 'metadata.signing-algs-for-jwt-methods',
+  summary: 'With private_key_jwt or client_secret_jwt advertised, their signing algorithms are listed, never "none".',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    const methods = listOf(md.token_endpoint_auth_methods_supported) ?? ['client_secret_basic']
+    const jwtMethods = methods.filter((m) => m === 'private_key_jwt' || m === 'client_secret_jwt')
+    if (!jwtMethods.length) return notApplicable('no JWT client authentication method is advertised')
+    const algs = listOf(md.token_endpoint_auth_signing_alg_values_supported)
+    const expected = 'token_endpoint_auth_signing_alg_values_supported present, without "none"'
+    // "This metadata entry MUST be present if either of these authentication methods are
+    // specified … The value none MUST NOT be used." (RFC 8414 §2)
+    if (!algs) return fails(expected, 'absent', `${jwtMethods.join(' and ')} advertised without their signing algorithms`)
+    if (algs.map((a) => a.toLowerCase()).includes('none')) return fails(expected, JSON.stringify(algs), '"none" is listed')
+    return holds(expected, JSON.stringify(algs), 'listed')
+  },
+})
+
+export const responseTypesPresent = defineCheck({
+  id: 'metadata.response-types-present',
+  summary: 'response_types_supported is present (REQUIRED by RFC 8414, though a client-credentials server uses none).',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    return Array.isArray(md.response_types_supported)
+      ? holds('present', JSON.stringify(md.response_types_supported), 'present')
+      : fails('present', 'absent', 'response_types_supported is REQUIRED (RFC 8414 §2)')
+  },
+})
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
+
+export const jwksValid = defineCheck({
+  id: 'metadata.jwks-valid',
+  summary: 'jwks_uri serves a JWK Set of public keys, each with kty and a unique kid.',
+  args: noArgs,
+  needsJwks: true,
+  run(input) {
+    if (!input.jwks) return notApplicable('no jwks_uri is known')
+    const expected = 'a JWK Set: "keys" with public keys, kty on each, unique kids'
+    if ('error' in input.jwks) return fails(expected, input.jwks.error, 'the key set cannot be read')
+    const { keys } = input.jwks
+    if (!keys.length) return fails(expected, 'no keys', 'the key set is empty')
+    const problems: string[] = []
+    const kids = new Set<unknown>()
+    keys.forEach((k, i) => {
+      if (typeof k.kty !== 'string') problems.push(`key ${i} has no kty`)
+      const secret = PRIVATE_MEMBERS.filter((m) => m in k)
+      if (secret.length) problems.push(`key ${i} publishes private members (${secret.join(', ')})`)
+      if (k.kid !== undefined) {
+        if (kids.has(k.kid)) problems.push(`kid ${JSON.stringify(k.kid)} is used twice`)
+        kids.add(k.kid)
+      }
+    })
+    const actual = `${keys.length} key(s): ${keys.map((k) => `${String(k.kty)}${k.kid !== undefined ? ` ${JSON.stringify(k.kid)}` : ''}`).join(', ')}`
+    return problems.length ? fails(expected, problems.join('; '), problems.join('; ')) : holds(expected, actual, 'a valid public key set')
+  },
+})
