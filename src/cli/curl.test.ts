@@ -3,7 +3,10 @@
  * send what the engine sent. `curl` is replaced by a shell function that prints its arguments.
  */
 import { execFileSync } from 'node:child_process'
+import { generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
+
+const unregisteredKey = async (alg: string) => (await generateKeyPair(alg)).privateKey
 import { buildRequest, type PreparedRequest } from '../core/request.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import { TargetSchema } from '../schema/target.ts'
@@ -26,7 +29,7 @@ function expand(curl: string): string[] {
 }
 
 async function prepared(mutate: Parameters<typeof buildRequest>[0]['mutate']): Promise<PreparedRequest> {
-  const p = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients.primary!, mutate, nowMs: 0, randomId: () => 'r' })
+  const p = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients.primary!, mutate, nowMs: 0, randomId: () => 'r', unregisteredKey })
   if ('skip' in p) throw new Error(p.skip)
   return p
 }

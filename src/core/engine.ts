@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey } from 'jose'
 import type { CheckInput, JsonWebKeySetLike } from '../checks/types.ts'
 import {
   REPORT_FORMAT,
@@ -116,6 +116,7 @@ interface TargetEnv {
   discovered?: { response: ReceivedResponse; exchange: Exchange; tried: NonNullable<CheckInput['discovery']> }
   discoveryTried?: NonNullable<CheckInput['discovery']>
   dpopKey: () => Promise<DpopKey>
+  unregisteredKey: (alg: string) => Promise<CryptoKey>
   jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
   requests: number
 }
@@ -169,6 +170,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       discovered,
       discoveryTried,
       dpopKey: once(generateDpopKey),
+      unregisteredKey: memoizeBy((alg: string) => generateKeyPair(alg).then((k) => k.privateKey)),
       jwks: async () => undefined,
       requests,
     }
@@ -335,6 +337,7 @@ async function prepareStep(
       params,
       anonymous: step.auth === 'none',
       dpop: mutate?.dpop ? { key: await env.dpopKey(), nonce } : undefined,
+      unregisteredKey: env.unregisteredKey,
       nowMs: ctx.now(),
       randomId: ctx.randomId,
     })
@@ -508,6 +511,16 @@ async function generateDpopKey(): Promise<DpopKey> {
   const privateJwk = await exportJWK(privateKey)
   const { d: _d, ...publicJwk } = privateJwk
   return { privateKey, privateJwk, publicJwk, thumbprint: await calculateJwkThumbprint(publicJwk) }
+}
+
+/** Memoizes an async function of one string argument. */
+function memoizeBy<T>(fn: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>()
+  return (key) => {
+    let p = cache.get(key)
+    if (!p) cache.set(key, (p = fn(key)))
+    return p
+  }
 }
 
 /** Memoizes an async function of no arguments (one JWKS fetch per target per run). */

@@ -12,13 +12,18 @@ const MIN_SECRET_LENGTH = 3
 
 export class Redactor {
   readonly #forms = new Map<string, string>()
+  /** All forms as one alternation, longest first; rebuilt only after a secret is added. */
+  #pattern: RegExp | undefined
 
   /** Registers `value` so that it never appears in output; `label` replaces it. */
   add(value: string | undefined, label: string): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return
     const replacement = `[redacted ${label}]`
     for (const form of encodings(value)) {
-      if (form.length >= MIN_SECRET_LENGTH && !this.#forms.has(form)) this.#forms.set(form, replacement)
+      if (form.length >= MIN_SECRET_LENGTH && !this.#forms.has(form)) {
+        this.#forms.set(form, replacement)
+        this.#pattern = undefined
+      }
     }
   }
 
@@ -30,15 +35,17 @@ export class Redactor {
     }
   }
 
-  /** Returns `text` with every registered secret replaced; longest forms first. */
+  /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
     if (this.#forms.size === 0 || text === '') return text
-    let out = text
-    const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
-    for (const form of forms) {
-      if (out.includes(form)) out = out.split(form).join(this.#forms.get(form)!)
-    }
-    return out
+    this.#pattern ??= new RegExp(
+      [...this.#forms.keys()]
+        .sort((a, b) => b.length - a.length)
+        .map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('|'),
+      'g',
+    )
+    return text.replace(this.#pattern, (form) => this.#forms.get(form)!)
   }
 
   /** Scrubs every string inside a JSON-like value. */

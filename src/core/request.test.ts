@@ -1,4 +1,7 @@
+import { generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
+
+const unregisteredKey = async (alg: string) => (await generateKeyPair(alg)).privateKey
 import { TargetSchema } from '../schema/target.ts'
 import { buildRequest, formEncode, type PreparedRequest } from './request.ts'
 import { resolveTarget } from './resolve.ts'
@@ -17,7 +20,7 @@ const SECRET = 'a b+c%d&e:f'
 const resolved = resolveTarget(target, (n) => (n === 'PRIMARY_SECRET' ? SECRET : undefined), 't.json')
 
 async function build(role: string, mutate?: Parameters<typeof buildRequest>[0]['mutate']): Promise<PreparedRequest> {
-  const r = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients[role]!, mutate, nowMs: 0, randomId: () => 'r1' })
+  const r = await buildRequest({ target, endpoint: target.tokenEndpoint!, tokenEndpoint: target.tokenEndpoint!, client: resolved.clients[role]!, mutate, nowMs: 0, randomId: () => 'r1', unregisteredKey })
   if ('skip' in r) throw new Error(r.skip)
   return r
 }
@@ -119,7 +122,7 @@ describe('client assertions and DPoP proofs (RFC7523-3, RFC9449-4.2)', async () 
   const { d: _d, ...dpopPublicJwk } = dpopPrivateJwk
   const dpopKey = { privateKey: dpopPrivate, privateJwk: dpopPrivateJwk, publicJwk: dpopPublicJwk, thumbprint: await calculateJwkThumbprint(dpopPublicJwk) }
   const build = async (mutate: Parameters<typeof buildRequest>[0]['mutate'], dpop = false) => {
-    const p = await buildRequest({ target: t, endpoint: 'http://127.0.0.1:9/token?x=1', tokenEndpoint: 'http://127.0.0.1:9/token', issuer: t.issuer, client: r.clients.jwt!, mutate, dpop: dpop ? { key: dpopKey } : undefined, nowMs: 1_800_000_000_000, randomId: () => `r${Math.random()}` })
+    const p = await buildRequest({ target: t, endpoint: 'http://127.0.0.1:9/token?x=1', tokenEndpoint: 'http://127.0.0.1:9/token', issuer: t.issuer, client: r.clients.jwt!, mutate, dpop: dpop ? { key: dpopKey } : undefined, nowMs: 1_800_000_000_000, randomId: () => `r${Math.random()}`, unregisteredKey })
     if ('skip' in p) throw new Error(p.skip)
     return p
   }

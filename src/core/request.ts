@@ -13,7 +13,7 @@
  * @see [RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.2)
  * @module
  */
-import { exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { exportSPKI, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
 import type { AssertionMutate, Mutate, ScopeChoice } from '../schema/suite.ts'
 import type { Target } from '../schema/target.ts'
 import { buildCurl, type RequestParam } from './curl.ts'
@@ -69,6 +69,8 @@ export interface BuildInput {
   /** Sends no client authentication at all (introspection without credentials). */
   anonymous?: boolean
   dpop?: { key: DpopKey; nonce?: string }
+  /** A key pair no client registered, of the given algorithm (memoized per run: RSA keys are slow). */
+  unregisteredKey: (alg: string) => Promise<CryptoKey>
   nowMs: number
   randomId: () => string
 }
@@ -343,10 +345,7 @@ async function signClientAssertion(
       const pem = await exportSPKI((await importJWK(publicJwk, alg, { extractable: true })) as CryptoKey)
       signed = await jwt.setProtectedHeader({ ...header, alg: 'HS256' }).sign(new TextEncoder().encode(pem))
     } else {
-      const key =
-        m.key === 'unregistered' || wrongSecret
-          ? (await generateKeyPair(alg)).privateKey
-          : ((await importJWK(jwk, alg)) as CryptoKey)
+      const key = m.key === 'unregistered' || wrongSecret ? await input.unregisteredKey(alg) : ((await importJWK(jwk, alg)) as CryptoKey)
       signed = await jwt.setProtectedHeader(header).sign(key)
     }
   }
