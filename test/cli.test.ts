@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
@@ -145,5 +145,99 @@ describe('suite validation', () => {
     const code = await main(['run', '--target', file('ok5.json', JSON.stringify(target())), '--suite', file('dup.yaml', suite)], io)
     expect(code).toBe(2)
     expect(io.stderr.join('\n')).toMatch(/line 11: cases\[0\]\.expect\[1\]: "response.observe" is already called/)
+  })
+})
+
+describe('CI flows: baseline, accepted deviations, strict, report and compare', () => {
+  const env = { CLI_PRIMARY_SECRET: FIXTURE_SECRETS.primary }
+  let lastFolder = ''
+  async function run(args: string[], e: Record<string, string> = env) {
+    const io = captureIo(e)
+    const code = await main(args, io)
+    const out = io.stdout.join('\n')
+    const written = /(?:Report|targets): (\S+)\/report\.html/.exec(out)
+    if (written) lastFolder = resolve(written[1]!)
+    return { code, out, err: io.stderr.join('\n') }
+  }
+  /** The run folder the last command reported writing. */
+  const runFolder = (_out: string) => lastFolder
+
+  it('writes junit.xml and summary.md beside the report, and re-renders a saved report', async () => {
+    const out = join(dir, 'out-formats')
+    expect((await run(['run', '--target', file('f.json', JSON.stringify(target())), '--suite', 'scope', '--out', out])).code).toBe(0)
+    const folder = runFolder(out)
+    expect(readFileSync(join(folder, 'junit.xml'), 'utf8')).toMatch(/^<\?xml[\s\S]*<testsuite name="cli-test \/ scope"/)
+    expect(readFileSync(join(folder, 'summary.md'), 'utf8')).toContain('| cli-test | 5 | 0 |')
+    const md = await run(['report', join(folder, 'report.json'), '--format', 'md'])
+    expect(md.out).toBe(readFileSync(join(folder, 'summary.md'), 'utf8').replace(/\n$/, ''))
+    const html = join(dir, 'again.html')
+    await run(['report', join(folder, 'report.json'), '--format', 'html', '--output', html])
+    expect(readFileSync(html, 'utf8')).toBe(readFileSync(join(folder, 'report.html'), 'utf8'))
+    const bad = await run(['report', file('not-a-report.json', '{"format":"x"}'), '--format', 'html'])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/not-a-report\.json.*not a grantcheck report/s)
+  })
+
+  it('with a baseline fails only on new failures, and an accepted deviation does not fail at all', async () => {
+    const out = join(dir, 'out-baseline')
+    const good = file('g.json', JSON.stringify(target()))
+    await run(['run', '--target', good, '--suite', 'scope', '--out', out])
+    const baseline = join(runFolder(out), 'report.json')
+    // A wrong secret makes every case fail: all new against the baseline.
+    const broken = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--baseline', baseline], { CLI_PRIMARY_SECRET: 'wrong' })
+    expect(broken.code).toBe(1)
+    expect(broken.out).toMatch(/CI gate: [1-9]\d* new failures/)
+    const report = JSON.parse(readFileSync(join(runFolder(out), 'report.json'), 'utf8'))
+    expect(report.baseline.runId).toBe(JSON.parse(readFileSync(baseline, 'utf8')).runId)
+    expect(report.targets[0].cases.find((c: { id: string }) => c.id === 'scope-valid').change).toBe('new-failure')
+    // The same failures against that report as the baseline: still failing, nothing new.
+    const again = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--baseline', join(runFolder(out), 'report.json')], { CLI_PRIMARY_SECRET: 'wrong' })
+    expect(again.code).toBe(0)
+    expect(again.out).toContain('CI gate: 0 new failures')
+    // Without a baseline, accepting every failing case passes the gate too.
+    const failing = report.targets[0].cases.filter((c: { outcome: string }) => c.outcome === 'failed')
+    const accept = file('accept.yaml', failing.map((c: { suite: string; id: string }) => `- case: ${c.suite}/${c.id}\n  target: cli-test\n  reason: accepted in the test\n`).join(''))
+    const accepted = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--accept', accept], { CLI_PRIMARY_SECRET: 'wrong' })
+    expect(accepted.code).toBe(0)
+    expect(accepted.out).toContain(`${failing.length} accepted`)
+  })
+
+  it('refuses an accepted-deviations entry without a reason, naming the line', async () => {
+    const r = await run(['run', '--target', file('h.json', JSON.stringify(target())), '--accept', file('noreason.yaml', '- case: scope/scope-valid\n  target: cli-test\n')])
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/noreason\.yaml[\s\S]*line 1: \[0\]\.reason/)
+  })
+
+  it('--strict fails on warnings, which otherwise pass', async () => {
+    // issues-refresh-token breaks a SHOULD NOT (RFC 6749 §4.4.3): a warning.
+    const warned = await listen((await createReferenceServer({ defects: ['issues-refresh-token'] })).fetch)
+    try {
+      const t = file('s.json', JSON.stringify(target({ issuer: warned.url })))
+      const lenient = await run(['run', '--target', t, '--suite', 'token-response', '--out', join(dir, 'out-strict')])
+      expect(lenient.code).toBe(0)
+      expect(lenient.out).toContain('1 warning')
+      const strict = await run(['run', '--target', t, '--suite', 'token-response', '--strict', '--out', join(dir, 'out-strict')])
+      expect(strict.code).toBe(1)
+      expect(strict.out).toContain('cli-test: token-response/token-response-members (warning)')
+    } finally {
+      await warned.close()
+    }
+  })
+
+  it('compare merges reports into one matrix of their targets', async () => {
+    const out = join(dir, 'out-compare')
+    const t1 = file('c1.json', JSON.stringify(target({ name: 'tenant-one' })))
+    await run(['run', '--target', t1, '--suite', 'scope', '--out', out])
+    const r1 = join(runFolder(out), 'report.json')
+    await run(['run', '--target', t1, '--suite', 'scope', '--out', out], { CLI_PRIMARY_SECRET: 'wrong' })
+    const r2 = join(runFolder(out), 'report.json')
+    const cmp = await run(['compare', r1, r2, '--out', join(dir, 'out-matrix')])
+    expect(cmp.code).toBe(0)
+    const folder = runFolder(join(dir, 'out-matrix'))
+    const matrix = JSON.parse(readFileSync(join(folder, 'matrix.json'), 'utf8'))
+    expect(matrix.targets[0]).toBe('tenant-one')
+    expect(matrix.targets[1]).toMatch(/^tenant-one \(/)
+    expect(matrix.rows.find((r: { case: string }) => r.case === 'scope/scope-valid').cells.map((c: { outcome: string }) => c.outcome)).toEqual(['passed', 'failed'])
+    expect(readFileSync(join(folder, 'report.html'), 'utf8')).toContain('where the targets differ')
   })
 })

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { InputInvalidError, formatPath } from '../core/errors.ts'
 import { planSuite, type PlannedSuite } from '../core/plan.ts'
+import { AcceptancesSchema } from '../schema/acceptances.ts'
+import { ReportSchema, type Report } from '../schema/report.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
+import type { Acceptance } from '../core/baseline.ts'
 
 /** The package root (where package.json, suites/ and fixtures/ are), from src/ or dist/. */
 export function packageRoot(): string {
@@ -27,7 +30,7 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file
 }
 
-function readText(file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID'): string {
+function readText(file: string, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID' | 'CC_REPORT_INVALID'): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (e) {
@@ -121,4 +124,37 @@ export function resolveSuiteArgs(args: string[]): PlannedSuite[] {
       ])
     return loadSuiteFile(file)
   })
+}
+
+/** Loads a saved report.json, validated against the report schema. */
+export function loadReportFile(file: string): Report {
+  const text = readText(file, 'CC_REPORT_INVALID')
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (e) {
+    throw new InputInvalidError('CC_REPORT_INVALID', displayPath(file), [{ path: '', message: `not a report: ${(e as Error).message}` }])
+  }
+  const parsed = ReportSchema.safeParse(data)
+  if (!parsed.success)
+    throw new InputInvalidError(
+      'CC_REPORT_INVALID',
+      displayPath(file),
+      parsed.error.issues.slice(0, 5).map((i) => ({ path: formatPath(i.path), message: `not a grantcheck report: ${i.message}` })),
+    )
+  return parsed.data
+}
+
+/** Loads an accepted-deviations file (YAML or JSON): a list of { case, target, reason }. */
+export function loadAcceptancesFile(file: string): Acceptance[] {
+  const text = readText(file, 'CC_SUITE_INVALID')
+  const { doc, locate } = parseWithLines(text, file, 'CC_SUITE_INVALID')
+  const parsed = AcceptancesSchema.safeParse(doc.toJS() ?? [])
+  if (!parsed.success)
+    throw new InputInvalidError(
+      'CC_SUITE_INVALID',
+      displayPath(file),
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
+    )
+  return parsed.data
 }

@@ -11,10 +11,14 @@ import { runPlan, type RunContext } from '../core/engine.ts'
 import { assertDistinctSuites, type PlannedSuite } from '../core/plan.ts'
 import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
+import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
 import { renderHtml } from '../reporters/html/index.tsx'
 import { renderJson } from '../reporters/json.ts'
+import { renderJunit } from '../reporters/junit.ts'
+import { renderMarkdown } from '../reporters/markdown.ts'
+import { buildMatrix } from '../reporters/matrix.ts'
 import { renderText } from '../reporters/text.ts'
-import { displayPath, loadTargetFile, packageRoot, resolveSuiteArgs } from './files.ts'
+import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, resolveSuiteArgs } from './files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 
@@ -22,12 +26,17 @@ const USAGE = `grantcheck — conformance tests for the OAuth 2.0 client credent
 
 Usage:
   grantcheck run --target FILE [--target FILE…] [--suite FILE|ID…] [--out DIR]
+                 [--baseline OLD.json] [--accept FILE] [--strict] [--allow-errored]
+  grantcheck report REPORT.json --format html|junit|md|json|matrix [--output FILE]
+  grantcheck compare REPORT.json REPORT.json… [--out DIR]   one matrix of several reports
   grantcheck demo [--defect NAME…] [--out DIR]     run every suite against the embedded reference server
   grantcheck fixture [--port N] [--defect NAME…]   serve the reference server on 127.0.0.1
   grantcheck generate                              regenerate schemas/*.schema.json and docs/requirements.md
 
 Secrets come from the environment variables the target file names ({ "env": "VAR" }).
-Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error`
+Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error
+With --baseline only new failures count; --accept lists accepted deviations (case, target, reason);
+--strict also fails on warnings; --allow-errored does not fail on cases that could not be judged.`
 
 export function toolVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
@@ -42,6 +51,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     switch (command) {
       case 'run':
         return await runCommand(rest, io)
+      case 'report':
+        return reportCommand(rest, io)
+      case 'compare':
+        return compareCommand(rest, io)
       case 'demo': {
         const { demoCommand } = await import('./demo.ts')
         return await demoCommand(rest, io)
@@ -102,6 +115,21 @@ function processIo(): Io {
   }
 }
 
+const GATE_OPTIONS = {
+  baseline: { type: 'string' },
+  accept: { type: 'string' },
+  strict: { type: 'boolean' },
+  'allow-errored': { type: 'boolean' },
+} as const
+
+/** How a run is judged for CI: against a baseline, with accepted deviations, strict or not. */
+export interface GateOptions {
+  baseline?: string
+  accept?: string
+  strict?: boolean
+  allowErrored?: boolean
+}
+
 async function runCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -109,6 +137,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
       target: { type: 'string', multiple: true },
       suite: { type: 'string', multiple: true },
       out: { type: 'string' },
+      ...GATE_OPTIONS,
     },
     allowPositionals: false,
   })
@@ -118,13 +147,30 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     const file = resolve(f)
     return resolveTarget(loadTargetFile(file), (name) => io.env[name], displayPath(file))
   })
+  const names = targets.map((t) => t.target.name)
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`)
   const suites = resolveSuiteArgs(values.suite ?? [])
-  return executeRun(targets, suites, values.out ?? 'reports', io)
+  return executeRun(targets, suites, values.out ?? 'reports', io, fetch, gateOptionsOf(values))
 }
 
-/** Runs, writes report.json and report.html into a run folder, prints the summary. */
-export async function executeRun(targets: ResolvedTarget[], suites: PlannedSuite[], outDir: string, io: Io, fetchImpl: typeof fetch = fetch): Promise<number> {
+function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: boolean; 'allow-errored'?: boolean }): GateOptions {
+  return { baseline: values.baseline, accept: values.accept, strict: values.strict, allowErrored: values['allow-errored'] }
+}
+
+/** Runs, writes the run folder, prints the summary and the CI gate; returns the exit code. */
+export async function executeRun(
+  targets: ResolvedTarget[],
+  suites: PlannedSuite[],
+  outDir: string,
+  io: Io,
+  fetchImpl: typeof fetch = fetch,
+  gate: GateOptions = {},
+): Promise<number> {
   assertDistinctSuites(suites)
+  // Gate inputs are read before the run, so a bad file costs no requests.
+  const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
+  const acceptances = gate.accept ? loadAcceptancesFile(resolve(gate.accept)) : []
   const totals = new Map<string, { done: number; of: number }>()
   const ctx: RunContext = {
     fetch: fetchImpl,
@@ -140,28 +186,100 @@ export async function executeRun(targets: ResolvedTarget[], suites: PlannedSuite
       }
     },
   }
-  const report = await runPlan(targets, suites, ctx)
+  let report = await runPlan(targets, suites, ctx)
   io.progress?.('')
+  report = applyAcceptances(report, acceptances)
+  if (baseline) report = compareWithBaseline(report, baseline, gate.strict)
   const dir = writeReport(report, outDir)
   io.out(renderText(report, io.color ? paint : undefined))
-  io.out(`\nReport: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'report.json'))}`)
-  return exitCodeFor(report)
+  io.out(`\nReport: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'report.json'))} (also junit.xml, summary.md${report.targets.length > 1 ? ', matrix.json' : ''})`)
+  return gateExitCode(report, gate, io)
 }
 
+/** Writes every format of a report into its run folder; returns the folder. */
 export function writeReport(report: Report, outDir: string): string {
   const dir = resolve(outDir, report.runId)
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'report.json'), renderJson(report))
   writeFileSync(join(dir, 'report.html'), renderHtml(report))
+  writeFileSync(join(dir, 'junit.xml'), renderJunit(report))
+  writeFileSync(join(dir, 'summary.md'), renderMarkdown(report))
+  if (report.targets.length > 1) writeFileSync(join(dir, 'matrix.json'), `${JSON.stringify(buildMatrix(report), null, 2)}\n`)
   return dir
 }
 
-/** 1 when any case failed, else 3 when any could not be judged, else 0. */
-export function exitCodeFor(report: Report): number {
-  const all = report.targets.flatMap((t) => t.cases)
-  if (all.some((c) => c.outcome === 'failed')) return EXIT.conformance
-  if (report.targets.some((t) => t.error) || all.some((c) => c.outcome === 'errored')) return EXIT.runtime
+/**
+ * 1 when a case fails the gate (failed, or warned under --strict; only new ones with a baseline;
+ * never accepted ones), else 3 when a case could not be judged (unless --allow-errored), else 0.
+ */
+export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number {
+  const failures = gateFailures(report, { strict: gate.strict ?? false, allowErrored: gate.allowErrored ?? false })
+  const judged = failures.filter((f) => f.case.outcome !== 'errored')
+  const accepted = report.targets.flatMap((t) => t.cases).filter((c) => c.accepted && c.outcome === 'failed').length
+  if (io && (report.baseline || gate.accept || gate.strict)) {
+    const what = report.baseline ? 'new failures' : 'failures'
+    io.out(`\nCI gate: ${judged.length} ${what}${accepted ? `, ${accepted} accepted` : ''}${failures.length - judged.length ? `, ${failures.length - judged.length} errored` : ''}`)
+    for (const f of failures) io.out(`  ${f.target}: ${f.case.suite}/${f.case.id} (${f.case.outcome})`)
+  }
+  if (judged.length) return EXIT.conformance
+  if (failures.length || report.targets.some((t) => t.error && !gate.allowErrored)) return EXIT.runtime
   return EXIT.ok
+}
+
+/** Re-renders a saved report in one format, to a file or standard output. */
+function reportCommand(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, output: { type: 'string' } }, allowPositionals: true })
+  if (positionals.length !== 1) throw new UsageError('give exactly one REPORT.json')
+  const renderers: Record<string, (r: Report) => string> = {
+    html: renderHtml,
+    junit: renderJunit,
+    md: renderMarkdown,
+    json: renderJson,
+    matrix: (r) => `${JSON.stringify(buildMatrix(r), null, 2)}\n`,
+  }
+  const render = renderers[values.format ?? '']
+  if (!render) throw new UsageError(`--format must be one of ${Object.keys(renderers).join(', ')}`)
+  const text = render(loadReportFile(resolve(positionals[0]!)))
+  if (values.output) {
+    writeFileSync(resolve(values.output), text)
+    io.out(`wrote ${displayPath(resolve(values.output))}`)
+  } else io.out(text.replace(/\n$/, ''))
+  return EXIT.ok
+}
+
+/** Merges saved reports into one comparison: a report of all their targets, with the matrix. */
+function compareCommand(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' } }, allowPositionals: true })
+  if (positionals.length < 2) throw new UsageError('give at least two REPORT.json files to compare')
+  const reports = positionals.map((f) => loadReportFile(resolve(f)))
+  const merged = mergeReports(reports, crypto.randomUUID().slice(0, 6))
+  const dir = writeReport(merged, values.out ?? 'reports')
+  io.out(renderText(merged))
+  io.out(`\nComparison of ${merged.targets.length} targets: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'matrix.json'))}`)
+  return EXIT.ok
+}
+
+/** One report holding every target of `reports`; a target name seen twice gets its run id appended. */
+export function mergeReports(reports: Report[], random: string): Report {
+  const seen = new Set<string>()
+  const targets = reports.flatMap((r) =>
+    r.targets.map((t) => {
+      const name = seen.has(t.name) ? `${t.name} (${r.runId})` : t.name
+      seen.add(name)
+      return { ...t, name }
+    }),
+  )
+  const suites = new Map(reports.flatMap((r) => r.suites.map((s) => [s.id, s])))
+  const started = reports.map((r) => r.startedAt).sort()
+  return {
+    ...reports[0]!,
+    runId: `compare-${started[0]!.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`,
+    startedAt: started[0]!,
+    finishedAt: reports.map((r) => r.finishedAt).sort().at(-1)!,
+    suites: [...suites.values()],
+    targets,
+    baseline: undefined,
+  }
 }
 
 const COLORS: Record<Outcome, number> = { passed: 32, failed: 31, warning: 33, info: 36, skipped: 90, errored: 35 }

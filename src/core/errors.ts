@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'CC_TARGET_INVALID'
   | 'CC_SUITE_INVALID'
   | 'CC_SECRET_MISSING'
+  | 'CC_REPORT_INVALID'
   | 'CC_DISCOVERY_FAILED'
   | 'CC_REQUEST_FAILED'
   | 'CC_CHECK_CRASHED'
@@ -34,7 +35,7 @@ export interface InputIssue {
 export class InputInvalidError extends ConformanceError {
   readonly file: string
   readonly issues: InputIssue[]
-  constructor(code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID' | 'CC_SECRET_MISSING', file: string, issues: InputIssue[]) {
+  constructor(code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID' | 'CC_SECRET_MISSING' | 'CC_REPORT_INVALID', file: string, issues: InputIssue[]) {
     super(code, `${file}: ${issues.map(formatIssue).join('; ')}`)
     this.file = file
     this.issues = issues

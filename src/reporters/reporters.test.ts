@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { ReportSchema, type CaseResult, type Report } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import { summarize } from '../core/summary.ts'
+import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
 import { groupBySection, renderHtml } from './html/index.tsx'
+import { renderJunit, xmlEscape } from './junit.ts'
+import { renderMarkdown } from './markdown.ts'
+import { buildMatrix } from './matrix.ts'
 import { renderJson } from './json.ts'
 import { renderText } from './text.ts'
 
@@ -66,10 +70,12 @@ describe('reporters', () => {
   it('HTML is one self-contained document with counts, failures first and the evidence', () => {
     const html = renderHtml(report)
     expect(html.startsWith('<!doctype html><html lang="en">')).toBe(true)
-    expect(html).not.toMatch(/<script|<link|src="http/)
+    // Self-contained: one inline script, no external script, stylesheet, image or font.
+    expect(html).not.toMatch(/<link|\ssrc=|@import|url\(/)
+    expect(html.match(/<script>/g)).toHaveLength(1)
     expect(html).toContain('tenant-a')
     expect(html.indexOf('Case bad')).toBeLessThan(html.indexOf('Case ok'))
-    expect(html).toMatch(/<details id="case-token-response-bad" class="case failed" open="">/)
+    expect(html).toMatch(/<details id="t0-token-response-bad" class="case failed" open="">/)
     expect(html).toContain('https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1')
     expect(html).toContain('MUST score <strong>67%</strong>')
     expect(html).toContain('&quot;typ&quot;: &quot;at+jwt&quot;')
@@ -85,8 +91,8 @@ describe('reporters', () => {
     expect(grouped.map((g) => g.requirement.id)).toEqual(['RFC6749-2.3.1', 'RFC6749-10.10', 'RFC6749-A.2'])
     expect(grouped[0]!.cases.map((c) => c.id)).toEqual(['c', 'b'])
     const html = renderHtml(report)
-    expect(html).toMatch(/<h3>Needs attention<\/h3>[\s\S]*href="#case-token-response-bad"/)
-    expect(html).toContain('id="case-token-response-bad"')
+    expect(html).toMatch(/<h3>Needs attention<\/h3>[\s\S]*href="#t0-token-response-bad"/)
+    expect(html).toContain('id="t0-token-response-bad"')
     expect(html).toMatch(/<a href="https:\/\/www.rfc-editor.org\/rfc\/rfc6749.html#section-5.1" rel="noreferrer">RFC 6749 §5.1<\/a>/)
   })
 
@@ -101,5 +107,83 @@ describe('reporters', () => {
     expect(text).not.toContain('token-response/ok')
     expect(text).toContain('1 passed, 1 failed, 1 warning, 1 skipped')
     expect(text).toContain('score: MUST 67%, SHOULD 0%')
+  })
+})
+
+describe('formats for CI and comparison', async () => {
+  const { XMLParser, XMLValidator } = await import('fast-xml-parser')
+  const second = { ...report.targets[0]!, name: 'tenant-b', cases: cases.map((c) => (c.id === 'bad' ? { ...c, outcome: 'passed' as const, checks: [], reason: undefined } : c)) }
+  const two: Report = { ...report, targets: [report.targets[0]!, { ...second, summary: summarize(second.cases) }] }
+
+  it('JUnit is well-formed and has the common schema shape: one testsuite per target and suite', () => {
+    const xml = renderJunit(two)
+    expect(XMLValidator.validate(xml)).toBe(true)
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(xml)
+    const suites = doc.testsuites.testsuite
+    expect(doc.testsuites).toMatchObject({ name: 'grantcheck', tests: '8', failures: '1', errors: '0', skipped: '2' })
+    expect(suites.map((s: { name: string }) => s.name)).toEqual(['tenant-a / token-response', 'tenant-b / token-response'])
+    for (const suite of suites) {
+      for (const k of ['name', 'tests', 'failures', 'errors', 'skipped', 'time', 'timestamp']) expect(suite[k], k).toBeDefined()
+      for (const tc of suite.testcase) expect(tc.classname && tc.name && tc.time).toBeTruthy()
+    }
+    const bad = suites[0].testcase.find((t: { name: string }) => t.name.startsWith('bad:'))
+    expect(bad.failure.message).toBe('a response containing tokens must not be stored')
+    expect(bad.failure['#text']).toContain('reproduce (token request): curl')
+    expect(suites[0].testcase.find((t: { name: string }) => t.name.startsWith('skip:')).skipped.message).toContain('post')
+  })
+
+  it('JUnit escapes markup and drops characters XML cannot carry', () => {
+    expect(xmlEscape('a<b>&"c"\u0001')).toBe('a&lt;b&gt;&amp;&quot;c&quot;\ufffd')
+  })
+
+  it('the matrix has a row per case, a cell per target, and marks where they differ', () => {
+    const m = buildMatrix(two)
+    expect(m.targets).toEqual(['tenant-a', 'tenant-b'])
+    const bad = m.rows.find((r) => r.case === 'token-response/bad')!
+    expect(bad.cells.map((c) => c.outcome)).toEqual(['failed', 'passed'])
+    expect(bad.differ).toBe(true)
+    expect(bad.cells[1]!.anchor).toBe('t1-token-response-bad')
+    expect(m.rows.filter((r) => r.differ).map((r) => r.case)).toEqual(['token-response/bad'])
+    const html = renderHtml(two)
+    expect(html).toContain('Only the 1 cases where the targets differ')
+    expect(html).toMatch(/<td class="failed"><a href="#t0-token-response-bad"/)
+  })
+
+  it('Markdown lists the counts per target and what needs attention', () => {
+    const md = renderMarkdown(two)
+    expect(md).toContain('| tenant-a | 1 | 1 | 1 | 0 | 1 | 0 | 67% | 0% |')
+    expect(md).toContain('- ❌ `token-response/bad` Case bad ([RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1)): a response containing tokens must not be stored')
+  })
+})
+
+describe('baseline and accepted deviations', () => {
+  const with_ = (id: string, outcome: CaseResult['outcome']) => ({ ...report, targets: [{ ...report.targets[0]!, cases: report.targets[0]!.cases.map((c) => (c.id === id ? { ...c, outcome } : c)) }] })
+  const policy = { strict: false, allowErrored: false }
+
+  it('marks new failures, fixes, still-failing and unchanged cases, and gates only on new failures', () => {
+    const before = with_('bad', 'passed')
+    const now = compareWithBaseline(with_('ok', 'failed'), with_('bad', 'failed'))
+    const change = (id: string) => now.targets[0]!.cases.find((c) => c.id === id)!.change
+    expect([change('ok'), change('bad'), change('warn'), change('skip')]).toEqual(['new-failure', 'still-failing', 'unchanged', 'unchanged'])
+    expect(gateFailures(now, policy).map((f) => f.case.id)).toEqual(['ok'])
+    const fixed = compareWithBaseline(before, report)
+    expect(fixed.targets[0]!.cases.find((c) => c.id === 'bad')!.change).toBe('fixed')
+    expect(gateFailures(fixed, policy)).toEqual([])
+  })
+
+  it('--strict counts warnings; errored cases fail the gate unless allowed', () => {
+    expect(gateFailures(report, { strict: true, allowErrored: false }).map((f) => f.case.id)).toEqual(['bad', 'warn'])
+    const errored = with_('ok', 'errored')
+    expect(gateFailures(errored, policy).map((f) => f.case.id)).toEqual(['ok', 'bad'])
+    expect(gateFailures(errored, { strict: false, allowErrored: true }).map((f) => f.case.id)).toEqual(['bad'])
+  })
+
+  it('an accepted deviation keeps its verdict but does not fail the gate', () => {
+    const accepted = applyAcceptances(report, [{ target: '*', case: 'token-response/bad', reason: 'provider documents it' }])
+    const bad = accepted.targets[0]!.cases.find((c) => c.id === 'bad')!
+    expect(bad.outcome).toBe('failed')
+    expect(bad.accepted).toBe('provider documents it')
+    expect(gateFailures(accepted, policy)).toEqual([])
+    expect(renderHtml(accepted)).toContain('Accepted deviation: provider documents it')
   })
 })

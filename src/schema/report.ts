@@ -17,6 +17,10 @@ export type Outcome = (typeof OUTCOMES)[number]
 const OutcomeCountsSchema = z.record(z.enum(OUTCOMES), z.int().min(0))
 export type OutcomeCounts = Record<Outcome, number>
 
+/** How a case's verdict moved against a baseline report. */
+export const CHANGES = ['new-failure', 'fixed', 'still-failing', 'unchanged'] as const
+export type Change = (typeof CHANGES)[number]
+
 export const CheckResultSchema = z.object({
   check: z.string(),
   level: z.enum(LEVELS),
@@ -73,6 +77,10 @@ export const CaseResultSchema = z.object({
   exchanges: z.array(ExchangeSchema),
   accessToken: DecodedJwtSchema.optional().describe('the decoded JWT access token, signature removed'),
   durationMs: z.number().min(0),
+  /** Against a baseline report: how this case's verdict changed. */
+  change: z.enum(CHANGES).optional(),
+  /** Why this case's failure is accepted (from an accepted-deviations file): it does not fail CI. */
+  accepted: z.string().optional(),
 })
 export type CaseResult = z.infer<typeof CaseResultSchema>
 
@@ -120,5 +128,7 @@ export const ReportSchema = z.object({
   finishedAt: z.string(),
   suites: z.array(z.object({ id: z.string(), title: z.string(), cases: z.int() })),
   targets: z.array(TargetResultSchema),
+  /** The report this one was compared with, when the run had a baseline. */
+  baseline: z.object({ runId: z.string(), startedAt: z.string() }).optional(),
 })
 export type Report = z.infer<typeof ReportSchema>

@@ -7,8 +7,9 @@
 import { raw } from 'hono/html'
 import type { FC } from 'hono/jsx'
 import { OUTCOMES, type CaseResult, type Exchange, type Outcome, type Report, type TargetResult } from '../../schema/report.ts'
+import { buildMatrix, caseAnchor, type Matrix } from '../matrix.ts'
 import { OUTCOME_MARK } from '../text.ts'
-import { STYLES } from './styles.ts'
+import { SCRIPT, STYLES } from './styles.ts'
 
 const SEVERITY: Outcome[] = ['failed', 'errored', 'warning', 'info', 'passed', 'skipped']
 
@@ -37,10 +38,18 @@ const Page: FC<{ report: Report }> = ({ report }) => (
         </p>
       </header>
       <main>
-        {report.targets.map((t) => (
-          <TargetSection target={t} />
+        {report.baseline && (
+          <p class="meta">
+            Compared with run <code>{report.baseline.runId}</code> ({report.baseline.startedAt}).
+          </p>
+        )}
+        {report.targets.length > 1 && <MatrixView matrix={buildMatrix(report)} />}
+        {report.targets.map((t, i) => (
+          <TargetSection target={t} index={i} />
         ))}
       </main>
+      {/* The only script: copy buttons, and opening a case when a link points at it. */}
+      <script>{raw(SCRIPT)}</script>
     </body>
   </html>
 )
@@ -67,9 +76,57 @@ export function groupBySection(cases: CaseResult[]): Array<{ requirement: CaseRe
     .map(({ requirement, cases: list }) => ({ requirement, cases: list.sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome)) }))
 }
 
-const caseAnchor = (c: CaseResult) => `case-${c.suite}-${c.id}`
+const MatrixView: FC<{ matrix: Matrix }> = ({ matrix }) => {
+  const differing = matrix.rows.filter((r) => r.differ).length
+  return (
+    <section class="matrix" aria-labelledby="matrix-title">
+      <h2 id="matrix-title">Comparison</h2>
+      <p>
+        <label>
+          <input type="checkbox" id="only-differ" /> Only the {differing} cases where the targets differ
+        </label>
+      </p>
+      <div class="matrix-scroll">
+        <table class="matrix">
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              {matrix.targets.map((t) => (
+                <th scope="col">{t}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {matrix.rows.map((row) => (
+              <tr class={row.differ ? 'differ' : 'same'}>
+                <th scope="row">
+                  <span class="title">{row.title}</span>{' '}
+                  <a class="req" href={row.requirement.url} rel="noreferrer">
+                    {row.requirement.label}
+                  </a>{' '}
+                  <span class="level">{row.level}</span>
+                </th>
+                {row.cells.map((c) =>
+                  c.outcome ? (
+                    <td class={c.outcome}>
+                      <a href={`#${c.anchor}`} title={c.reason ?? c.outcome}>
+                        {OUTCOME_MARK[c.outcome]} {c.outcome}
+                      </a>
+                    </td>
+                  ) : (
+                    <td class="absent">—</td>
+                  ),
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  )
+}
 
-const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
+const TargetSection: FC<{ target: TargetResult; index: number }> = ({ target: t, index }) => {
   const attention = t.cases
     .filter((c) => c.outcome === 'failed' || c.outcome === 'errored' || c.outcome === 'warning')
     .sort((a, b) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome))
@@ -116,7 +173,7 @@ const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
           <ul>
             {attention.map((c) => (
               <li>
-                <span class={`badge ${c.outcome}`}>{c.outcome}</span> <a href={`#${caseAnchor(c)}`}>{c.title}</a>
+                <span class={`badge ${c.outcome}`}>{c.outcome}</span> <Tags c={c} /> <a href={`#${caseAnchor(index, c.suite, c.id)}`}>{c.title}</a>
                 {c.reason ? <span class="hint"> — {c.reason}</span> : ''}
               </li>
             ))}
@@ -132,7 +189,7 @@ const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
             <span class="hint">{g.requirement.document.match(/\((.*)\)/)?.[1] ?? ''}</span>
           </h3>
           {g.cases.map((c) => (
-            <CaseView c={c} />
+            <CaseView c={c} anchor={caseAnchor(index, c.suite, c.id)} />
           ))}
         </section>
       ))}
@@ -140,12 +197,25 @@ const TargetSection: FC<{ target: TargetResult }> = ({ target: t }) => {
   )
 }
 
-const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
-  <details id={caseAnchor(c)} class={`case ${c.outcome}`} open={c.outcome === 'failed' || c.outcome === 'errored'}>
+/** Baseline change and acceptance, when there are any. */
+const Tags: FC<{ c: CaseResult }> = ({ c }) => (
+  <>
+    {c.change && c.change !== 'unchanged' && <span class={`tag ${c.change}`}>{c.change}</span>}
+    {c.accepted && (
+      <span class="tag accepted" title={c.accepted}>
+        accepted
+      </span>
+    )}
+  </>
+)
+
+const CaseView: FC<{ c: CaseResult; anchor: string }> = ({ c, anchor }) => (
+  <details id={anchor} class={`case ${c.outcome}`} open={c.outcome === 'failed' || c.outcome === 'errored'}>
     <summary>
       <span class={`badge ${c.outcome}`} aria-label={c.outcome}>
         {OUTCOME_MARK[c.outcome]} {c.outcome}
       </span>{' '}
+      <Tags c={c} />
       <span class="title">{c.title}</span> <span class="level">{c.level}</span>{' '}
       <code class="id">
         {c.suite}/{c.id}
@@ -160,6 +230,7 @@ const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
         ))}
       </p>
       {c.reason && <p class="reason">{c.reason}</p>}
+      {c.accepted && <p class="accepted-note">Accepted deviation: {c.accepted}</p>}
       {c.mutate && (
         <p>
           Deviates from the default request: <code>{JSON.stringify(c.mutate)}</code>
@@ -212,7 +283,7 @@ const CaseView: FC<{ c: CaseResult }> = ({ c }) => (
 
 const ExchangeView: FC<{ e: Exchange }> = ({ e }) => (
   <div class="exchange">
-    <h4>Request</h4>
+    <h4>{e.label}: request</h4>
     <pre>
       {`${e.request.method} ${e.request.url}\n${Object.entries(e.request.headers)
         .map(([k, v]) => `${k}: ${v}`)
@@ -229,6 +300,11 @@ const ExchangeView: FC<{ e: Exchange }> = ({ e }) => (
       <p class="alert">{e.error}</p>
     )}
     <h4>Reproduce</h4>
-    <pre class="curl">{e.curl}</pre>
+    <div class="curl">
+      <pre>{e.curl}</pre>
+      <button type="button" class="copy">
+        Copy
+      </button>
+    </div>
   </div>
 )

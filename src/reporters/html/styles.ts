@@ -38,7 +38,31 @@ table.checks th, table.checks td { border: 1px solid var(--line); padding: 4px 6
 table.checks tr > td:first-child { color: var(--fg); } .msg { color: var(--muted); }
 table.checks td:nth-child(4), table.checks td:nth-child(5) { color: var(--fg); }
 table.checks td.lvl { white-space: nowrap; }
+.tag { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: .75rem; font-weight: 700; color: #fff; background: var(--skipped); }
+.tag.new-failure { background: var(--failed); } .tag.fixed { background: var(--passed); } .tag.still-failing { background: var(--errored); } .tag.accepted { background: var(--info); }
+.accepted-note { color: var(--info); }
+.curl { position: relative; } .curl pre { padding-right: 64px; }
+.copy { position: absolute; top: 4px; right: 4px; font: inherit; font-size: .8rem; padding: 2px 8px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
+.copy:focus-visible { outline: 2px solid var(--info); }
+.matrix-scroll { overflow-x: auto; }
+table.matrix { border-collapse: collapse; font-size: .85rem; }
+table.matrix th, table.matrix td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; white-space: nowrap; }
+table.matrix th[scope=row] { white-space: normal; min-width: 260px; font-weight: normal; }
+table.matrix td a { color: inherit; font-weight: 600; } table.matrix .req { color: var(--info); font-size: .8rem; }
+body:has(#only-differ:checked) table.matrix tr.same { display: none; }
 @media (max-width: 640px) { table.checks thead { display: none; } table.checks td { display: block; border: 0; padding: 2px 6px; }
   table.checks td::before { content: attr(data-label) ": "; color: var(--muted); font-size: .75rem; }
   table.checks tr { display: block; border-top: 1px solid var(--line); padding: 4px 0; } }
+`
+
+/** Copy buttons for the curl lines, and opening a case when a link (or the address) points at it. */
+export const SCRIPT = `
+document.addEventListener('click', function (e) {
+  var b = e.target.closest && e.target.closest('button.copy'); if (!b) return
+  var text = b.previousElementSibling.textContent, done = function () { b.textContent = 'Copied' }
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done)
+  else { var r = document.createRange(); r.selectNodeContents(b.previousElementSibling); var s = getSelection(); s.removeAllRanges(); s.addRange(r); document.execCommand('copy'); done() }
+})
+function openTarget() { var el = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1))); if (el && el.tagName === 'DETAILS') el.open = true }
+addEventListener('hashchange', openTarget); openTarget()
 `
