@@ -5,8 +5,8 @@
  * @module
  */
 import type { CaseResult, Report } from '../schema/report.ts'
+import { percent } from './format.ts'
 
-const percent = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 100)}%`)
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ')
 const ICON: Record<CaseResult['outcome'], string> = { passed: '✅', failed: '❌', warning: '⚠️', info: 'ℹ️', skipped: '⏭️', errored: '💥' }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { OUTCOMES, type Outcome, type Report } from '../schema/report.ts'
+import { percent } from './format.ts'
 
 export type Paint = (outcome: Outcome, text: string) => string
 
@@ -16,7 +17,6 @@ export const OUTCOME_MARK: Record<Outcome, string> = {
   errored: 'E',
 }
 
-const percent = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 100)}%`)
 
 /** The summary: per target, the cases that need attention, the counts and the scores. */
 export function renderText(report: Report, paint: Paint = (_o, t) => t): string {

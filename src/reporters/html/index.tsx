@@ -10,6 +10,7 @@ import { OUTCOMES, type CaseResult, type Exchange, type Outcome, type Report, ty
 import { buildMatrix, caseAnchor, type Matrix } from '../matrix.ts'
 import { OUTCOME_MARK } from '../text.ts'
 import { SCRIPT, STYLES } from './styles.ts'
+import { percent } from '../format.ts'
 
 const SEVERITY: Outcome[] = ['failed', 'errored', 'warning', 'info', 'passed', 'skipped']
 
@@ -18,7 +19,6 @@ export function renderHtml(report: Report): string {
   return `<!doctype html>${(<Page report={report} />).toString()}`
 }
 
-const percent = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 100)}%`)
 
 const Page: FC<{ report: Report }> = ({ report }) => (
   <html lang="en">
