@@ -2,7 +2,7 @@
  * The Worker in workerd (Miniflare, programmatic), built from the same bundle as a deploy, running
  * the reference server on 127.0.0.1 as its configured target.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { Hono } from 'hono'
 import { Miniflare } from 'miniflare'
@@ -20,6 +20,27 @@ let server: RunningServer
 let webhook: RunningServer
 let mf: Miniflare
 let coldStartMs = 0
+
+/** CPU seconds (user + system) used so far by the workerd processes Miniflare started (Linux /proc). */
+function workerdCpuSeconds(): number | undefined {
+  try {
+    let ticks = 0
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let cmd = ''
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {
+        continue
+      }
+      if (!cmd.includes('workerd')) continue
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    }
+    return ticks / 100
+  } catch {
+    return undefined
+  }
+}
 
 function miniflare(bindings: Record<string, string>): Miniflare {
   return new Miniflare({
@@ -76,8 +97,11 @@ describe('the Worker in workerd', () => {
 
   it('runs a configured target through the API and serves the stored report as JSON, JUnit, Markdown and HTML', async () => {
     const started = performance.now()
+    const cpuBefore = workerdCpuSeconds()
     const res = await mf.dispatchFetch('http://grantcheck.test/api/runs', { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ target: 'reference' }) })
     const runMs = performance.now() - started
+    const cpuAfter = workerdCpuSeconds()
+    if (cpuBefore !== undefined && cpuAfter !== undefined) console.log(`one full run inside workerd: ${((cpuAfter - cpuBefore) * 1000).toFixed(0)} ms of workerd CPU time`)
     expect(res.status).toBe(201)
     const created = (await res.json()) as { id: string; summary: Record<string, number> }
     console.log(`one full run inside workerd (80 cases): ${runMs.toFixed(0)} ms wall time`)
