@@ -9,6 +9,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { InputInvalidError, formatPath } from '../core/errors.ts'
 import { planSuite, type PlannedSuite } from '../core/plan.ts'
 import { AcceptancesSchema } from '../schema/acceptances.ts'
+import { ProfileSchema, type Profile } from '../schema/profile.ts'
 import { ReportSchema, type Report } from '../schema/report.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
 import type { Acceptance } from '../core/baseline.ts'
@@ -157,4 +158,40 @@ export function loadAcceptancesFile(file: string): Acceptance[] {
       parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
     )
   return parsed.data
+}
+
+/** Every provider profile in profiles/, by id. */
+export function profileFiles(): Map<string, string> {
+  const dir = join(packageRoot(), 'profiles')
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => [f.replace(/\.yaml$/, ''), join(dir, f)]),
+  )
+}
+
+/** Loads and validates a profile file. */
+export function loadProfileFile(file: string): Profile {
+  const text = readText(file, 'CC_TARGET_INVALID')
+  const { doc, locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
+  const parsed = ProfileSchema.safeParse(doc.toJS())
+  if (!parsed.success)
+    throw new InputInvalidError(
+      'CC_TARGET_INVALID',
+      displayPath(file),
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
+    )
+  return parsed.data
+}
+
+/** The profile a target names; an unknown name is a config error on the target's "profile" field. */
+export function profileForTarget(target: Target, targetFile: string): Profile | undefined {
+  const files = profileFiles()
+  const file = files.get(target.profile)
+  if (!file)
+    throw new InputInvalidError('CC_TARGET_INVALID', displayPath(targetFile), [
+      { path: 'profile', message: `unknown profile "${target.profile}"; known: ${[...files.keys()].join(', ')}` },
+    ])
+  return loadProfileFile(file)
 }

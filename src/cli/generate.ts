@@ -10,6 +10,7 @@ import { parse } from 'yaml'
 import { CHECKS } from '../checks/index.ts'
 import type { PlannedSuite } from '../core/plan.ts'
 import { CatalogueSchema, MANDATORY, type Catalogue } from '../schema/catalogue.ts'
+import { ProfileSchema } from '../schema/profile.ts'
 import { ReportSchema } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import { SuiteSchema } from '../schema/suite.ts'
@@ -25,6 +26,7 @@ export function schemaDocuments(): Record<string, unknown> {
     'target.schema.json': z.toJSONSchema(TargetSchema, { io: 'input', unrepresentable: 'any' }),
     'suite.schema.json': suite,
     'report.schema.json': z.toJSONSchema(ReportSchema, { io: 'output', unrepresentable: 'any' }),
+    'profile.schema.json': z.toJSONSchema(ProfileSchema, { io: 'input', unrepresentable: 'any' }),
   }
 }
 

@@ -18,7 +18,7 @@ import { renderJunit } from '../reporters/junit.ts'
 import { renderMarkdown } from '../reporters/markdown.ts'
 import { buildMatrix } from '../reporters/matrix.ts'
 import { renderText } from '../reporters/text.ts'
-import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, resolveSuiteArgs } from './files.ts'
+import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 
@@ -26,9 +26,10 @@ const USAGE = `grantcheck — conformance tests for the OAuth 2.0 client credent
 
 Usage:
   grantcheck run --target FILE [--target FILE…] [--suite FILE|ID…] [--out DIR]
-                 [--baseline OLD.json] [--accept FILE] [--strict] [--allow-errored]
+                 [--baseline OLD.json] [--accept FILE] [--accept-known] [--strict] [--allow-errored]
   grantcheck report REPORT.json --format html|junit|md|json|matrix [--output FILE]
   grantcheck compare REPORT.json REPORT.json… [--out DIR]   one matrix of several reports
+  grantcheck init --provider okta|auth0|entra|cognito|keycloak|rfc6749|oauth21 [--output FILE]
   grantcheck demo [--defect NAME…] [--out DIR]     run every suite against the embedded reference server
   grantcheck fixture [--port N] [--defect NAME…]   serve the reference server on 127.0.0.1
   grantcheck generate                              regenerate schemas/*.schema.json and docs/requirements.md
@@ -55,6 +56,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return reportCommand(rest, io)
       case 'compare':
         return compareCommand(rest, io)
+      case 'init': {
+        const { initCommand } = await import('./init.ts')
+        return initCommand(rest, io)
+      }
       case 'demo': {
         const { demoCommand } = await import('./demo.ts')
         return await demoCommand(rest, io)
@@ -120,6 +125,7 @@ const GATE_OPTIONS = {
   accept: { type: 'string' },
   strict: { type: 'boolean' },
   'allow-errored': { type: 'boolean' },
+  'accept-known': { type: 'boolean' },
 } as const
 
 /** How a run is judged for CI: against a baseline, with accepted deviations, strict or not. */
@@ -128,6 +134,8 @@ export interface GateOptions {
   accept?: string
   strict?: boolean
   allowErrored?: boolean
+  /** Deviations the target's provider profile documents do not fail the gate. */
+  acceptKnown?: boolean
 }
 
 async function runCommand(args: string[], io: Io): Promise<number> {
@@ -145,7 +153,8 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   // Everything is loaded and validated before the first request.
   const targets = values.target.map((f) => {
     const file = resolve(f)
-    return resolveTarget(loadTargetFile(file), (name) => io.env[name], displayPath(file))
+    const target = loadTargetFile(file)
+    return { ...resolveTarget(target, (name) => io.env[name], displayPath(file)), profile: profileForTarget(target, file) }
   })
   const names = targets.map((t) => t.target.name)
   const twice = names.find((n, i) => names.indexOf(n) !== i)
@@ -154,8 +163,8 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   return executeRun(targets, suites, values.out ?? 'reports', io, fetch, gateOptionsOf(values))
 }
 
-function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: boolean; 'allow-errored'?: boolean }): GateOptions {
-  return { baseline: values.baseline, accept: values.accept, strict: values.strict, allowErrored: values['allow-errored'] }
+function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: boolean; 'allow-errored'?: boolean; 'accept-known'?: boolean }): GateOptions {
+  return { baseline: values.baseline, accept: values.accept, strict: values.strict, allowErrored: values['allow-errored'], acceptKnown: values['accept-known'] }
 }
 
 /** Runs, writes the run folder, prints the summary and the CI gate; returns the exit code. */
@@ -213,10 +222,10 @@ export function writeReport(report: Report, outDir: string): string {
  * never accepted ones), else 3 when a case could not be judged (unless --allow-errored), else 0.
  */
 export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number {
-  const failures = gateFailures(report, { strict: gate.strict ?? false, allowErrored: gate.allowErrored ?? false })
+  const failures = gateFailures(report, { strict: gate.strict ?? false, allowErrored: gate.allowErrored ?? false, acceptKnown: gate.acceptKnown })
   const judged = failures.filter((f) => f.case.outcome !== 'errored')
-  const accepted = report.targets.flatMap((t) => t.cases).filter((c) => c.accepted && c.outcome === 'failed').length
-  if (io && (report.baseline || gate.accept || gate.strict)) {
+  const accepted = report.targets.flatMap((t) => t.cases).filter((c) => (c.accepted || (gate.acceptKnown && c.known)) && c.outcome === 'failed').length
+  if (io && (report.baseline || gate.accept || gate.strict || gate.acceptKnown)) {
     const what = report.baseline ? 'new failures' : 'failures'
     io.out(`\nCI gate: ${judged.length} ${what}${accepted ? `, ${accepted} accepted` : ''}${failures.length - judged.length ? `, ${failures.length - judged.length} errored` : ''}`)
     for (const f of failures) io.out(`  ${f.target}: ${f.case.suite}/${f.case.id} (${f.case.outcome})`)

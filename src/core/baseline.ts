@@ -18,6 +18,8 @@ export interface GatePolicy {
   strict: boolean
   /** Errored cases do not fail the gate. */
   allowErrored: boolean
+  /** Failures the target's provider profile documents do not fail the gate. */
+  acceptKnown?: boolean
 }
 
 const caseKey = (c: Pick<CaseResult, 'suite' | 'id'>) => `${c.suite}/${c.id}`
@@ -68,7 +70,7 @@ export function gateFailures(report: Report, policy: GatePolicy): Array<{ target
   const out: Array<{ target: string; case: CaseResult }> = []
   for (const t of report.targets) {
     for (const c of t.cases) {
-      if (c.accepted !== undefined) continue
+      if (c.accepted !== undefined || (policy.acceptKnown && c.known)) continue
       const counts = failing(c.outcome, policy.strict) || (c.outcome === 'errored' && !policy.allowErrored)
       if (!counts) continue
       // With a baseline only what is new fails; an errored case is never "known".

@@ -176,7 +176,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     }
     env.jwks = once(() => fetchJwks(env, jwksUri))
     results = await mapPool(cases, target.limits.concurrency, async (c) => {
-      const r = redactor.scrubDeep(await runCase(c, env))
+      const r = markKnown(redactor.scrubDeep(await runCase(c, env)), resolved.profile)
       ctx.onEvent?.({ type: 'case:result', target: target.name, result: r })
       return r
     })
@@ -279,7 +279,8 @@ function baseInput(env: TargetEnv, step: PlannedStep['do'], response: ReceivedRe
     request: { method: 'GET', url: env.discovered?.exchange.request.url ?? '', authMethod: 'none', usedBasic: false, requestedScope: undefined, clientId: '' },
     target: {
       issuer: env.issuer,
-      profile: t.profile,
+      // Checks see the RFC rules the target is judged by; a provider profile names its base.
+      profile: env.resolved.profile?.base ?? (t.profile === 'oauth21' ? 'oauth21' : 'rfc6749'),
       clientAuthProfile: t.clientAuthProfile,
       scopes: t.scopes,
       resource: t.resource,
@@ -503,6 +504,13 @@ async function fetchJwks(env: TargetEnv, jwksUri: string | undefined): Promise<J
   if (sent.response.status !== 200) return { error: `${jwksUri}: HTTP ${sent.response.status}` }
   if (!json || !Array.isArray(json.keys)) return { error: `${jwksUri}: not a JWK Set (no "keys" array)` }
   return { keys: json.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object') }
+}
+
+/** Labels a failure or warning the provider profile documents as "known for this provider". */
+function markKnown(c: CaseResult, profile: ResolvedTarget['profile']): CaseResult {
+  if (!profile || (c.outcome !== 'failed' && c.outcome !== 'warning')) return c
+  const d = profile.deviations.find((x) => x.case === `${c.suite}/${c.id}`)
+  return d ? { ...c, known: { provider: profile.title, behaviour: d.behaviour, source: d.source } } : c
 }
 
 /** A fresh ES256 key for DPoP proofs (RFC 9449), one per target per run. */

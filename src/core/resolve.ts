@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Profile } from '../schema/profile.ts'
 import type { AuthMethod, Client, SecretRef, Target } from '../schema/target.ts'
 import { InputInvalidError, type InputIssue } from './errors.ts'
 import { Redactor } from './redact.ts'
@@ -24,6 +25,8 @@ export interface ResolvedTarget {
   target: Target
   clients: Record<string, ResolvedClient>
   redactor: Redactor
+  /** The provider profile the target names, when it names one (loaded by the adapter). */
+  profile?: Profile
 }
 
 export type SecretLookup = (name: string) => string | undefined

@@ -47,7 +47,7 @@ export function renderJunit(report: Report): string {
       const testcases = cases.map((c) => {
         const head = `<testcase ${attrs({ classname: `${t.name}.${suite}`, name: `${c.id}: ${c.title}`, time: (c.durationMs / 1000).toFixed(3) })}`
         const reason = c.reason ?? c.outcome
-        const accepted = c.accepted ? ` (accepted: ${c.accepted})` : ''
+        const accepted = c.accepted ? ` (accepted: ${c.accepted})` : c.known ? ` (known for ${c.known.provider}: ${c.known.behaviour})` : ''
         switch (c.outcome) {
           case 'failed':
             return `${head}>\n      <failure ${attrs({ message: reason + accepted, type: c.level })}>${xmlEscape(details(c))}</failure>\n    </testcase>`

@@ -26,7 +26,9 @@ export function renderMarkdown(report: Report): string {
     lines.push('', `### ${t.name}`, '')
     for (const c of [...attention].sort((a, b) => rank(a) - rank(b))) {
       const r = c.requirements[0]!
-      const tags = [c.change && c.change !== 'unchanged' ? `**${c.change}**` : '', c.accepted ? `accepted: ${c.accepted}` : ''].filter(Boolean).join(', ')
+      const tags = [c.change && c.change !== 'unchanged' ? `**${c.change}**` : '', c.accepted ? `accepted: ${c.accepted}` : '', c.known ? `known for ${c.known.provider}` : '']
+        .filter(Boolean)
+        .join(', ')
       lines.push(`- ${ICON[c.outcome]} \`${c.suite}/${c.id}\` ${c.title} ([${r.label}](${r.url}))${tags ? ` — ${tags}` : ''}${c.reason ? `: ${c.reason}` : ''}`)
     }
   }

@@ -81,6 +81,8 @@ export const CaseResultSchema = z.object({
   change: z.enum(CHANGES).optional(),
   /** Why this case's failure is accepted (from an accepted-deviations file): it does not fail CI. */
   accepted: z.string().optional(),
+  /** The provider profile documents this behaviour: still an RFC failure, but a known one. */
+  known: z.object({ provider: z.string(), behaviour: z.string(), source: z.string() }).optional(),
 })
 export type CaseResult = z.infer<typeof CaseResultSchema>
 

@@ -40,6 +40,7 @@ export const ClientSchema = z
       'private JWK (JSON) for private_key_jwt, usually { "env": "VAR" } holding the JSON text',
     ),
     description: z.string().optional(),
+    $comment: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     const needsSecret = c.authMethod !== 'private_key_jwt'
@@ -73,9 +74,11 @@ export const TargetSchema = z
       .default('oidc')
       .describe('which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti) or plain RFC 7523'),
     profile: z
-      .enum(PROFILES)
+      .string()
+      .regex(/^[a-z0-9-]+$/)
       .default('rfc6749')
-      .describe('oauth21 drops the Pragma requirement (draft-ietf-oauth-v2-1 §3.2.3)'),
+      .describe('rfc6749, oauth21 (drops the Pragma requirement), or a provider profile in profiles/ (okta, auth0, entra, cognito, keycloak)'),
+    $comment: z.string().optional().describe('free text, ignored (init writes the provider setup steps here)'),
     clients: z
       .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'role names are camelCase words'), ClientSchema)
       .refine((c) => Object.keys(c).length > 0, 'at least one client role is needed'),
@@ -112,6 +115,8 @@ export type TargetInput = z.input<typeof TargetSchema>
 
 /** True for 127.0.0.0/8, ::1 and localhost: the only hosts where a literal secret is harmless. */
 export function isLoopbackUrl(url: string): boolean {
+  // An unparsable URL is reported by the field's own check; here it is simply not loopback.
+  if (!URL.canParse(url)) return false
   const host = new URL(url).hostname
   return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
 }

@@ -206,6 +206,11 @@ const Tags: FC<{ c: CaseResult }> = ({ c }) => (
         accepted
       </span>
     )}
+    {c.known && (
+      <span class="tag known" title={c.known.behaviour}>
+        known for {c.known.provider}
+      </span>
+    )}
   </>
 )
 
@@ -231,6 +236,11 @@ const CaseView: FC<{ c: CaseResult; anchor: string }> = ({ c, anchor }) => (
       </p>
       {c.reason && <p class="reason">{c.reason}</p>}
       {c.accepted && <p class="accepted-note">Accepted deviation: {c.accepted}</p>}
+      {c.known && (
+        <p class="accepted-note">
+          Known for {c.known.provider}: {c.known.behaviour} ({c.known.source})
+        </p>
+      )}
       {c.mutate && (
         <p>
           Deviates from the default request: <code>{JSON.stringify(c.mutate)}</code>

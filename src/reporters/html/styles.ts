@@ -39,7 +39,7 @@ table.checks tr > td:first-child { color: var(--fg); } .msg { color: var(--muted
 table.checks td:nth-child(4), table.checks td:nth-child(5) { color: var(--fg); }
 table.checks td.lvl { white-space: nowrap; }
 .tag { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: .75rem; font-weight: 700; color: #fff; background: var(--skipped); }
-.tag.new-failure { background: var(--failed); } .tag.fixed { background: var(--passed); } .tag.still-failing { background: var(--errored); } .tag.accepted { background: var(--info); }
+.tag.new-failure { background: var(--failed); } .tag.fixed { background: var(--passed); } .tag.still-failing { background: var(--errored); } .tag.accepted, .tag.known { background: var(--info); }
 .accepted-note { color: var(--info); }
 .curl { position: relative; } .curl pre { padding-right: 64px; }
 .copy { position: absolute; top: 4px; right: 4px; font: inherit; font-size: .8rem; padding: 2px 8px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
