@@ -8,7 +8,8 @@ import { createReferenceServer } from '../../fixtures/reference-server/app.ts'
 import { DEFECTS } from '../../fixtures/reference-server/defects.ts'
 import { listen } from '../../fixtures/serve.ts'
 import { resolveTarget } from '../core/resolve.ts'
-import { displayPath, loadTargetFile, packageRoot, resolveSuiteArgs } from './files.ts'
+import { TargetSchema } from '../schema/target.ts'
+import { displayPath, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
 
 export const REFERENCE_TARGET = 'fixtures/targets/reference.json'
@@ -17,8 +18,9 @@ export const REFERENCE_TARGET = 'fixtures/targets/reference.json'
 export async function demoCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { defect: { type: 'string', multiple: true }, out: { type: 'string' }, suite: { type: 'string', multiple: true } },
+    options: { defect: { type: 'string', multiple: true }, out: { type: 'string' }, suite: { type: 'string', multiple: true }, emulations: { type: 'boolean' } },
   })
+  if (values.emulations) return compareEmulations(io, values.out)
   const server = await listen((await createReferenceServer({ defects: values.defect })).fetch)
   try {
     const file = join(packageRoot(), REFERENCE_TARGET)
@@ -50,4 +52,25 @@ export async function fixtureCommand(args: string[], io: Io): Promise<number> {
   })
   await server.close()
   return EXIT.ok
+}
+
+/**
+ * `npm run demo:compare`: the reference server and the five provider emulations in one run, so the
+ * comparison report can be seen without any tenant.
+ */
+async function compareEmulations(io: Io, out: string | undefined): Promise<number> {
+  const { startEmulations } = await import('../../fixtures/emulations.ts')
+  const running = await startEmulations()
+  try {
+    io.out(`Reference server and ${running.targets.length - 1} provider emulations on 127.0.0.1`)
+    const targets = running.targets.map((t) => {
+      const target = TargetSchema.parse(t)
+      return { ...resolveTarget(target, (name) => io.env[name], `emulation "${t.name}"`), profile: profileForTarget(target, `emulation "${t.name}"`) }
+    })
+    // Provider quirks are the point of the demo: the exit code is 0 unless a run could not be made.
+    const code = await executeRun(targets, resolveSuiteArgs([]), out ?? join(packageRoot(), 'reports'), io)
+    return code === EXIT.runtime ? code : EXIT.ok
+  } finally {
+    await running.close()
+  }
 }

@@ -506,11 +506,19 @@ async function fetchJwks(env: TargetEnv, jwksUri: string | undefined): Promise<J
   return { keys: json.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object') }
 }
 
-/** Labels a failure or warning the provider profile documents as "known for this provider". */
+/**
+ * Labels a failure or warning "known for this provider" when the profile documents every check
+ * that failed in it: a second, undocumented failure in the same case is never hidden.
+ */
 function markKnown(c: CaseResult, profile: ResolvedTarget['profile']): CaseResult {
   if (!profile || (c.outcome !== 'failed' && c.outcome !== 'warning')) return c
-  const d = profile.deviations.find((x) => x.case === `${c.suite}/${c.id}`)
-  return d ? { ...c, known: { provider: profile.title, behaviour: d.behaviour, source: d.source } } : c
+  const key = `${c.suite}/${c.id}`
+  const failing = c.checks.filter((k) => k.outcome === 'failed' || k.outcome === 'warning')
+  const explain = (check: string) => profile.deviations.find((d) => (d.case === key || d.case === '*') && (d.check === undefined || d.check === check) && (d.case === key || d.check !== undefined))
+  const found = failing.map((k) => explain(k.check))
+  if (!found.length || found.some((d) => d === undefined)) return c
+  const ds = [...new Set(found)] as NonNullable<(typeof found)[number]>[]
+  return { ...c, known: { provider: profile.title, behaviour: ds.map((d) => d.behaviour).join('; '), source: ds.map((d) => d.source).join('; ') } }
 }
 
 /** A fresh ES256 key for DPoP proofs (RFC 9449), one per target per run. */

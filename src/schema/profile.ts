@@ -39,7 +39,8 @@ export const ProfileSchema = z.strictObject({
   deviations: z
     .array(
       z.strictObject({
-        case: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'suite/case'),
+        case: z.string().regex(/^([a-z0-9-]+\/[a-z0-9-]+|\*)$/, 'suite/case, or * with a check'),
+        check: z.string().optional().describe('only this check of the case; with case "*", this check in any case'),
         behaviour: z.string().min(1).describe("the provider's documented behaviour"),
         source: z.string().min(1).describe('where it is documented (PROVIDERS.md cites the source)'),
       }),
