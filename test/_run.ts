@@ -40,7 +40,8 @@ export function hostedReferenceTarget(): { target: TargetInput; env: Record<stri
       return [role, { ...c, [field]: { env: name } }]
     }),
   )
-  return { target: { ...t, clients }, env }
+  // The hosted name would get the gentle default of 10 requests a second; this is loopback really.
+  return { target: { ...t, clients, limits: { requestsPerSecond: 10_000 } }, env }
 }
 
 export async function runAgainst(

@@ -127,7 +127,7 @@ export const jwksValid = defineCheck({
   run(input) {
     if (!input.jwks) return notApplicable('no jwks_uri is known')
     const expected = 'a JWK Set: "keys" with public keys, kty on each, unique kids'
-    if ('error' in input.jwks) return fails(expected, input.jwks.error, 'the key set cannot be read')
+    if ('error' in input.jwks) return fails(expected, input.jwks.error, `the key set cannot be read: ${input.jwks.error}`)
     const { keys } = input.jwks
     if (!keys.length) return fails(expected, 'no keys', 'the key set is empty')
     const problems: string[] = []

@@ -4,7 +4,7 @@
  * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
  * @module
  */
-import { send, type FetchLike, type ReceivedResponse, type SendLimits } from './http.ts'
+import type { OutgoingRequest, ReceivedResponse, SendResult } from './http.ts'
 
 /** One well-known document tried, for the metadata checks' evidence. */
 export interface DiscoveryAttempt {
@@ -43,14 +43,12 @@ export function wellKnownUrls(issuer: string): string[] {
  * the data contained in the response MUST NOT be used." (RFC 8414 §3.3)
  */
 export async function discover(
-  fetch: FetchLike,
+  send: (req: OutgoingRequest) => Promise<SendResult>,
   issuer: string,
-  limits: SendLimits,
-  now: () => number,
 ): Promise<Discovered | { error: string; attempts: number; tried: DiscoveryAttempt[] }> {
   const tried: DiscoveryAttempt[] = []
   for (const url of wellKnownUrls(issuer)) {
-    const sent = await send(fetch, { method: 'GET', url, headers: [['Accept', 'application/json']] }, limits, now)
+    const sent = await send({ method: 'GET', url, headers: [['Accept', 'application/json']] })
     if (!sent.ok) {
       tried.push({ url, problem: sent.error })
       continue

@@ -21,7 +21,9 @@ import {
 import { resolveRequirement } from '../schema/requirements.ts'
 import type { Level } from '../schema/suite.ts'
 import { discover } from './discovery.ts'
-import { send, type FetchLike, type ReceivedResponse, type SendLimits } from './http.ts'
+import { send, type FetchLike, type OutgoingRequest, type ReceivedResponse, type SendLimits, type SendResult } from './http.ts'
+import { Throttle } from './throttle.ts'
+import { isLoopbackUrl } from '../schema/target.ts'
 import { tryDecodeJwt, type DecodedJwt } from './jwt.ts'
 import type { PlannedCase, PlannedCheck, PlannedStep, PlannedSuite } from './plan.ts'
 import type { Redactor } from './redact.ts'
@@ -38,6 +40,8 @@ export interface RunContext {
   randomId: () => string
   toolVersion: string
   onEvent?: (event: RunEvent) => void
+  /** Waits; injected so that tests of rate limiting need not wait for real. */
+  sleep?: (ms: number) => Promise<void>
 }
 
 export type RunEvent =
@@ -107,6 +111,8 @@ interface TargetEnv {
   resolved: ResolvedTarget
   ctx: RunContext
   limits: SendLimits
+  /** Sends one request through the target's throttle, retrying 429s within bounds. */
+  send: (req: OutgoingRequest) => Promise<SendResult>
   issuer?: string
   metadata?: Record<string, unknown>
   tokenEndpoint: string
@@ -127,7 +133,24 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   const started = ctx.now()
   const cases = suites.flatMap((s) => s.cases)
   ctx.onEvent?.({ type: 'target:start', target: target.name, cases: cases.length })
-  const limits = { timeoutMs: target.limits.timeoutMs, maxResponseBytes: target.limits.maxResponseBytes }
+  const deadline = new AbortController()
+  const deadlineTimer = setTimeout(() => deadline.abort(), target.limits.runDeadlineMs)
+  const limits: SendLimits = {
+    timeoutMs: target.limits.timeoutMs,
+    maxResponseBytes: target.limits.maxResponseBytes,
+    maxJsonDepth: target.limits.maxJsonDepth,
+    deadline: deadline.signal,
+  }
+  const hosted = [target.issuer, target.tokenEndpoint].some((u) => u && !isLoopbackUrl(u))
+  const throttle = new Throttle({
+    // Hosted tenants rate-limit their token endpoints: gentle unless the target says otherwise.
+    requestsPerSecond: target.limits.requestsPerSecond ?? (hosted ? 10 : undefined),
+    maxRetries: target.limits.maxRetries,
+    maxRetryAfterMs: target.limits.maxRetryAfterMs,
+    now: ctx.now,
+    sleep: ctx.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms))),
+  })
+  const sendThrottled = (req: OutgoingRequest) => throttledSend(ctx.fetch, req, limits, throttle, ctx.now)
 
   let tokenEndpoint = target.tokenEndpoint
   let jwksUri = target.jwksUri
@@ -137,7 +160,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   const discovery: TargetResult['discovery'] = {}
   let requests = 0
   if (target.issuer) {
-    const found = await discover(ctx.fetch, target.issuer, limits, ctx.now)
+    const found = await discover(sendThrottled, target.issuer)
     requests += found.attempts
     discoveryTried = found.tried
     if ('error' in found) discovery.error = redactor.scrub(found.error)
@@ -162,6 +185,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       resolved,
       ctx,
       limits,
+      send: sendThrottled,
       issuer: target.issuer,
       metadata,
       tokenEndpoint,
@@ -176,13 +200,17 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     }
     env.jwks = once(() => fetchJwks(env, jwksUri))
     results = await mapPool(cases, target.limits.concurrency, async (c) => {
-      const r = markKnown(redactor.scrubDeep(await runCase(c, env)), resolved.profile)
+      const ran = deadline.signal.aborted
+        ? erroredCase(c, `the run deadline (${target.limits.runDeadlineMs} ms) was reached before this case started`)
+        : await runCase(c, env)
+      const r = markKnown(redactor.scrubDeep(ran), resolved.profile)
       ctx.onEvent?.({ type: 'case:result', target: target.name, result: r })
       return r
     })
     requests = env.requests
   }
 
+  clearTimeout(deadlineTimer)
   const finished = ctx.now()
   const result: TargetResult = {
     name: target.name,
@@ -362,9 +390,9 @@ async function sendWithDpopNonce(
   label: string,
   exchanges: Exchange[],
 ): Promise<{ ok: true; response: ReceivedResponse; prepared: PreparedRequest } | { ok: false; error: string }> {
-  const { resolved, ctx } = env
+  const { resolved } = env
   env.requests++
-  let sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
+  let sent = await env.send(prepared.outgoing)
   exchanges.push(recordExchange(label, prepared, sent, resolved.redactor))
   const nonce = sent.ok ? sent.response.headers.get('dpop-nonce') : null
   if (sent.ok && prepared.dpopJkt && nonce && isError(sent.response, 'use_dpop_nonce')) {
@@ -373,7 +401,7 @@ async function sendWithDpopNonce(
     if (!('outgoing' in again)) return { ok: false, error: 'skip' in again ? again.skip : again.error }
     prepared = again
     env.requests++
-    sent = await send(ctx.fetch, prepared.outgoing, env.limits, ctx.now)
+    sent = await env.send(prepared.outgoing)
     exchanges.push(recordExchange(`${label}, with the server's DPoP nonce`, prepared, sent, resolved.redactor))
   }
   return sent.ok ? { ok: true, response: sent.response, prepared } : { ok: false, error: sent.error }
@@ -498,11 +526,13 @@ function responseRecord(res: ReceivedResponse, redactor: Redactor): Exchange['re
 async function fetchJwks(env: TargetEnv, jwksUri: string | undefined): Promise<JsonWebKeySetLike | { error: string } | undefined> {
   if (!jwksUri) return undefined
   env.requests++
-  const sent = await send(env.ctx.fetch, { method: 'GET', url: jwksUri, headers: [['Accept', 'application/json']] }, env.limits, env.ctx.now)
+  const sent = await env.send({ method: 'GET', url: jwksUri, headers: [['Accept', 'application/json']] })
   if (!sent.ok) return { error: `${jwksUri}: ${sent.error}` }
   const json = sent.response.json as { keys?: unknown } | undefined
   if (sent.response.status !== 200) return { error: `${jwksUri}: HTTP ${sent.response.status}` }
-  if (!json || !Array.isArray(json.keys)) return { error: `${jwksUri}: not a JWK Set (no "keys" array)` }
+  if (!json || !Array.isArray(json.keys)) return { error: `${jwksUri}: not a JWK Set (no "keys" array)${sent.response.jsonError ? `: ${sent.response.jsonError}` : ''}` }
+  const max = env.resolved.target.limits.maxJwksKeys
+  if (json.keys.length > max) return { error: `${jwksUri}: ${json.keys.length} keys, more than the ${max} a key set may have here (limits.maxJwksKeys)` }
   return { keys: json.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object') }
 }
 
@@ -519,6 +549,24 @@ function markKnown(c: CaseResult, profile: ResolvedTarget['profile']): CaseResul
   if (!found.length || found.some((d) => d === undefined)) return c
   const ds = [...new Set(found)] as NonNullable<(typeof found)[number]>[]
   return { ...c, known: { provider: profile.title, behaviour: ds.map((d) => d.behaviour).join('; '), source: ds.map((d) => d.source).join('; ') } }
+}
+
+/**
+ * Sends through the throttle; a 429 is retried after its (bounded) Retry-After, at most
+ * maxRetries times, then reported as the reason the case could not be judged.
+ */
+async function throttledSend(fetch: FetchLike, req: OutgoingRequest, limits: SendLimits, throttle: Throttle, now: () => number): Promise<SendResult> {
+  for (let attempt = 0; ; attempt++) {
+    await throttle.acquire()
+    const sent = await send(fetch, req, limits, now)
+    if (!sent.ok) return sent
+    const wait = throttle.observe(sent.response.status, sent.response.headers)
+    if (wait === undefined) return sent
+    if (attempt >= throttle.options.maxRetries) {
+      const retryAfter = sent.response.headers.get('retry-after')
+      return { ok: false, error: `rate limited: HTTP 429 after ${attempt + 1} attempts${retryAfter ? ` (Retry-After: ${retryAfter})` : ' (no Retry-After)'}`, durationMs: sent.durationMs }
+    }
+  }
 }
 
 /** A fresh ES256 key for DPoP proofs (RFC 9449), one per target per run. */

@@ -33,6 +33,27 @@ export type SendResult =
 export interface SendLimits {
   timeoutMs: number
   maxResponseBytes: number
+  /** Deeper JSON is not parsed (a hostile body cannot exhaust the stack). */
+  maxJsonDepth?: number
+  /** Aborted when the whole run's deadline passes. */
+  deadline?: AbortSignal
+}
+
+/** How deeply a JSON text nests arrays and objects, counted without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92) i++ // backslash: skip the escaped character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 91 || ch === 123) max = Math.max(max, ++depth)
+    else if (ch === 93 || ch === 125) depth--
+  }
+  return max
 }
 
 /** Sends `req`; never throws for network, timeout or body problems (they become `ok: false`). */
@@ -43,7 +64,9 @@ export async function send(
   now: () => number,
 ): Promise<SendResult> {
   const started = now()
-  const signal = AbortSignal.timeout(limits.timeoutMs)
+  const timeout = AbortSignal.timeout(limits.timeoutMs)
+  const signal = limits.deadline ? AbortSignal.any([timeout, limits.deadline]) : timeout
+  if (limits.deadline?.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: 0 }
   try {
     const res = await fetch(req.url, {
       method: req.method,
@@ -55,14 +78,18 @@ export async function send(
     const { text, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
     const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined }
     if (!truncated && text.trim() !== '') {
-      try {
-        response.json = JSON.parse(text)
-      } catch (e) {
-        response.jsonError = e instanceof Error ? e.message : String(e)
-      }
+      const depth = limits.maxJsonDepth ? jsonDepth(text) : 0
+      if (limits.maxJsonDepth && depth > limits.maxJsonDepth) response.jsonError = `JSON nested deeper than ${limits.maxJsonDepth} levels; not parsed`
+      else
+        try {
+          response.json = JSON.parse(text)
+        } catch (e) {
+          response.jsonError = e instanceof Error ? e.message : String(e)
+        }
     }
     return { ok: true, response, durationMs: now() - started }
   } catch (e) {
+    if (limits.deadline?.aborted && !timeout.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: now() - started }
     return { ok: false, error: describeFetchError(e, limits), durationMs: now() - started }
   }
 }

@@ -28,3 +28,13 @@ describe('Redactor', () => {
     expect(short.scrub('abc')).toBe('abc')
   })
 })
+
+describe('Redactor with hostile input', () => {
+  it('redacts a secret far too long for one regular expression, and the short ones beside it', () => {
+    const r = new Redactor()
+    const huge = 'k'.repeat(300_000)
+    r.add(huge, 'access token')
+    r.add('short-secret-value', 'client secret')
+    expect(r.scrub(`a ${huge} b short-secret-value c`)).toBe('a [redacted access token] b [redacted client secret] c')
+  })
+})

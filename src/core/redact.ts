@@ -9,11 +9,13 @@
  */
 
 const MIN_SECRET_LENGTH = 3
+/** Longer forms stay out of the compiled pattern (regex engines cap a pattern's size). */
+const MAX_PATTERN_FORM = 2048
 
 export class Redactor {
   readonly #forms = new Map<string, string>()
-  /** All forms as one alternation, longest first; rebuilt only after a secret is added. */
-  #pattern: RegExp | undefined
+  /** All short forms as one alternation, longest first; null when there are none; rebuilt after an add. */
+  #pattern: RegExp | null | undefined
 
   /** Registers `value` so that it never appears in output; `label` replaces it. */
   add(value: string | undefined, label: string): void {
@@ -38,14 +40,28 @@ export class Redactor {
   /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
     if (this.#forms.size === 0 || text === '') return text
-    this.#pattern ??= new RegExp(
-      [...this.#forms.keys()]
-        .sort((a, b) => b.length - a.length)
-        .map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('|'),
-      'g',
-    )
-    return text.replace(this.#pattern, (form) => this.#forms.get(form)!)
+    const { pattern, long } = this.#compiled()
+    // Forms too long for one pattern (a hostile server's 200 KB "token") go first, by plain search.
+    let out = text
+    for (const form of long) if (out.includes(form)) out = out.split(form).join(this.#forms.get(form)!)
+    return pattern ? out.replace(pattern, (form) => this.#forms.get(form)!) : out
+  }
+
+  #long: string[] = []
+  #compiled(): { pattern: RegExp | undefined; long: string[] } {
+    if (this.#pattern === undefined) {
+      const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
+      this.#long = forms.filter((f) => f.length > MAX_PATTERN_FORM)
+      const short = forms.filter((f) => f.length <= MAX_PATTERN_FORM)
+      try {
+        this.#pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
+      } catch {
+        // A pattern the engine will not compile: every form is searched for plainly instead.
+        this.#long = forms
+        this.#pattern = null
+      }
+    }
+    return { pattern: this.#pattern ?? undefined, long: this.#long }
   }
 
   /** Scrubs every string inside a JSON-like value. */

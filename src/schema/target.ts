@@ -53,8 +53,14 @@ export type Client = z.infer<typeof ClientSchema>
 
 export const LimitsSchema = z.strictObject({
   concurrency: z.int().min(1).max(32).default(4),
-  timeoutMs: z.int().min(100).max(120_000).default(10_000),
+  timeoutMs: z.int().min(100).max(120_000).default(10_000).describe('per request, body included'),
+  runDeadlineMs: z.int().min(1_000).max(3_600_000).default(600_000).describe('for the whole run of a target; later cases are errored'),
   maxResponseBytes: z.int().min(1024).max(10_000_000).default(1_000_000),
+  maxJsonDepth: z.int().min(2).max(1_000).default(64),
+  maxJwksKeys: z.int().min(1).max(10_000).default(100),
+  requestsPerSecond: z.number().min(0.1).max(10_000).optional().describe('default: 10 for hosted targets, unlimited on loopback'),
+  maxRetries: z.int().min(0).max(5).default(2).describe('retries after HTTP 429'),
+  maxRetryAfterMs: z.int().min(0).max(120_000).default(10_000).describe('the longest Retry-After wait honoured'),
 })
 export type Limits = z.infer<typeof LimitsSchema>
 
