@@ -241,3 +241,14 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
     expect(readFileSync(join(folder, 'report.html'), 'utf8')).toContain('where the targets differ')
   })
 })
+
+describe('bad profile references', () => {
+  it('an unknown profile is a config error on the target\'s "profile" field, and nothing is sent', async () => {
+    const io = captureIo({ CLI_PRIMARY_SECRET: 'x' })
+    const before = requests
+    const code = await main(['run', '--target', file('badprofile.json', JSON.stringify(target({ profile: 'ping-federate' })))], io)
+    expect(code).toBe(2)
+    expect(io.stderr.join('\n')).toMatch(/badprofile\.json[\s\S]*profile: unknown profile "ping-federate"; known: auth0, cognito/)
+    expect(requests).toBe(before)
+  })
+})

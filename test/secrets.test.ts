@@ -11,6 +11,7 @@ import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
+import { createHostileServer } from '../fixtures/hostile/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { main, type Io } from '../src/cli/main.ts'
 import { ROOT } from './_run.ts'
@@ -29,7 +30,7 @@ const servers: RunningServer[] = []
 const dir = mkdtempSync(join(tmpdir(), 'grantcheck-secrets-'))
 const outputs: string[] = []
 
-function targetFor(issuer: string, name: string): string {
+function targetFor(issuer: string, name: string, limits?: Record<string, number>): string {
   const file = join(dir, `${name}.json`)
   const secret = (env: string) => ({ env })
   writeFileSync(
@@ -37,6 +38,7 @@ function targetFor(issuer: string, name: string): string {
     JSON.stringify({
       name,
       issuer,
+      ...(limits ? { limits } : {}),
       clients: {
         primary: { clientId: 'grantcheck-primary', authMethod: 'client_secret_basic', clientSecret: secret('T_PRIMARY') },
         post: { clientId: 'grantcheck-post', authMethod: 'client_secret_post', clientSecret: secret('T_POST') },
@@ -111,7 +113,13 @@ beforeAll(async () => {
   const s = await listen(echo.fetch)
   servers.push(s)
   await runCli(targetFor(s.url, 'echo'), join(dir, 'out'))
-}, 60_000)
+  // The hostile corpus too: whatever a broken server sends, no secret may come out of it.
+  const hostile = await listen(createHostileServer().fetch as (r: Request) => Promise<Response>)
+  servers.push(hostile)
+  for (const route of ['not-json', 'jwt-huge-header', 'rate-limited-text', 'connection-reset', 'invalid-utf8', 'redirect-other-host', 'jwks-garbage']) {
+    await runCli(targetFor(`${hostile.url}/r/${route}`, `hostile-${route}`, { timeoutMs: 800, runDeadlineMs: 5000, maxRetries: 0 }), join(dir, 'out'))
+  }
+}, 120_000)
 
 afterAll(async () => {
   for (const s of servers) await s.close()
@@ -134,11 +142,12 @@ function writtenFiles(d: string): string[] {
 describe('secrets never reach an output', () => {
   it('the runs issued tokens and used assertions, so there was something to leak', () => {
     expect(seen.size).toBeGreaterThan(20)
-    expect(writtenFiles(join(dir, 'out')).filter((f) => f.endsWith('report.json'))).toHaveLength(3)
+    expect(writtenFiles(join(dir, 'out')).filter((f) => f.endsWith('report.json'))).toHaveLength(10)
   })
 
   it('no client secret, private key parameter, assertion or token appears in any file or console line', () => {
     const corpus = [...writtenFiles(join(dir, 'out')).map((f) => readFileSync(f, 'utf8')), ...outputs]
+    console.log(`leak scan: ${corpus.reduce((n, t) => n + Buffer.byteLength(t), 0)} bytes in ${corpus.length} files and console streams`)
     const secrets: Array<[string, string]> = [
       ...Object.entries(ENV).filter(([k]) => k !== 'T_JWT_KEY'),
       ...['d', 'p', 'q', 'dp', 'dq', 'qi'].map((p): [string, string] => [`jwk.${p}`, jwk[p]!]),

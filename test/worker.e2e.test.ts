@@ -15,6 +15,8 @@ import { referenceTarget, ROOT } from './_run.ts'
 const TOKEN = 'test-api-token-0123456789'
 const auth = { Authorization: `Bearer ${TOKEN}` }
 const defects = new Set<string>()
+/** Every token the reference server issued to the Worker and every assertion it received. */
+const issued = new Set<string>()
 const webhookCalls: unknown[] = []
 let server: RunningServer
 let webhook: RunningServer
@@ -53,7 +55,7 @@ function miniflare(bindings: Record<string, string>): Miniflare {
 }
 
 beforeAll(async () => {
-  server = await listen((await createReferenceServer({ defects })).fetch)
+  server = await listen((await createReferenceServer({ defects, onSecret: (v) => issued.add(v) })).fetch)
   const hook = new Hono()
   hook.post('/hook', async (c) => {
     webhookCalls.push(await c.req.json())
@@ -149,6 +151,23 @@ describe('the Worker in workerd', () => {
       await small.dispose()
     }
   }, 60_000)
+})
+
+describe('what the Worker stores', () => {
+  it('holds no client secret, private key parameter, assertion or issued token in any KV value', async () => {
+    const kv = (await mf.getKVNamespace('REPORTS')) as unknown as { list(): Promise<{ keys: Array<{ name: string }> }>; get(k: string): Promise<string | null> }
+    const values = await Promise.all((await kv.list()).keys.map((k) => kv.get(k.name)))
+    const stored = values.join('\n')
+    expect(stored.length).toBeGreaterThan(100_000)
+    const target = referenceTarget(server.url)
+    const secrets = [
+      ...Object.values(target.clients).flatMap((c) => [c.clientSecret, ...(typeof c.privateJwk === 'string' ? ['d', 'p', 'q'].map((k) => JSON.parse(c.privateJwk as string)[k]) : [])]),
+      ...issued,
+    ].filter((v): v is string => typeof v === 'string' && v.length >= 8)
+    expect(issued.size).toBeGreaterThan(50)
+    const leaks = secrets.filter((v) => [v, encodeURIComponent(v), btoa(unescape(encodeURIComponent(v)))].some((f) => stored.includes(f)))
+    expect(leaks.map((l) => l.slice(0, 10))).toEqual([])
+  })
 })
 
 describe('the Worker bundle', () => {
