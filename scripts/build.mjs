@@ -43,3 +43,17 @@ await build({
   minify: true,
   logLevel: 'warning',
 })
+
+// The benchmark (npm run bench): Node, packages external.
+await build({
+  entryPoints: ['bench/run.ts'],
+  outfile: 'dist/bench.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  jsx: 'automatic',
+  jsxImportSource: 'hono/jsx',
+  logLevel: 'warning',
+})

@@ -42,6 +42,19 @@ export interface RunContext {
   onEvent?: (event: RunEvent) => void
   /** Waits; injected so that tests of rate limiting need not wait for real. */
   sleep?: (ms: number) => Promise<void>
+  /** When given, milliseconds spent per phase are added up here (the benchmark reads them). */
+  metrics?: Record<string, number>
+}
+
+/** Adds the time `fn` takes to `metrics[phase]`, when metrics are being kept. */
+async function timed<T>(metrics: Record<string, number> | undefined, phase: string, fn: () => Promise<T>): Promise<T> {
+  if (!metrics) return fn()
+  const started = performance.now()
+  try {
+    return await fn()
+  } finally {
+    metrics[phase] = (metrics[phase] ?? 0) + performance.now() - started
+  }
 }
 
 export type RunEvent =
@@ -150,7 +163,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     now: ctx.now,
     sleep: ctx.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms))),
   })
-  const sendThrottled = (req: OutgoingRequest) => throttledSend(ctx.fetch, req, limits, throttle, ctx.now)
+  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => throttledSend(ctx.fetch, req, limits, throttle, ctx.now))
 
   let tokenEndpoint = target.tokenEndpoint
   let jwksUri = target.jwksUri
@@ -160,7 +173,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   const discovery: TargetResult['discovery'] = {}
   let requests = 0
   if (target.issuer) {
-    const found = await discover(sendThrottled, target.issuer)
+    const found = await timed(ctx.metrics, 'discovery', () => discover(sendThrottled, target.issuer!))
     requests += found.attempts
     discoveryTried = found.tried
     if ('error' in found) discovery.error = redactor.scrub(found.error)
@@ -194,7 +207,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       discovered,
       discoveryTried,
       dpopKey: once(generateDpopKey),
-      unregisteredKey: memoizeBy((alg: string) => generateKeyPair(alg).then((k) => k.privateKey)),
+      unregisteredKey: standInKey,
       jwks: async () => undefined,
       requests,
     }
@@ -265,7 +278,7 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
       exchanges.push(env.discovered.exchange)
       const input = baseInput(env, step.do, env.discovered.response)
       if (step.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
-      for (const p of step.checks) checks.push(await runCheck(p, input))
+      for (const p of step.checks) checks.push(await timedCheck(env, p, input))
       continue
     }
     const prepared = await prepareStep(step, env, issued, last?.prepared)
@@ -291,7 +304,7 @@ async function runCase(planned: PlannedCase, env: TargetEnv): Promise<CaseResult
     }
     input.token = step.do === 'introspect' || step.do === 'revoke' ? (step.token === 'issued' ? issued : undefined) : fromResponse
     if (input.token?.jwt && step.checks.some((p) => p.def.needsJwks)) input.jwks = await env.jwks()
-    for (const p of step.checks) checks.push(await runCheck(p, input))
+    for (const p of step.checks) checks.push(await timedCheck(env, p, input))
     last = { prepared: sent.prepared, input }
   }
   const outcome = caseOutcome(checks, c.level)
@@ -410,6 +423,11 @@ async function sendWithDpopNonce(
 function isError(res: ReceivedResponse, code: string): boolean {
   const body = res.json as { error?: unknown } | undefined
   return res.status >= 400 && body?.error === code
+}
+
+/** Runs a check, timing it as JWT verification (the checks that need the JWKS) or as checks. */
+function timedCheck(env: TargetEnv, p: PlannedCheck, input: CheckInput): Promise<CheckResult> {
+  return timed(env.ctx.metrics, p.def.needsJwks ? 'jwt-verification' : 'checks', () => runCheck(p, input))
 }
 
 async function runCheck(p: PlannedCheck, input: CheckInput): Promise<CheckResult> {
@@ -576,6 +594,12 @@ async function generateDpopKey(): Promise<DpopKey> {
   const { d: _d, ...publicJwk } = privateJwk
   return { privateKey, privateJwk, publicJwk, thumbprint: await calculateJwkThumbprint(publicJwk) }
 }
+
+/**
+ * A key pair no client registered, per algorithm, for assertions that must be refused. It stands
+ * for nobody, so one per process serves every target and run (RSA generation takes ~200 ms).
+ */
+const standInKey = memoizeBy((alg: string) => generateKeyPair(alg).then((k) => k.privateKey))
 
 /** Memoizes an async function of one string argument. */
 function memoizeBy<T>(fn: (key: string) => Promise<T>): (key: string) => Promise<T> {

@@ -64,9 +64,21 @@ export async function send(
   now: () => number,
 ): Promise<SendResult> {
   const started = now()
-  const timeout = AbortSignal.timeout(limits.timeoutMs)
-  const signal = limits.deadline ? AbortSignal.any([timeout, limits.deadline]) : timeout
   if (limits.deadline?.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: 0 }
+  // One controller per request, released when it ends: AbortSignal.any() on the run's long-lived
+  // deadline would keep every request's signal (and what it references) alive until the run ends.
+  const controller = new AbortController()
+  let reason: 'timeout' | 'deadline' | undefined
+  const timer = setTimeout(() => {
+    reason = 'timeout'
+    controller.abort()
+  }, limits.timeoutMs)
+  const onDeadline = () => {
+    reason ??= 'deadline'
+    controller.abort()
+  }
+  limits.deadline?.addEventListener('abort', onDeadline, { once: true })
+  const signal = controller.signal
   try {
     const res = await fetch(req.url, {
       method: req.method,
@@ -89,8 +101,12 @@ export async function send(
     }
     return { ok: true, response, durationMs: now() - started }
   } catch (e) {
-    if (limits.deadline?.aborted && !timeout.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: now() - started }
+    if (reason === 'deadline') return { ok: false, error: 'the run deadline was reached', durationMs: now() - started }
+    if (reason === 'timeout') return { ok: false, error: `no complete response within ${limits.timeoutMs} ms`, durationMs: now() - started }
     return { ok: false, error: describeFetchError(e, limits), durationMs: now() - started }
+  } finally {
+    clearTimeout(timer)
+    limits.deadline?.removeEventListener('abort', onDeadline)
   }
 }
 

@@ -1,0 +1,146 @@
+/**
+ * npm run bench: how close a full run comes to the floor (the same token requests, sent raw),
+ * where the time goes, and the CLI, memory, rendering and bundle figures the README quotes.
+ * Prints a table and writes reports/bench/bench.json. Loopback only; every loop is bounded.
+ */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { startOidcProvider } from '../fixtures/oidc-provider/server.ts'
+import { listen } from '../fixtures/serve.ts'
+import { builtinSuiteFiles, loadSuiteFile, loadTargetFile, packageRoot } from '../src/cli/files.ts'
+import { mergeReports } from '../src/cli/main.ts'
+import { mapPool, runPlan } from '../src/core/engine.ts'
+import { resolveTarget } from '../src/core/resolve.ts'
+import { renderHtml } from '../src/reporters/html/index.tsx'
+import { renderJson } from '../src/reporters/json.ts'
+import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
+
+const REPEATS = 5
+const ROOT = packageRoot()
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`
+const ms = (t0: number) => performance.now() - t0
+
+const suites = builtinSuiteFiles().map(loadSuiteFile)
+const reference = JSON.parse(readFileSync(join(ROOT, 'fixtures/targets/reference.json'), 'utf8')) as TargetInput
+
+/** The floor: `n` plain client-credentials requests at `concurrency`, bodies read, nothing checked. */
+async function floor(tokenEndpoint: string, clientId: string, secret: string, n: number, concurrency: number): Promise<number> {
+  const auth = `Basic ${btoa(`${clientId}:${secret}`)}`
+  const t0 = performance.now()
+  await mapPool(Array.from({ length: n }), concurrency, async () => {
+    const res = await fetch(tokenEndpoint, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=read' })
+    await res.arrayBuffer()
+  })
+  return ms(t0)
+}
+
+async function measure(name: string, target: TargetInput, concurrency: number) {
+  const rows: Array<Record<string, number>> = []
+  for (let i = 0; i < REPEATS; i++) {
+    const resolved = resolveTarget(TargetSchema.parse({ ...target, limits: { concurrency } }), () => undefined, name)
+    const metrics: Record<string, number> = {}
+    const t0 = performance.now()
+    const report = await runPlan([resolved], suites, { fetch, now: Date.now, randomId: () => crypto.randomUUID().replace(/-/g, ''), toolVersion: 'bench', metrics })
+    const full = ms(t0)
+    const t = report.targets[0]!
+    const primary = target.clients.primary!
+    const floorMs = await floor(t.tokenEndpoint!, primary.clientId, primary.clientSecret as string, t.requests, concurrency)
+    const r0 = performance.now()
+    renderJson(report)
+    renderHtml(report)
+    rows.push({ full, floor: floorMs, ratio: full / floorMs, requests: t.requests, render: ms(r0), ...metrics })
+  }
+  const pick = (k: string) => rows.map((r) => r[k] ?? 0)
+  return {
+    name,
+    concurrency,
+    requests: rows[0]!.requests,
+    wallMs: median(pick('full')),
+    wallSpread: spread(pick('full')),
+    floorMs: median(pick('floor')),
+    ratio: median(pick('ratio')),
+    ratioSpread: `${Math.min(...pick('ratio')).toFixed(2)}–${Math.max(...pick('ratio')).toFixed(2)}`,
+    phases: Object.fromEntries(['discovery', 'request-latency', 'checks', 'jwt-verification'].map((p) => [p, median(pick(p))])),
+    renderMs: median(pick('render')),
+  }
+}
+
+/**
+ * Runs the CLI under GNU time: seconds to exit and peak RSS. Asynchronously: the servers it
+ * talks to live in this process and must keep answering.
+ */
+async function cliCatching(args: string[]): Promise<{ seconds: number; maxRssMb: number }> {
+  const run = promisify(execFile)
+  const stderr = await run('/usr/bin/time', ['-f', 'TIME %e %M', 'node', join(ROOT, 'dist/grantcheck.mjs'), ...args]).then(
+    (r) => r.stderr,
+    (e: { stderr?: string }) => String(e.stderr),
+  )
+  const m = /TIME ([\d.]+) (\d+)/.exec(stderr)
+  return m ? { seconds: Number(m[1]), maxRssMb: Number(m[2]) / 1024 } : { seconds: NaN, maxRssMb: NaN }
+}
+
+const results: Record<string, unknown> = {}
+const ref = await listen((await createReferenceServer()).fetch)
+const op = await startOidcProvider()
+try {
+  const t0 = performance.now()
+  for (let i = 0; i < REPEATS; i++) builtinSuiteFiles().map(loadSuiteFile)
+  const loadMs = ms(t0) / REPEATS
+  const runs = []
+  for (const c of [1, 4, 8]) runs.push(await measure('reference', { ...reference, issuer: ref.url }, c))
+  runs.push(await measure('oidc-provider', op.target, 4))
+  results.runs = runs
+  results.loadSuitesMs = loadMs
+
+  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-bench-'))
+  const targetFile = (name: string) => {
+    const f = join(dir, `${name}.json`)
+    writeFileSync(f, JSON.stringify({ ...reference, $schema: undefined, name, issuer: ref.url }))
+    return f
+  }
+  loadTargetFile(targetFile('warm'))
+  const starts = []
+  for (let i = 0; i < 3; i++) starts.push(await cliCatching(['run', '--target', targetFile('reference'), '--out', join(dir, 'out')]))
+  results.cliStartToExit = { seconds: median(starts.map((s) => s.seconds)), maxRssMb: median(starts.map((s) => s.maxRssMb)) }
+  const ten = Array.from({ length: 10 }, (_, i) => ['--target', targetFile(`tenant-${i}`)]).flat()
+  results.tenTargetRun = await cliCatching(['run', ...ten, '--out', join(dir, 'out10')])
+
+  const one = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer: ref.url }), () => undefined, 'r')], suites, { fetch, now: Date.now, randomId: () => crypto.randomUUID(), toolVersion: 'bench' })
+  const matrix = mergeReports(Array.from({ length: 10 }, (_, i) => ({ ...one, targets: one.targets.map((t) => ({ ...t, name: `tenant-${i}` })) })), 'bench')
+  const renders = Array.from({ length: REPEATS }, () => {
+    const r0 = performance.now()
+    renderHtml(matrix)
+    return ms(r0)
+  })
+  results.tenTargetHtml = { ms: median(renders), spread: spread(renders), bytes: renderHtml(matrix).length }
+  results.workerBundleGzipBytes = gzipSync(readFileSync(join(ROOT, 'dist/worker.mjs'))).length
+} finally {
+  await ref.close()
+  await op.close()
+}
+
+const runs = results.runs as Array<Awaited<ReturnType<typeof measure>>>
+console.log(`\ngrantcheck benchmark (${REPEATS} repetitions, medians; spread min–max)\n`)
+console.log('target          conc  requests  wall ms (spread)   floor ms  ratio (spread)     discovery  requests*  checks  jwt-verify  render ms')
+for (const r of runs)
+  console.log(
+    `${r.name.padEnd(15)} ${String(r.concurrency).padStart(4)}  ${String(r.requests).padStart(8)}  ${r.wallMs.toFixed(0).padStart(7)} (${r.wallSpread.padStart(9)})  ${r.floorMs.toFixed(0).padStart(8)}  ${r.ratio.toFixed(2).padStart(5)} (${r.ratioSpread})  ${r.phases.discovery!.toFixed(0).padStart(9)}  ${r.phases['request-latency']!.toFixed(0).padStart(9)}  ${r.phases.checks!.toFixed(0).padStart(6)}  ${r.phases['jwt-verification']!.toFixed(0).padStart(10)}  ${r.renderMs.toFixed(0).padStart(9)}`,
+  )
+console.log('* requests: summed latency of all requests (they overlap under concurrency)')
+const c = results.cliStartToExit as { seconds: number; maxRssMb: number }
+const t10 = results.tenTargetRun as { seconds: number; maxRssMb: number }
+const h = results.tenTargetHtml as { ms: number; spread: string; bytes: number }
+console.log(`\nload and validate the built-in suites: ${(results.loadSuitesMs as number).toFixed(1)} ms`)
+console.log(`CLI start to report written (80 cases, loopback): ${c.seconds.toFixed(2)} s, peak RSS ${c.maxRssMb.toFixed(0)} MB`)
+console.log(`10-target run: ${t10.seconds.toFixed(2)} s, peak RSS ${t10.maxRssMb.toFixed(0)} MB`)
+console.log(`HTML of a 10-target matrix: ${h.ms.toFixed(0)} ms (${h.spread}), ${(h.bytes / 1e6).toFixed(1)} MB`)
+console.log(`Worker bundle: ${((results.workerBundleGzipBytes as number) / 1024).toFixed(1)} KB gzipped`)
+mkdirSync(join(ROOT, 'reports/bench'), { recursive: true })
+writeFileSync(join(ROOT, 'reports/bench/bench.json'), `${JSON.stringify({ at: new Date().toISOString(), repeats: REPEATS, ...results }, null, 2)}\n`)
+console.log('\nwrote reports/bench/bench.json')
