@@ -15,9 +15,8 @@ const suites = readdirSync('suites')
 mkdirSync('src/generated', { recursive: true })
 writeFileSync('src/generated/builtin-suites.json', `${JSON.stringify(suites)}\n`)
 
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/grantcheck.mjs',
+/** Node bundles: dependencies stay in node_modules. */
+const forNode = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -25,9 +24,10 @@ await build({
   packages: 'external',
   jsx: 'automatic',
   jsxImportSource: 'hono/jsx',
-  sourcemap: 'linked',
   logLevel: 'warning',
-})
+}
+
+await build({ ...forNode, entryPoints: ['src/cli/main.ts'], outfile: 'dist/grantcheck.mjs', sourcemap: 'linked' })
 
 await build({
   entryPoints: ['src/worker/index.ts'],
@@ -44,16 +44,5 @@ await build({
   logLevel: 'warning',
 })
 
-// The benchmark (npm run bench): Node, packages external.
-await build({
-  entryPoints: ['bench/run.ts'],
-  outfile: 'dist/bench.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  jsx: 'automatic',
-  jsxImportSource: 'hono/jsx',
-  logLevel: 'warning',
-})
+// The benchmark (npm run bench).
+await build({ ...forNode, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' })
