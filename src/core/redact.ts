@@ -9,12 +9,16 @@
  */
 
 const MIN_SECRET_LENGTH = 3
-/** Longer forms stay out of the compiled pattern (regex engines cap a pattern's size). */
-const MAX_PATTERN_FORM = 2048
+/**
+ * Forms at least this long are found by their prefix with the native substring search: secrets and
+ * tokens are long, and many share a prefix (every JWT starts alike), so a few fast scans replace one
+ * alternation of hundreds of literals. Shorter forms go into a regular expression.
+ */
+const PREFIX_LENGTH = 16
 
 export class Redactor {
   readonly #forms = new Map<string, string>()
-  /** All short forms as one alternation, longest first; null when there are none; rebuilt after an add. */
+  /** Set when the index is current; cleared when a secret is added. */
   #pattern: RegExp | null | undefined
 
   /** Registers `value` so that it never appears in output; `label` replaces it. */
@@ -40,28 +44,49 @@ export class Redactor {
   /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
     if (this.#forms.size === 0 || text === '') return text
-    const { pattern, long } = this.#compiled()
-    // Forms too long for one pattern (a hostile server's 200 KB "token") go first, by plain search.
-    let out = text
-    for (const form of long) if (out.includes(form)) out = out.split(form).join(this.#forms.get(form)!)
-    return pattern ? out.replace(pattern, (form) => this.#forms.get(form)!) : out
-  }
-
-  #long: string[] = []
-  #compiled(): { pattern: RegExp | undefined; long: string[] } {
-    if (this.#pattern === undefined) {
-      const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
-      this.#long = forms.filter((f) => f.length > MAX_PATTERN_FORM)
-      const short = forms.filter((f) => f.length <= MAX_PATTERN_FORM)
-      try {
-        this.#pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-      } catch {
-        // A pattern the engine will not compile: every form is searched for plainly instead.
-        this.#long = forms
-        this.#pattern = null
+    const { short, byPrefix } = this.#index()
+    // Long forms: find each distinct prefix with the native substring search, then confirm.
+    const hits: Array<[number, string]> = []
+    for (const [prefix, forms] of byPrefix) {
+      for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
+        const form = forms.find((f) => text.startsWith(f, at))
+        if (form) hits.push([at, form])
       }
     }
-    return { pattern: this.#pattern ?? undefined, long: this.#long }
+    let out = text
+    if (hits.length) {
+      // Left to right; at one position the longest form wins; overlapped hits are skipped.
+      hits.sort((a, b) => a[0] - b[0] || b[1].length - a[1].length)
+      let built = ''
+      let from = 0
+      for (const [at, form] of hits) {
+        if (at < from) continue
+        built += text.slice(from, at) + this.#forms.get(form)!
+        from = at + form.length
+      }
+      out = built + text.slice(from)
+    }
+    return short ? out.replace(short, (form) => this.#forms.get(form)!) : out
+  }
+
+  #shortPattern: RegExp | null = null
+  #byPrefix = new Map<string, string[]>()
+  /** Short forms as one regular expression; long ones grouped by prefix, longest first. */
+  #index(): { short: RegExp | null; byPrefix: Map<string, string[]> } {
+    if (this.#pattern === undefined) {
+      const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
+      const short = forms.filter((f) => f.length < PREFIX_LENGTH)
+      this.#byPrefix = new Map()
+      for (const f of forms.filter((x) => x.length >= PREFIX_LENGTH)) {
+        const key = f.slice(0, PREFIX_LENGTH)
+        const list = this.#byPrefix.get(key)
+        if (list) list.push(f)
+        else this.#byPrefix.set(key, [f])
+      }
+      this.#shortPattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
+      this.#pattern = this.#shortPattern
+    }
+    return { short: this.#shortPattern, byPrefix: this.#byPrefix }
   }
 
   /** Scrubs every string inside a JSON-like value. */
