@@ -7,7 +7,7 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import * as z from 'zod'
-import { fails, holds, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
+import { bodyObject, fails, holds, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 
 const noArgs = z.strictObject({})
@@ -139,8 +139,7 @@ export const expMatchesExpiresIn = defineCheck({
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
     const { exp, iat } = t.token.jwt.claims
-    const body = input.response.json as Record<string, unknown>
-    const expiresIn = body?.expires_in
+    const expiresIn = bodyObject(input)?.expires_in
     if (typeof expiresIn !== 'number') return notApplicable('no expires_in to compare with')
     if (typeof exp !== 'number' || typeof iat !== 'number') return notApplicable('exp or iat is missing')
     const actual = `exp − iat = ${exp - iat}, expires_in = ${expiresIn}`
@@ -256,7 +255,7 @@ export const cnfJkt = defineCheck({
   run(input) {
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
-    const tokenType = (input.response.json as { token_type?: unknown } | undefined)?.token_type
+    const tokenType = bodyObject(input)?.token_type
     if (String(tokenType).toLowerCase() !== 'dpop') return notApplicable(`token_type is ${JSON.stringify(tokenType)}: the token is not DPoP-bound`)
     if (!input.request.dpopJkt) return notApplicable('no DPoP proof was sent')
     const cnf = t.token.jwt.claims.cnf as { jkt?: unknown } | undefined
