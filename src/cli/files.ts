@@ -59,6 +59,20 @@ function parseWithLines(text: string, file: string, code: 'CC_TARGET_INVALID' | 
   return { doc, locate }
 }
 
+/** Failed schema validation as an error naming the file, and each field path with its line. */
+function schemaError(
+  code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID',
+  file: string,
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+  locate: (path: PropertyKey[]) => number | undefined,
+): InputInvalidError {
+  return new InputInvalidError(
+    code,
+    displayPath(file),
+    issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
+  )
+}
+
 function lineOf(doc: Document, lc: LineCounter, path: PropertyKey[]): number | undefined {
   // The deepest node that exists along the path: a missing field points at its parent.
   for (let n = path.length; n >= 0; n--) {
@@ -84,11 +98,7 @@ export function loadTargetFile(file: string): Target {
   const parsed = TargetSchema.safeParse(data)
   if (!parsed.success) {
     const { locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
-    throw new InputInvalidError(
-      'CC_TARGET_INVALID',
-      displayPath(file),
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
-    )
+    throw schemaError('CC_TARGET_INVALID', file, parsed.error.issues, locate)
   }
   return parsed.data
 }
@@ -151,12 +161,7 @@ export function loadAcceptancesFile(file: string): Acceptance[] {
   const text = readText(file, 'CC_SUITE_INVALID')
   const { doc, locate } = parseWithLines(text, file, 'CC_SUITE_INVALID')
   const parsed = AcceptancesSchema.safeParse(doc.toJS() ?? [])
-  if (!parsed.success)
-    throw new InputInvalidError(
-      'CC_SUITE_INVALID',
-      displayPath(file),
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
-    )
+  if (!parsed.success) throw schemaError('CC_SUITE_INVALID', file, parsed.error.issues, locate)
   return parsed.data
 }
 
@@ -176,12 +181,7 @@ export function loadProfileFile(file: string): Profile {
   const text = readText(file, 'CC_TARGET_INVALID')
   const { doc, locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
   const parsed = ProfileSchema.safeParse(doc.toJS())
-  if (!parsed.success)
-    throw new InputInvalidError(
-      'CC_TARGET_INVALID',
-      displayPath(file),
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: locate(i.path) })),
-    )
+  if (!parsed.success) throw schemaError('CC_TARGET_INVALID', file, parsed.error.issues, locate)
   return parsed.data
 }
 
