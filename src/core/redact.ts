@@ -16,10 +16,15 @@ const MIN_SECRET_LENGTH = 3
  */
 const PREFIX_LENGTH = 16
 
+interface SearchIndex {
+  short: RegExp | null
+  byPrefix: Map<string, string[]>
+}
+
 export class Redactor {
   readonly #forms = new Map<string, string>()
-  /** Set when the index is current; cleared when a secret is added. */
-  #pattern: RegExp | null | undefined
+  /** The search index over #forms; cleared when a secret is added, rebuilt on the next scrub. */
+  #searchIndex: SearchIndex | undefined
 
   /** Registers `value` so that it never appears in output; `label` replaces it. */
   add(value: string | undefined, label: string): void {
@@ -28,7 +33,7 @@ export class Redactor {
     for (const form of encodings(value)) {
       if (form.length >= MIN_SECRET_LENGTH && !this.#forms.has(form)) {
         this.#forms.set(form, replacement)
-        this.#pattern = undefined
+        this.#searchIndex = undefined
       }
     }
   }
@@ -69,24 +74,20 @@ export class Redactor {
     return short ? out.replace(short, (form) => this.#forms.get(form)!) : out
   }
 
-  #shortPattern: RegExp | null = null
-  #byPrefix = new Map<string, string[]>()
   /** Short forms as one regular expression; long ones grouped by prefix, longest first. */
-  #index(): { short: RegExp | null; byPrefix: Map<string, string[]> } {
-    if (this.#pattern === undefined) {
-      const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
-      const short = forms.filter((f) => f.length < PREFIX_LENGTH)
-      this.#byPrefix = new Map()
-      for (const f of forms.filter((x) => x.length >= PREFIX_LENGTH)) {
-        const key = f.slice(0, PREFIX_LENGTH)
-        const list = this.#byPrefix.get(key)
-        if (list) list.push(f)
-        else this.#byPrefix.set(key, [f])
-      }
-      this.#shortPattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-      this.#pattern = this.#shortPattern
+  #index(): SearchIndex {
+    if (this.#searchIndex) return this.#searchIndex
+    const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
+    const short = forms.filter((f) => f.length < PREFIX_LENGTH)
+    const byPrefix = new Map<string, string[]>()
+    for (const f of forms.filter((x) => x.length >= PREFIX_LENGTH)) {
+      const key = f.slice(0, PREFIX_LENGTH)
+      const list = byPrefix.get(key)
+      if (list) list.push(f)
+      else byPrefix.set(key, [f])
     }
-    return { short: this.#shortPattern, byPrefix: this.#byPrefix }
+    const pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
+    return (this.#searchIndex = { short: pattern, byPrefix })
   }
 
   /** Scrubs every string inside a JSON-like value. */
