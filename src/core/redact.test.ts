@@ -22,6 +22,26 @@ describe('Redactor', () => {
     expect(r.scrubDeep({ a: [secret], [secret]: 1 })).toEqual({ a: ['[redacted primary client secret]'], '[redacted primary client secret]': 1 })
   })
 
+  it('copies only what it redacts: clean parts are shared, the input is never changed', () => {
+    const clean = { status: 200, headers: { 'content-type': 'application/json' }, list: ['a', 'b'] }
+    const input = { clean, dirty: { body: `secret=${secret}`, n: 1 }, items: [clean, `x ${secret}`] }
+    const out = r.scrubDeep(input)
+    expect(out.clean).toBe(clean)
+    expect(out.items[0]).toBe(clean)
+    expect(out.dirty).toEqual({ body: 'secret=[redacted primary client secret]', n: 1 })
+    expect(out.items[1]).toBe('x [redacted primary client secret]')
+    expect(input.dirty.body).toBe(`secret=${secret}`)
+    expect(input.items[1]).toBe(`x ${secret}`)
+    expect(r.scrubDeep(clean)).toBe(clean)
+  })
+
+  it('skips texts shorter than every secret form, but not one that is exactly a form', () => {
+    const only = new Redactor()
+    only.add('exactly-this-long-secret', 'client secret')
+    expect(only.scrub('exactly-this-long-secre')).toBe('exactly-this-long-secre')
+    expect(only.scrub('exactly-this-long-secret')).toBe('[redacted client secret]')
+  })
+
   it('ignores values too short to redact safely', () => {
     const short = new Redactor()
     short.add('ab', 'x')

@@ -19,6 +19,8 @@ const PREFIX_LENGTH = 16
 interface SearchIndex {
   short: RegExp | null
   byPrefix: Map<string, string[]>
+  /** The shortest registered form: a shorter text cannot hold one (most keys and header values). */
+  shortest: number
 }
 
 export class Redactor {
@@ -48,8 +50,9 @@ export class Redactor {
 
   /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
-    if (this.#forms.size === 0 || text === '') return text
-    const { short, byPrefix } = this.#index()
+    if (this.#forms.size === 0) return text
+    const { short, byPrefix, shortest } = this.#index()
+    if (text.length < shortest) return text
     // Long forms: find each distinct prefix with the native substring search, then confirm.
     const hits: Array<[number, string]> = []
     for (const [prefix, forms] of byPrefix) {
@@ -87,17 +90,33 @@ export class Redactor {
       else byPrefix.set(key, [f])
     }
     const pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-    return (this.#searchIndex = { short: pattern, byPrefix })
+    return (this.#searchIndex = { short: pattern, byPrefix, shortest: forms[forms.length - 1]!.length })
   }
 
-  /** Scrubs every string inside a JSON-like value. */
+  /**
+   * Scrubs every string inside a JSON-like value. Parts with nothing to redact are returned as they
+   * are rather than copied: results are scrubbed again as a whole, and copying them each time was
+   * most of the run's garbage.
+   */
   scrubDeep<T>(value: T): T {
     if (typeof value === 'string') return this.scrub(value) as T
-    if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v)) as T
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined
+      for (let i = 0; i < value.length; i++) {
+        const v = this.scrubDeep(value[i])
+        if (v !== value[i]) (out ??= value.slice())[i] = v
+      }
+      return (out ?? value) as T
+    }
     if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(value)) out[this.scrub(k)] = this.scrubDeep(v)
-      return out as T
+      const entries = Object.entries(value)
+      let changed = false
+      const scrubbed = entries.map(([k, v]) => {
+        const entry: [string, unknown] = [this.scrub(k), this.scrubDeep(v)]
+        if (entry[0] !== k || entry[1] !== v) changed = true
+        return entry
+      })
+      return (changed ? Object.fromEntries(scrubbed) : value) as T
     }
     return value
   }
