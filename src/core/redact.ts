@@ -18,7 +18,9 @@ const PREFIX_LENGTH = 16
 
 interface SearchIndex {
   short: RegExp | null
-  byPrefix: Map<string, string[]>
+  /** Distinct prefixes of the long forms, and at the same position the forms having each, longest first. */
+  prefixes: string[]
+  formsByPrefix: string[][]
   /** The shortest registered form: a shorter text cannot hold one (most keys and header values). */
   shortest: number
 }
@@ -51,13 +53,16 @@ export class Redactor {
   /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
     if (this.#forms.size === 0) return text
-    const { short, byPrefix, shortest } = this.#index()
+    const { short, prefixes, formsByPrefix, shortest } = this.#index()
     if (text.length < shortest) return text
-    // Long forms: find each distinct prefix with the native substring search, then confirm.
+    // Long forms: find each distinct prefix with the native substring search, then confirm. Plain
+    // loops without iterators or closures: this runs for every string of every exchange, and the
+    // per-call allocations of the earlier form were most of a run's garbage.
     const hits: Array<[number, string]> = []
-    for (const [prefix, forms] of byPrefix) {
+    for (let p = 0; p < prefixes.length; p++) {
+      const prefix = prefixes[p]!
       for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
-        const form = forms.find((f) => text.startsWith(f, at))
+        const form = longestAt(text, at, formsByPrefix[p]!)
         if (form) hits.push([at, form])
       }
     }
@@ -90,7 +95,7 @@ export class Redactor {
       else byPrefix.set(key, [f])
     }
     const pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-    return (this.#searchIndex = { short: pattern, byPrefix, shortest: forms[forms.length - 1]!.length })
+    return (this.#searchIndex = { short: pattern, prefixes: [...byPrefix.keys()], formsByPrefix: [...byPrefix.values()], shortest: forms[forms.length - 1]!.length })
   }
 
   /**
@@ -109,17 +114,30 @@ export class Redactor {
       return (out ?? value) as T
     }
     if (value && typeof value === 'object') {
-      const entries = Object.entries(value)
-      let changed = false
-      const scrubbed = entries.map(([k, v]) => {
-        const entry: [string, unknown] = [this.scrub(k), this.scrubDeep(v)]
-        if (entry[0] !== k || entry[1] !== v) changed = true
-        return entry
-      })
-      return (changed ? Object.fromEntries(scrubbed) : value) as T
+      const source = value as Record<string, unknown>
+      const keys = Object.keys(source)
+      let out: Record<string, unknown> | undefined
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!
+        const v = source[k]
+        const key = this.scrub(k)
+        const scrubbed = this.scrubDeep(v)
+        if (!out && (key !== k || scrubbed !== v)) {
+          out = {}
+          for (let j = 0; j < i; j++) out[keys[j]!] = source[keys[j]!]
+        }
+        if (out) out[key] = scrubbed
+      }
+      return (out ?? value) as T
     }
     return value
   }
+}
+
+/** The first (so longest) of `forms` that `text` holds at `at`. */
+function longestAt(text: string, at: number, forms: string[]): string | undefined {
+  for (let i = 0; i < forms.length; i++) if (text.startsWith(forms[i]!, at)) return forms[i]
+  return undefined
 }
 
 function encodings(value: string): string[] {
