@@ -345,11 +345,24 @@ async function signClientAssertion(
       const pem = await exportSPKI((await importJWK(publicJwk, alg, { extractable: true })) as CryptoKey)
       signed = await jwt.setProtectedHeader({ ...header, alg: 'HS256' }).sign(new TextEncoder().encode(pem))
     } else {
-      const key = m.key === 'unregistered' || wrongSecret ? await input.unregisteredKey(alg) : ((await importJWK(jwk, alg)) as CryptoKey)
+      const key = m.key === 'unregistered' || wrongSecret ? await input.unregisteredKey(alg) : await importedKey(jwk, alg)
       signed = await jwt.setProtectedHeader(header).sign(key)
     }
   }
   return m.signature === 'corrupt' ? corruptSignature(signed) : signed
+}
+
+/**
+ * A client's private key, imported once per key object and algorithm rather than for every
+ * assertion: a run signs about twenty. Weakly held, so a finished run's keys are released.
+ */
+const importedKeys = new WeakMap<Record<string, unknown>, Map<string, Promise<CryptoKey>>>()
+function importedKey(jwk: Record<string, unknown>, alg: string): Promise<CryptoKey> {
+  let byAlg = importedKeys.get(jwk)
+  if (!byAlg) importedKeys.set(jwk, (byAlg = new Map()))
+  let key = byAlg.get(alg)
+  if (!key) byAlg.set(alg, (key = importJWK(jwk as JWK, alg) as Promise<CryptoKey>))
+  return key
 }
 
 /** Changes the signature's first characters, keeping it valid base64url of the same length. */
