@@ -212,7 +212,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       requests,
     }
     env.jwks = once(() => fetchJwks(env, jwksUri))
-    results = await mapPool(cases, target.limits.concurrency, async (c) => {
+    results = await mapPoolLongestFirst(cases, target.limits.concurrency, requestsOf, async (c) => {
       const ran = deadline.signal.aborted
         ? erroredCase(c, `the run deadline (${target.limits.runDeadlineMs} ms) was reached before this case started`)
         : await runCase(c, env)
@@ -629,6 +629,24 @@ export async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => 
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
+}
+
+/**
+ * {@link mapPool}, starting the heaviest items first and returning results in the items' order.
+ * A case of several sequential requests started last would run on alone while the other workers
+ * idle; started first, it overlaps with the short ones (longest-processing-time-first scheduling).
+ */
+export async function mapPoolLongestFirst<T, R>(items: T[], limit: number, weight: (item: T) => number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const order = items.map((_, i) => i).sort((a, b) => weight(items[b]!) - weight(items[a]!) || a - b)
+  const ran = await mapPool(order, limit, (i) => fn(items[i]!))
+  const out = new Array<R>(items.length)
+  order.forEach((i, k) => (out[i] = ran[k]!))
+  return out
+}
+
+/** How many requests a case sends, at least: one per step but the inspections. */
+function requestsOf(planned: PlannedCase): number {
+  return planned.steps.filter((s) => s.do !== 'inspect').length
 }
 
 function errorMessage(e: unknown): string {
