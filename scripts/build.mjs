@@ -46,3 +46,4 @@ await build({
 
 // The benchmark (npm run bench).
 await build({ ...forNode, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' })
+await build({ ...forNode, entryPoints: ['bench/servers.ts'], outfile: 'dist/bench-servers.mjs' })
