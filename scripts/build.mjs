@@ -1,10 +1,11 @@
 // Builds what the runtimes need:
-//  - dist/grantcheck.mjs: the Node CLI, one ESM file that starts without a TypeScript loader;
+//  - dist/grantcheck.mjs (and dist/chunks/): the Node CLI, ESM that starts without a TypeScript
+//    loader; the parts a command may not need are chunks it imports on demand;
 //  - src/generated/builtin-suites.json: the built-in suites as JSON, for the Worker and Deno,
 //    which carry no YAML parser and read no files;
 //  - dist/worker.mjs: the Worker bundle (what the Miniflare tests run; wrangler bundles the same
 //    entry itself for dev and deploy).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 import { parse } from 'yaml'
 
@@ -27,7 +28,18 @@ const forNode = {
   logLevel: 'warning',
 }
 
-await build({ ...forNode, entryPoints: ['src/cli/main.ts'], outfile: 'dist/grantcheck.mjs', sourcemap: 'linked' })
+// Split into chunks (the old ones removed: their names carry content hashes) so that what main.ts imports dynamically (reporters, init, demo) is read only
+// by the commands that use it.
+rmSync('dist/chunks', { recursive: true, force: true })
+await build({
+  ...forNode,
+  entryPoints: { grantcheck: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+})
 
 await build({
   entryPoints: ['src/worker/index.ts'],

@@ -12,11 +12,6 @@ import { assertDistinctSuites, type PlannedSuite } from '../core/plan.ts'
 import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
-import { renderHtml } from '../reporters/html/index.tsx'
-import { renderJson } from '../reporters/json.ts'
-import { renderJunit } from '../reporters/junit.ts'
-import { renderMarkdown } from '../reporters/markdown.ts'
-import { buildMatrix } from '../reporters/matrix.ts'
 import { renderText } from '../reporters/text.ts'
 import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
 
@@ -53,9 +48,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'run':
         return await runCommand(rest, io)
       case 'report':
-        return reportCommand(rest, io)
+        return await reportCommand(rest, io)
       case 'compare':
-        return compareCommand(rest, io)
+        return await compareCommand(rest, io)
       case 'init': {
         const { initCommand } = await import('./init.ts')
         return initCommand(rest, io)
@@ -199,21 +194,40 @@ export async function executeRun(
   io.progress?.('')
   report = applyAcceptances(report, acceptances)
   if (baseline) report = compareWithBaseline(report, baseline, gate.strict)
-  const dir = writeReport(report, outDir)
+  const dir = await writeReport(report, outDir)
   io.out(renderText(report, io.color ? paint : undefined))
   io.out(`\nReport: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'report.json'))} (also junit.xml, summary.md${report.targets.length > 1 ? ', matrix.json' : ''})`)
   return gateExitCode(report, gate, io)
 }
 
+/**
+ * The file renderers, each loaded when first used: the CLI bundle keeps them in chunks of their
+ * own, so commands that render nothing, or one format, do not load the rest (hono/jsx for HTML).
+ */
+const RENDERERS = {
+  json: async () => (await import('../reporters/json.ts')).renderJson,
+  html: async () => (await import('../reporters/html/index.tsx')).renderHtml,
+  junit: async () => (await import('../reporters/junit.ts')).renderJunit,
+  md: async () => (await import('../reporters/markdown.ts')).renderMarkdown,
+  matrix: async () => {
+    const { buildMatrix } = await import('../reporters/matrix.ts')
+    return (r: Report) => `${JSON.stringify(buildMatrix(r), null, 2)}\n`
+  },
+} satisfies Record<string, () => Promise<(r: Report) => string>>
+
 /** Writes every format of a report into its run folder; returns the folder. */
-export function writeReport(report: Report, outDir: string): string {
+export async function writeReport(report: Report, outDir: string): Promise<string> {
   const dir = resolve(outDir, report.runId)
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'report.json'), renderJson(report))
-  writeFileSync(join(dir, 'report.html'), renderHtml(report))
-  writeFileSync(join(dir, 'junit.xml'), renderJunit(report))
-  writeFileSync(join(dir, 'summary.md'), renderMarkdown(report))
-  if (report.targets.length > 1) writeFileSync(join(dir, 'matrix.json'), `${JSON.stringify(buildMatrix(report), null, 2)}\n`)
+  const files: Array<[string, keyof typeof RENDERERS]> = [
+    ['report.json', 'json'],
+    ['report.html', 'html'],
+    ['junit.xml', 'junit'],
+    ['summary.md', 'md'],
+  ]
+  if (report.targets.length > 1) files.push(['matrix.json', 'matrix'])
+  // One format at a time: each rendering is written and dropped before the next is made.
+  for (const [name, format] of files) writeFileSync(join(dir, name), (await RENDERERS[format]())(report))
   return dir
 }
 
@@ -236,19 +250,13 @@ export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number
 }
 
 /** Re-renders a saved report in one format, to a file or standard output. */
-function reportCommand(args: string[], io: Io): number {
+async function reportCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, output: { type: 'string' } }, allowPositionals: true })
   if (positionals.length !== 1) throw new UsageError('give exactly one REPORT.json')
-  const renderers: Record<string, (r: Report) => string> = {
-    html: renderHtml,
-    junit: renderJunit,
-    md: renderMarkdown,
-    json: renderJson,
-    matrix: (r) => `${JSON.stringify(buildMatrix(r), null, 2)}\n`,
-  }
-  const render = renderers[values.format ?? '']
-  if (!render) throw new UsageError(`--format must be one of ${Object.keys(renderers).join(', ')}`)
-  const text = render(loadReportFile(resolve(positionals[0]!)))
+  const format = values.format ?? ''
+  if (!Object.hasOwn(RENDERERS, format)) throw new UsageError(`--format must be one of ${Object.keys(RENDERERS).join(', ')}`)
+  const report = loadReportFile(resolve(positionals[0]!))
+  const text = (await RENDERERS[format as keyof typeof RENDERERS]())(report)
   if (values.output) {
     writeFileSync(resolve(values.output), text)
     io.out(`wrote ${displayPath(resolve(values.output))}`)
@@ -257,12 +265,12 @@ function reportCommand(args: string[], io: Io): number {
 }
 
 /** Merges saved reports into one comparison: a report of all their targets, with the matrix. */
-function compareCommand(args: string[], io: Io): number {
+async function compareCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' } }, allowPositionals: true })
   if (positionals.length < 2) throw new UsageError('give at least two REPORT.json files to compare')
   const reports = positionals.map((f) => loadReportFile(resolve(f)))
   const merged = mergeReports(reports, crypto.randomUUID().slice(0, 6))
-  const dir = writeReport(merged, values.out ?? 'reports')
+  const dir = await writeReport(merged, values.out ?? 'reports')
   io.out(renderText(merged))
   io.out(`\nComparison of ${merged.targets.length} targets: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'matrix.json'))}`)
   return EXIT.ok
