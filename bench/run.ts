@@ -14,7 +14,7 @@ import { builtinSuiteFiles, loadSuiteFile, loadTargetFile, packageRoot } from '.
 import { mergeReports } from '../src/cli/main.ts'
 import { mapPool, runPlan } from '../src/core/engine.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
-import { renderHtml } from '../src/reporters/html/index.tsx'
+import { renderHtml } from '../src/reporters/html/index.ts'
 import { renderJson } from '../src/reporters/json.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
 

@@ -206,7 +206,7 @@ export async function executeRun(
  */
 const RENDERERS = {
   json: async () => (await import('../reporters/json.ts')).renderJson,
-  html: async () => (await import('../reporters/html/index.tsx')).renderHtml,
+  html: async () => (await import('../reporters/html/index.ts')).renderHtml,
   junit: async () => (await import('../reporters/junit.ts')).renderJunit,
   md: async () => (await import('../reporters/markdown.ts')).renderMarkdown,
   matrix: async () => {

@@ -3,7 +3,7 @@ import { ReportSchema, type CaseResult, type Report } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import { summarize } from '../core/summary.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
-import { groupBySection, renderHtml } from './html/index.tsx'
+import { groupBySection, renderHtml } from './html/index.ts'
 import { renderJunit, xmlEscape } from './junit.ts'
 import { renderMarkdown } from './markdown.ts'
 import { buildMatrix } from './matrix.ts'
@@ -185,5 +185,40 @@ describe('baseline and accepted deviations', () => {
     expect(bad.accepted).toBe('provider documents it')
     expect(gateFailures(accepted, policy)).toEqual([])
     expect(renderHtml(accepted)).toContain('Accepted deviation: provider documents it')
+  })
+})
+
+describe('HTML escaping', () => {
+  // Every free-text field, in a text node or an attribute, carries markup and an attribute break-out.
+  const payload = `" onmouseover="x' <x-injected>&amp;`
+  const enums = new Set(['outcome', 'level', 'change', 'format'])
+  const hostile = <T>(v: T, key = ''): T => {
+    if (typeof v === 'string') return (enums.has(key) ? v : `${v}${payload}`) as T
+    if (Array.isArray(v)) return v.map((x) => hostile(x)) as T
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hostile(x, k)])) as T
+    return v
+  }
+  const bad = report.targets[0]!.cases[1]!
+  const target = {
+    ...report.targets[0]!,
+    error: 'discovery failed',
+    discovery: { url: 'https://as.example/.well-known/oauth-authorization-server', error: 'no metadata' },
+    cases: [{ ...bad, change: 'new-failure' as const, accepted: 'documented', known: { provider: 'okta', behaviour: 'b', source: 's' }, mutate: { auth: 'none' } }, ...report.targets[0]!.cases],
+  }
+  const evil = hostile<Report>({ ...report, baseline: { runId: 'run-0', startedAt: '2025-12-31T00:00:00.000Z' }, targets: [target, { ...target, name: 'tenant-b', error: undefined }] })
+
+  it('escapes every value from a report, in text and in attributes', () => {
+    const html = renderHtml(evil)
+    expect(html).toContain('tenant-b&quot; onmouseover=&quot;x&#39; &lt;x-injected&gt;&amp;amp;')
+    expect(html).not.toContain('<x-injected')
+    expect(html).not.toContain('onmouseover="')
+    expect(html).not.toContain("x'")
+    expect(html).toContain('<p class="alert">no metadata')
+  })
+
+  it('keeps the one script tag when a response body holds one, in every target of a comparison', () => {
+    const html = renderHtml(evil)
+    expect(html.match(/<script>/g)).toHaveLength(1)
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
   })
 })

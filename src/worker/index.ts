@@ -8,7 +8,7 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { InputInvalidError } from '../core/errors.ts'
-import { renderHtml } from '../reporters/html/index.tsx'
+import { renderHtml } from '../reporters/html/index.ts'
 import { renderJunit } from '../reporters/junit.ts'
 import { renderMarkdown } from '../reporters/markdown.ts'
 import { bearerMatches } from './auth.ts'
