@@ -16,19 +16,78 @@ const MIN_SECRET_LENGTH = 3
  */
 const PREFIX_LENGTH = 16
 
-interface SearchIndex {
-  short: RegExp | null
-  /** Distinct prefixes of the long forms, and at the same position the forms having each, longest first. */
-  prefixes: string[]
-  formsByPrefix: string[][]
-  /** The shortest registered form: a shorter text cannot hold one (most keys and header values). */
-  shortest: number
+/**
+ * A search over some of the forms, extended in place as forms are added. Long forms are found by
+ * their prefix with the native substring search; short ones with one regular expression.
+ */
+class SearchIndex {
+  /** Distinct prefixes of the long forms, ordered by their shortest form (a short text stops where none could fit). */
+  prefixes: string[] = []
+  /** At the same position as each prefix: the forms having it, longest first, and the shortest one's length. */
+  formsByPrefix: string[][] = []
+  shortestByPrefix: number[] = []
+  short: RegExp | null = null
+  /** The shortest form indexed: a shorter text cannot hold one (most keys and header values). */
+  shortest = Infinity
+  /** How many of the redactor's forms, in order, this index covers. */
+  upTo: number
+  readonly #groups = new Map<string, string[]>()
+  readonly #shortForms: string[] = []
+
+  constructor(from: number) {
+    this.upTo = from
+  }
+
+  extend(forms: readonly string[]): void {
+    let shortAdded = false
+    for (const f of forms) {
+      this.shortest = Math.min(this.shortest, f.length)
+      if (f.length < PREFIX_LENGTH) {
+        this.#shortForms.push(f)
+        shortAdded = true
+        continue
+      }
+      const key = f.slice(0, PREFIX_LENGTH)
+      const list = this.#groups.get(key)
+      if (!list) this.#groups.set(key, [f])
+      else list.splice(insertionPoint(list, f.length), 0, f)
+    }
+    this.upTo += forms.length
+    const groups = [...this.#groups].sort((a, b) => a[1].at(-1)!.length - b[1].at(-1)!.length)
+    this.prefixes = groups.map(([prefix]) => prefix)
+    this.formsByPrefix = groups.map(([, list]) => list)
+    this.shortestByPrefix = groups.map(([, list]) => list.at(-1)!.length)
+    if (shortAdded) {
+      const alternatives = [...this.#shortForms].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      this.short = new RegExp(alternatives.join('|'), 'g')
+    }
+  }
 }
+
+/** Where a form of `length` goes in a list ordered longest first. */
+function insertionPoint(list: string[], length: number): number {
+  let i = 0
+  while (i < list.length && list[i]!.length >= length) i++
+  return i
+}
+
+/**
+ * Texts at least this long are remembered with how many forms they are known to be clean of, so
+ * that scrubbing them again (each case's result, then the whole target's, are scrubbed once more)
+ * checks only the forms added since. Shorter texts are cheaper to scan again than to remember.
+ */
+const REMEMBER_LENGTH = 64
 
 export class Redactor {
   readonly #forms = new Map<string, string>()
-  /** The search index over #forms; cleared when a secret is added, rebuilt on the next scrub. */
-  #searchIndex: SearchIndex | undefined
+  /** The forms in the order they were added: a text clean of the first n is checked for the rest. */
+  readonly #order: string[] = []
+  /** The index over every form, extended as forms are added. */
+  readonly #all = new SearchIndex(0)
+  /** Indexes over the forms from position n on, for texts known clean of the first n; by n. */
+  #since = new Map<number, SearchIndex>()
+  /** Texts this redactor returned, with how many of #order they are known to be free of. */
+  readonly #cleanOf = new Map<string, number>()
 
   /** Registers `value` so that it never appears in output; `label` replaces it. */
   add(value: string | undefined, label: string): void {
@@ -37,7 +96,8 @@ export class Redactor {
     for (const form of encodings(value)) {
       if (form.length >= MIN_SECRET_LENGTH && !this.#forms.has(form)) {
         this.#forms.set(form, replacement)
-        this.#searchIndex = undefined
+        this.#order.push(form)
+        if (this.#since.size) this.#since = new Map()
       }
     }
   }
@@ -52,14 +112,18 @@ export class Redactor {
 
   /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
   scrub(text: string): string {
-    if (this.#forms.size === 0) return text
-    const { short, prefixes, formsByPrefix, shortest } = this.#index()
+    const known = this.#order.length
+    if (known === 0) return text
+    // A text already free of the first n forms can only hold a later one.
+    const from = text.length >= REMEMBER_LENGTH ? (this.#cleanOf.get(text) ?? 0) : 0
+    if (from === known) return text
+    const { short, prefixes, formsByPrefix, shortestByPrefix, shortest } = this.#index(from)
     if (text.length < shortest) return text
     // Long forms: find each distinct prefix with the native substring search, then confirm. Plain
     // loops without iterators or closures: this runs for every string of every exchange, and the
     // per-call allocations of the earlier form were most of a run's garbage.
     const hits: Array<[number, string]> = []
-    for (let p = 0; p < prefixes.length; p++) {
+    for (let p = 0; p < prefixes.length && shortestByPrefix[p]! <= text.length; p++) {
       const prefix = prefixes[p]!
       for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
         const form = longestAt(text, at, formsByPrefix[p]!)
@@ -71,31 +135,25 @@ export class Redactor {
       // Left to right; at one position the longest form wins; overlapped hits are skipped.
       hits.sort((a, b) => a[0] - b[0] || b[1].length - a[1].length)
       let built = ''
-      let from = 0
+      let done = 0
       for (const [at, form] of hits) {
-        if (at < from) continue
-        built += text.slice(from, at) + this.#forms.get(form)!
-        from = at + form.length
+        if (at < done) continue
+        built += text.slice(done, at) + this.#forms.get(form)!
+        done = at + form.length
       }
-      out = built + text.slice(from)
+      out = built + text.slice(done)
     }
-    return short ? out.replace(short, (form) => this.#forms.get(form)!) : out
+    if (short) out = out.replace(short, (form) => this.#forms.get(form)!)
+    if (out.length >= REMEMBER_LENGTH) this.#cleanOf.set(out, known)
+    return out
   }
 
-  /** Short forms as one regular expression; long ones grouped by prefix, longest first. */
-  #index(): SearchIndex {
-    if (this.#searchIndex) return this.#searchIndex
-    const forms = [...this.#forms.keys()].sort((a, b) => b.length - a.length)
-    const short = forms.filter((f) => f.length < PREFIX_LENGTH)
-    const byPrefix = new Map<string, string[]>()
-    for (const f of forms.filter((x) => x.length >= PREFIX_LENGTH)) {
-      const key = f.slice(0, PREFIX_LENGTH)
-      const list = byPrefix.get(key)
-      if (list) list.push(f)
-      else byPrefix.set(key, [f])
-    }
-    const pattern = short.length ? new RegExp(short.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-    return (this.#searchIndex = { short: pattern, prefixes: [...byPrefix.keys()], formsByPrefix: [...byPrefix.values()], shortest: forms[forms.length - 1]!.length })
+  /** An index of the forms from position `from` of #order on, covering every form added so far. */
+  #index(from: number): SearchIndex {
+    let index = from === 0 ? this.#all : this.#since.get(from)
+    if (!index) this.#since.set(from, (index = new SearchIndex(from)))
+    if (index.upTo < this.#order.length) index.extend(this.#order.slice(index.upTo))
+    return index
   }
 
   /**
