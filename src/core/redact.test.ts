@@ -49,6 +49,34 @@ describe('Redactor', () => {
   })
 })
 
+describe('Redactor scrubbing the same text again', () => {
+  it('finds a secret added after the text was first scrubbed, and still every earlier one', () => {
+    const r = new Redactor()
+    const first = 'first-secret-value-0123456789'
+    const later = 'later-token-abcdefghijklmnopqrstuvwxyz'
+    r.add(first, 'client secret')
+    const text = `${'padding '.repeat(10)} ${first} and ${later} and ${encodeURIComponent(first)}`
+    const once = r.scrub(text)
+    expect(once).toContain(later)
+    expect(once).not.toContain(first)
+    r.add(later, 'access token')
+    const twice = r.scrub(once)
+    expect(twice).toBe(`${'padding '.repeat(10)} [redacted client secret] and [redacted access token] and [redacted client secret]`)
+    expect(r.scrub(twice)).toBe(twice)
+    // A text never seen before is checked against every form, old and new.
+    expect(r.scrub(`${'x'.repeat(70)} ${first} ${later}`)).toBe(`${'x'.repeat(70)} [redacted client secret] [redacted access token]`)
+  })
+
+  it('keeps the longest form first when a later secret contains an earlier one', () => {
+    const r = new Redactor()
+    r.add('inner-secret-0123456789', 'inner')
+    const text = `${'y'.repeat(70)} outer-inner-secret-0123456789-tail`
+    expect(r.scrub(text)).toBe(`${'y'.repeat(70)} outer-[redacted inner]-tail`)
+    r.add('outer-inner-secret-0123456789-tail', 'outer')
+    expect(r.scrub(text)).toBe(`${'y'.repeat(70)} [redacted outer]`)
+  })
+})
+
 describe('Redactor with hostile input', () => {
   it('redacts a secret far too long for one regular expression, and the short ones beside it', () => {
     const r = new Redactor()
