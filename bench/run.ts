@@ -18,7 +18,7 @@ import { renderHtml } from '../src/reporters/html/index.ts'
 import { renderJson } from '../src/reporters/json.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
 
-const REPEATS = 5
+const REPEATS = 9
 const ROOT = packageRoot()
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`

@@ -40,6 +40,9 @@ class SearchIndex {
 
   extend(forms: readonly string[]): void {
     let shortAdded = false
+    // The lists are shared with formsByPrefix; the order of the groups changes only when a group
+    // is new or gets a new shortest form.
+    let reorder = false
     for (const f of forms) {
       this.shortest = Math.min(this.shortest, f.length)
       if (f.length < PREFIX_LENGTH) {
@@ -49,14 +52,22 @@ class SearchIndex {
       }
       const key = f.slice(0, PREFIX_LENGTH)
       const list = this.#groups.get(key)
-      if (!list) this.#groups.set(key, [f])
-      else list.splice(insertionPoint(list, f.length), 0, f)
+      if (!list) {
+        this.#groups.set(key, [f])
+        reorder = true
+      } else {
+        const at = insertionPoint(list, f.length)
+        if (at === list.length) reorder = true
+        list.splice(at, 0, f)
+      }
     }
     this.upTo += forms.length
-    const groups = [...this.#groups].sort((a, b) => a[1].at(-1)!.length - b[1].at(-1)!.length)
-    this.prefixes = groups.map(([prefix]) => prefix)
-    this.formsByPrefix = groups.map(([, list]) => list)
-    this.shortestByPrefix = groups.map(([, list]) => list.at(-1)!.length)
+    if (reorder) {
+      const groups = [...this.#groups].sort((a, b) => a[1].at(-1)!.length - b[1].at(-1)!.length)
+      this.prefixes = groups.map(([prefix]) => prefix)
+      this.formsByPrefix = groups.map(([, list]) => list)
+      this.shortestByPrefix = groups.map(([, list]) => list.at(-1)!.length)
+    }
     if (shortAdded) {
       const alternatives = [...this.#shortForms].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       this.short = new RegExp(alternatives.join('|'), 'g')
