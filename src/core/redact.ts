@@ -210,10 +210,7 @@ function longestAt(text: string, at: number, forms: string[]): string | undefine
 }
 
 function encodings(value: string): string[] {
-  const bytes = new TextEncoder().encode(value)
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  const b64 = btoa(binary)
+  const b64 = btoa(ASCII.test(value) ? value : utf8Binary(value))
   return [
     value,
     JSON.stringify(value).slice(1, -1),
@@ -223,4 +220,15 @@ function encodings(value: string): string[] {
     b64.replace(/=+$/, ''),
     b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
   ]
+}
+
+// Tokens and most secrets are ASCII, whose UTF-8 bytes are its characters: btoa takes them as they
+// are, without a byte-by-byte copy of every (often kilobyte-long) token.
+const ASCII = /^[\x00-\x7f]*$/
+
+/** The UTF-8 bytes of `text` as a binary string, which is what btoa encodes. */
+function utf8Binary(text: string): string {
+  let binary = ''
+  for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b)
+  return binary
 }
