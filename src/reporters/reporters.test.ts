@@ -216,6 +216,15 @@ describe('HTML escaping', () => {
     expect(html).toContain('<p class="alert">no metadata')
   })
 
+  it('links a requirement only to a web address, whatever a loaded report says', () => {
+    const withScriptLink = structuredClone(report)
+    for (const c of withScriptLink.targets[0]!.cases) for (const r of c.requirements) r.url = 'javascript:alert(1)'
+    const html = renderHtml(withScriptLink)
+    expect(html).not.toContain('javascript:')
+    expect(html).toContain('href="#"')
+    expect(renderHtml(report)).toContain('href="https://www.rfc-editor.org/')
+  })
+
   it('keeps the one script tag when a response body holds one, in every target of a comparison', () => {
     const html = renderHtml(evil)
     expect(html.match(/<script>/g)).toHaveLength(1)

@@ -37,6 +37,14 @@ function page(report: Report): Html {
   }</script></body></html>`
 }
 
+/**
+ * A requirement's link, only if it is a web address: a report loaded from a file (`report`,
+ * `compare`, the Worker's stored runs) could otherwise carry a `javascript:` link into the page.
+ */
+function webLink(url: string): string {
+  return /^https?:\/\//i.test(url) ? url : '#'
+}
+
 /** Cases grouped by their first (primary) requirement, in document and section order. */
 export function groupBySection(cases: CaseResult[]): Array<{ requirement: CaseResult['requirements'][number]; cases: CaseResult[] }> {
   const groups = new Map<string, { requirement: CaseResult['requirements'][number]; cases: CaseResult[] }>()
@@ -67,7 +75,7 @@ function matrixView(matrix: Matrix): Html {
 }
 
 function matrixRow(row: MatrixRow): Html {
-  return html`<tr class="${row.differ ? 'differ' : 'same'}"><th scope="row"><span class="title">${row.title}</span> <a class="req" href="${row.requirement.url}" rel="noreferrer">${row.requirement.label}</a> <span class="level">${row.level}</span></th>${row.cells.map(
+  return html`<tr class="${row.differ ? 'differ' : 'same'}"><th scope="row"><span class="title">${row.title}</span> <a class="req" href="${webLink(row.requirement.url)}" rel="noreferrer">${row.requirement.label}</a> <span class="level">${row.level}</span></th>${row.cells.map(
     matrixCell,
   )}</tr>`
 }
@@ -90,7 +98,7 @@ function targetSection(t: TargetResult, index: number): Html {
     attention.length > 0 && attentionList(attention, index)
   }${groupBySection(t.cases).map(
     (g) =>
-      html`<section class="group" aria-label="${g.requirement.document} section ${g.requirement.section}"><h3><a href="${g.requirement.url}" rel="noreferrer">${
+      html`<section class="group" aria-label="${g.requirement.document} section ${g.requirement.section}"><h3><a href="${webLink(g.requirement.url)}" rel="noreferrer">${
         g.requirement.label
       }</a> <span class="hint">${g.requirement.document.match(/\((.*)\)/)?.[1] ?? ''}</span></h3>${g.cases.map((c) => caseView(c, caseAnchor(index, c.suite, c.id)))}</section>`,
   )}</section>`
@@ -123,7 +131,7 @@ function caseView(c: CaseResult, anchor: string): Html {
   return html`<details id="${anchor}" class="case ${c.outcome}"${open && raw(' open=""')}><summary><span class="badge ${c.outcome}" aria-label="${c.outcome}">${
     OUTCOME_MARK[c.outcome]
   } ${c.outcome}</span> ${tags(c)}<span class="title">${c.title}</span> <span class="level">${c.level}</span> <code class="id">${c.suite}/${c.id}</code></summary><div class="body"><p class="reqs">${c.requirements.map(
-    (r) => html`<a href="${r.url}" rel="noreferrer">${r.label}</a>`,
+    (r) => html`<a href="${webLink(r.url)}" rel="noreferrer">${r.label}</a>`,
   )}</p>${c.reason && html`<p class="reason">${c.reason}</p>`}${c.accepted && html`<p class="accepted-note">Accepted deviation: ${c.accepted}</p>`}${
     c.known && html`<p class="accepted-note">Known for ${c.known.provider}: ${c.known.behaviour} (${c.known.source})</p>`
   }${c.mutate && html`<p>Deviates from the default request: <code>${JSON.stringify(c.mutate)}</code></p>`}${c.checks.length > 0 && checksTable(c.checks)}${c.exchanges.map(
