@@ -82,20 +82,21 @@ function lineOf(doc: Document, lc: LineCounter, path: PropertyKey[]): number | u
   return undefined
 }
 
-/** Loads and validates a target file (JSON). Nothing is sent if this throws. */
-export function loadTargetFile(file: string): Target {
-  const text = readText(file, 'CC_TARGET_INVALID')
-  let data: unknown
+/** Parses a JSON file's text; a syntax error names the file and, where JSON.parse says, the line. */
+function parseJson(text: string, file: string, code: 'CC_TARGET_INVALID' | 'CC_REPORT_INVALID', problem: string): unknown {
   try {
-    data = JSON.parse(text)
+    return JSON.parse(text)
   } catch (e) {
     const pos = /position (\d+)/.exec((e as Error).message)
     const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined
-    throw new InputInvalidError('CC_TARGET_INVALID', displayPath(file), [
-      { path: '', message: `not valid JSON: ${(e as Error).message}`, line },
-    ])
+    throw new InputInvalidError(code, displayPath(file), [{ path: '', message: `${problem}: ${(e as Error).message}`, line }])
   }
-  const parsed = TargetSchema.safeParse(data)
+}
+
+/** Loads and validates a target file (JSON). Nothing is sent if this throws. */
+export function loadTargetFile(file: string): Target {
+  const text = readText(file, 'CC_TARGET_INVALID')
+  const parsed = TargetSchema.safeParse(parseJson(text, file, 'CC_TARGET_INVALID', 'not valid JSON'))
   if (!parsed.success) {
     const { locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
     throw schemaError('CC_TARGET_INVALID', file, parsed.error.issues, locate)
@@ -140,13 +141,7 @@ export function resolveSuiteArgs(args: string[]): PlannedSuite[] {
 /** Loads a saved report.json, validated against the report schema. */
 export function loadReportFile(file: string): Report {
   const text = readText(file, 'CC_REPORT_INVALID')
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (e) {
-    throw new InputInvalidError('CC_REPORT_INVALID', displayPath(file), [{ path: '', message: `not a report: ${(e as Error).message}` }])
-  }
-  const parsed = ReportSchema.safeParse(data)
+  const parsed = ReportSchema.safeParse(parseJson(text, file, 'CC_REPORT_INVALID', 'not a report'))
   if (!parsed.success)
     throw new InputInvalidError(
       'CC_REPORT_INVALID',
