@@ -84,7 +84,8 @@ async function cliCatching(args: string[]): Promise<{ seconds: number; maxRssMb:
 /** Starts bench/servers.ts as a child process and reads the addresses it prints. */
 async function startServers() {
   const child = spawn(process.execPath, [join(ROOT, 'dist/bench-servers.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const [line] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string | undefined])
+  const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()
+  const line = first.done ? undefined : (first.value as string)
   if (!line) throw new Error('the bench servers did not start')
   const { reference, oidcProvider } = JSON.parse(line) as { reference: string; oidcProvider: TargetInput }
   return { ref: { url: reference }, op: { target: oidcProvider }, close: () => new Promise((done) => child.once('exit', done).stdin!.end()) }
