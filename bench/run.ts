@@ -12,7 +12,9 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { builtinSuiteFiles, loadSuiteFile, loadTargetFile, packageRoot } from '../src/cli/files.ts'
 import { mergeReports } from '../src/cli/main.ts'
+import { createNodeTransport } from '../src/cli/transport.ts'
 import { mapPool, runPlan } from '../src/core/engine.ts'
+import type { FetchLike } from '../src/core/http.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
 import { renderHtml } from '../src/reporters/html/index.ts'
 import { renderJson } from '../src/reporters/json.ts'
@@ -25,15 +27,25 @@ const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...
 const ms = (t0: number) => performance.now() - t0
 
 const suites = builtinSuiteFiles().map(loadSuiteFile)
+// The CLI's transport: what `grantcheck run` sends with.
+const transport = createNodeTransport()
 const reference = JSON.parse(readFileSync(join(ROOT, 'fixtures/targets/reference.json'), 'utf8')) as TargetInput
 
-/** The floor: `n` plain client-credentials requests at `concurrency`, bodies read, nothing checked. */
-async function floor(tokenEndpoint: string, clientId: string, secret: string, n: number, concurrency: number): Promise<number> {
-  const auth = `Basic ${btoa(`${clientId}:${secret}`)}`
+/**
+ * The floor: `n` plain client-credentials requests at `concurrency`, bodies read, nothing checked.
+ * Measured with fetch (the issue's floor) and with the CLI's node:http transport, so the ratio
+ * can be read both against raw fetch and against the same transport the run uses.
+ */
+async function floor(send: FetchLike, tokenEndpoint: string, clientId: string, secret: string, n: number, concurrency: number): Promise<number> {
+  const headers: Array<[string, string]> = [
+    ['Authorization', `Basic ${btoa(`${clientId}:${secret}`)}`],
+    ['Content-Type', 'application/x-www-form-urlencoded'],
+  ]
   const t0 = performance.now()
   await mapPool(Array.from({ length: n }), concurrency, async () => {
-    const res = await fetch(tokenEndpoint, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=read' })
-    await res.arrayBuffer()
+    const res = await send(tokenEndpoint, { method: 'POST', headers, body: 'grant_type=client_credentials&scope=read', redirect: 'manual', signal: new AbortController().signal })
+    const reader = res.body!.getReader()
+    while (!(await reader.read()).done);
   })
   return ms(t0)
 }
@@ -45,15 +57,16 @@ async function measure(name: string, target: TargetInput, concurrency: number) {
     const resolved = resolveTarget(TargetSchema.parse({ ...target, limits: { concurrency } }), () => undefined, name)
     const metrics: Record<string, number> = {}
     const t0 = performance.now()
-    const report = await runPlan([resolved], suites, { fetch, now: Date.now, randomId: () => crypto.randomUUID().replace(/-/g, ''), toolVersion: 'bench', metrics })
+    const report = await runPlan([resolved], suites, { fetch: transport.fetch, now: Date.now, randomId: () => crypto.randomUUID().replace(/-/g, ''), toolVersion: 'bench', metrics })
     const full = ms(t0)
     const t = report.targets[0]!
     const primary = target.clients.primary!
-    const floorMs = await floor(t.tokenEndpoint!, primary.clientId, primary.clientSecret as string, t.requests, concurrency)
+    const floorMs = await floor(fetch, t.tokenEndpoint!, primary.clientId, primary.clientSecret as string, t.requests, concurrency)
+    const nodeFloorMs = await floor(transport.fetch, t.tokenEndpoint!, primary.clientId, primary.clientSecret as string, t.requests, concurrency)
     const r0 = performance.now()
     renderJson(report)
     renderHtml(report)
-    if (i >= 0) rows.push({ full, floor: floorMs, ratio: full / floorMs, requests: t.requests, render: ms(r0), ...metrics })
+    if (i >= 0) rows.push({ full, floor: floorMs, ratio: full / floorMs, nodeFloor: nodeFloorMs, nodeRatio: full / nodeFloorMs, requests: t.requests, render: ms(r0), ...metrics })
   }
   const pick = (k: string) => rows.map((r) => r[k] ?? 0)
   return {
@@ -65,6 +78,9 @@ async function measure(name: string, target: TargetInput, concurrency: number) {
     floorMs: median(pick('floor')),
     ratio: median(pick('ratio')),
     ratioSpread: `${Math.min(...pick('ratio')).toFixed(2)}–${Math.max(...pick('ratio')).toFixed(2)}`,
+    nodeFloorMs: median(pick('nodeFloor')),
+    nodeRatio: median(pick('nodeRatio')),
+    nodeRatioSpread: `${Math.min(...pick('nodeRatio')).toFixed(2)}–${Math.max(...pick('nodeRatio')).toFixed(2)}`,
     phases: Object.fromEntries(['discovery', 'request-latency', 'checks', 'jwt-verification'].map((p) => [p, median(pick(p))])),
     renderMs: median(pick('render')),
   }
@@ -127,15 +143,17 @@ try {
   results.tenTargetHtml = { ms: median(renders), spread: spread(renders), bytes: renderHtml(matrix).length }
   results.workerBundleGzipBytes = gzipSync(readFileSync(join(ROOT, 'dist/worker.mjs'))).length
 } finally {
+  transport.close()
   await servers.close()
 }
 
 const runs = results.runs as Array<Awaited<ReturnType<typeof measure>>>
 console.log(`\ngrantcheck benchmark (${REPEATS} repetitions, medians; spread min–max)\n`)
-console.log('target          conc  requests  wall ms (spread)   floor ms  ratio (spread)     discovery  requests*  checks  jwt-verify  render ms')
+console.log('floor: the same token requests sent raw with fetch; node floor: sent raw with the node:http transport the CLI runs on\n')
+console.log('target          conc  requests  wall ms (spread)   floor ms  ratio (spread)     node floor  ratio (spread)     discovery  requests*  checks  jwt-verify  render ms')
 for (const r of runs)
   console.log(
-    `${r.name.padEnd(15)} ${String(r.concurrency).padStart(4)}  ${String(r.requests).padStart(8)}  ${r.wallMs.toFixed(0).padStart(7)} (${r.wallSpread.padStart(9)})  ${r.floorMs.toFixed(0).padStart(8)}  ${r.ratio.toFixed(2).padStart(5)} (${r.ratioSpread})  ${r.phases.discovery!.toFixed(0).padStart(9)}  ${r.phases['request-latency']!.toFixed(0).padStart(9)}  ${r.phases.checks!.toFixed(0).padStart(6)}  ${r.phases['jwt-verification']!.toFixed(0).padStart(10)}  ${r.renderMs.toFixed(0).padStart(9)}`,
+    `${r.name.padEnd(15)} ${String(r.concurrency).padStart(4)}  ${String(r.requests).padStart(8)}  ${r.wallMs.toFixed(0).padStart(7)} (${r.wallSpread.padStart(9)})  ${r.floorMs.toFixed(0).padStart(8)}  ${r.ratio.toFixed(2).padStart(5)} (${r.ratioSpread})  ${r.nodeFloorMs.toFixed(0).padStart(10)}  ${r.nodeRatio.toFixed(2).padStart(5)} (${r.nodeRatioSpread})  ${r.phases.discovery!.toFixed(0).padStart(9)}  ${r.phases['request-latency']!.toFixed(0).padStart(9)}  ${r.phases.checks!.toFixed(0).padStart(6)}  ${r.phases['jwt-verification']!.toFixed(0).padStart(10)}  ${r.renderMs.toFixed(0).padStart(9)}`,
   )
 console.log('* requests: summed latency of all requests (they overlap under concurrency)')
 const c = results.cliStartToExit as { seconds: number; maxRssMb: number }

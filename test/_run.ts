@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPlan } from '../src/core/engine.ts'
+import type { FetchLike } from '../src/core/http.ts'
 import type { PlannedSuite } from '../src/core/plan.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
 import { builtinSuiteFiles, loadSuiteFile } from '../src/cli/files.ts'
@@ -48,7 +49,7 @@ export async function runAgainst(
   target: TargetInput,
   suites = builtinSuites(),
   env: Record<string, string> = {},
-  fetchImpl: typeof fetch = fetch,
+  fetchImpl: FetchLike = fetch,
 ): Promise<Report> {
   const resolved = resolveTarget(TargetSchema.parse(target), (n) => env[n], 'test-target')
   return runPlan([resolved], suites, {

@@ -1,6 +1,7 @@
 /**
  * The hostile-server corpus: for every misbehaviour the run finishes within its budget, the
- * affected cases are errored or failed with a clear message, and nothing else is affected.
+ * affected cases are errored or failed with a clear message, and nothing else is affected. Run
+ * over both transports the engine is given: `fetch` (Workers, Deno) and the CLI's node:http one.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
@@ -14,6 +15,8 @@ import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { mapPool } from '../src/core/engine.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'
+import { createNodeTransport } from '../src/cli/transport.ts'
+import type { FetchLike } from '../src/core/http.ts'
 import { builtinSuites, outcomes, referenceTarget, runAgainst } from './_run.ts'
 
 const LIMITS = { timeoutMs: 800, runDeadlineMs: 6_000, maxRetries: 1, maxRetryAfterMs: 1_500 }
@@ -50,6 +53,12 @@ const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp
 let hostile: RunningServer
 let reference: RunningServer
 let tls: { url: string; close(): void }
+const nodeTransport = createNodeTransport()
+const TRANSPORTS: Array<[string, FetchLike]> = [
+  ['fetch', fetch],
+  ['node:http', nodeTransport.fetch],
+]
+/** `transport route` → the run's report and time. */
 const results = new Map<string, { report: Report; ms: number }>()
 
 function target(issuer: string) {
@@ -67,10 +76,11 @@ beforeAll(async () => {
   tls = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
 
   const routes: Array<[string, string]> = [...HOSTILE_ROUTES.map((r): [string, string] => [r, `${hostile.url}/r/${r}`]), ['tls-self-signed', tls.url]]
-  await mapPool(routes, 6, async ([name, issuer]) => {
+  const runs = TRANSPORTS.flatMap(([transport, fetchImpl]) => routes.map(([name, issuer]) => ({ key: `${transport} ${name}`, issuer, fetchImpl })))
+  await mapPool(runs, 12, async ({ key, issuer, fetchImpl }) => {
     const started = performance.now()
-    const report = await runAgainst(target(issuer))
-    results.set(name, { report, ms: performance.now() - started })
+    const report = await runAgainst(target(issuer), undefined, {}, fetchImpl)
+    results.set(key, { report, ms: performance.now() - started })
   })
 }, 180_000)
 
@@ -78,16 +88,17 @@ afterAll(async () => {
   await hostile?.close()
   await reference?.close()
   tls?.close()
+  nodeTransport.close()
 })
 
-describe('the hostile-server corpus', () => {
+describe.each(TRANSPORTS.map(([name]) => name))('the hostile-server corpus, over %s', (transport) => {
   it(`has ${HOSTILE_ROUTES.length + 1} misbehaviours`, () => {
-    expect(results.size).toBe(HOSTILE_ROUTES.length + 1)
-    console.log(`hostile routes: ${results.size}`)
+    expect([...results.keys()].filter((k) => k.startsWith(`${transport} `))).toHaveLength(HOSTILE_ROUTES.length + 1)
+    console.log(`hostile routes over ${transport}: ${HOSTILE_ROUTES.length + 1}`)
   })
 
   it.each([...HOSTILE_ROUTES])('%s: finishes within its budget and judges the affected case with a clear message', (route) => {
-    const { report, ms } = results.get(route)!
+    const { report, ms } = results.get(`${transport} ${route}`)!
     expect(ms).toBeLessThan(BUDGET_MS)
     const [caseId, allowed, reason] = EXPECT[route]
     const c = report.targets[0]!.cases.find((x) => `${x.suite}/${x.id}` === caseId)!
@@ -98,9 +109,9 @@ describe('the hostile-server corpus', () => {
   })
 
   it('tls-self-signed: an untrusted certificate is a clear error, not a pass', () => {
-    const { report, ms } = results.get('tls-self-signed')!
+    const { report, ms } = results.get(`${transport} tls-self-signed`)!
     expect(ms).toBeLessThan(BUDGET_MS)
-    expect(report.targets[0]!.error).toMatch(/metadata discovery failed: .*request failed/)
+    expect(report.targets[0]!.error).toMatch(/metadata discovery failed: .*request failed.*SELF_SIGNED/)
     expect(new Set(report.targets[0]!.cases.map((c) => c.outcome))).toEqual(new Set(['errored']))
   })
 
@@ -109,9 +120,16 @@ describe('the hostile-server corpus', () => {
   })
 
   it('leaves a conformant server judged exactly as always', async () => {
-    const after = await runAgainst(referenceTarget(reference.url))
+    const after = await runAgainst(referenceTarget(reference.url), undefined, {}, TRANSPORTS.find(([name]) => name === transport)![1])
     const o = outcomes(after)
     expect(Object.values(o).filter((x) => x === 'failed' || x === 'errored')).toEqual([])
     expect(Object.keys(o)).toHaveLength(builtinSuites().reduce((n, s) => n + s.cases.length, 0))
+  })
+})
+
+describe('the two transports', () => {
+  it.each([...HOSTILE_ROUTES, 'tls-self-signed'])('%s: every case gets the same verdict over node:http as over fetch', (route) => {
+    const over = (transport: string) => results.get(`${transport} ${route}`)!.report.targets[0]!.cases.map((c) => `${c.suite}/${c.id}: ${c.outcome}`)
+    expect(over('node:http')).toEqual(over('fetch'))
   })
 })

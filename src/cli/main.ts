@@ -13,6 +13,8 @@ import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
 import { renderText } from '../reporters/text.ts'
+import type { FetchLike } from '../core/http.ts'
+import { createNodeTransport } from './transport.ts'
 import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
@@ -155,7 +157,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   const twice = names.find((n, i) => names.indexOf(n) !== i)
   if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`)
   const suites = resolveSuiteArgs(values.suite ?? [])
-  return executeRun(targets, suites, values.out ?? 'reports', io, fetch, gateOptionsOf(values))
+  return executeRun(targets, suites, values.out ?? 'reports', io, undefined, gateOptionsOf(values))
 }
 
 function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: boolean; 'allow-errored'?: boolean; 'accept-known'?: boolean }): GateOptions {
@@ -168,7 +170,7 @@ export async function executeRun(
   suites: PlannedSuite[],
   outDir: string,
   io: Io,
-  fetchImpl: typeof fetch = fetch,
+  fetchImpl?: FetchLike,
   gate: GateOptions = {},
 ): Promise<number> {
   assertDistinctSuites(suites)
@@ -176,8 +178,9 @@ export async function executeRun(
   const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
   const acceptances = gate.accept ? loadAcceptancesFile(resolve(gate.accept)) : []
   const totals = new Map<string, { done: number; of: number }>()
+  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${toolVersion()}`)
   const ctx: RunContext = {
-    fetch: fetchImpl,
+    fetch: fetchImpl ?? transport!.fetch,
     now: () => Date.now(),
     randomId: () => crypto.randomUUID().replace(/-/g, ''),
     toolVersion: toolVersion(),
@@ -190,7 +193,7 @@ export async function executeRun(
       }
     },
   }
-  let report = await runPlan(targets, suites, ctx)
+  let report = await runPlan(targets, suites, ctx).finally(() => transport?.close())
   io.progress?.('')
   report = applyAcceptances(report, acceptances)
   if (baseline) report = compareWithBaseline(report, baseline, gate.strict)

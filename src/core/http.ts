@@ -6,7 +6,32 @@
  * @module
  */
 
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+/** What `send` asks of a transport: the subset of `fetch` it uses. */
+export interface SendInit {
+  method: string
+  headers: Array<[string, string]>
+  body?: string
+  redirect: 'manual'
+  signal: AbortSignal
+}
+
+/**
+ * What `send` reads of a response. `fetch`'s Response has it; so does the CLI's lighter node:http
+ * transport, which is why this is narrower than Response.
+ */
+export interface ResponseLike {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: { getReader(): BodyReader } | null
+}
+
+export interface BodyReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>
+  cancel(): Promise<void>
+}
+
+/** `fetch` itself, or a transport that behaves as it does for the requests `send` makes. */
+export type FetchLike = (url: string, init: SendInit) => Promise<ResponseLike>
 
 export interface OutgoingRequest {
   method: string
@@ -110,7 +135,7 @@ export async function send(
   }
 }
 
-async function readCapped(res: Response, cap: number): Promise<{ text: string; bytes: number; truncated: boolean }> {
+async function readCapped(res: ResponseLike, cap: number): Promise<{ text: string; bytes: number; truncated: boolean }> {
   if (!res.body) return { text: '', bytes: 0, truncated: false }
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []

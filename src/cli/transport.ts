@@ -1,0 +1,109 @@
+/**
+ * The CLI's HTTP transport: node:http and node:https behind the engine's `FetchLike`.
+ *
+ * Why not Node's `fetch`: its first request compiles undici's WebAssembly HTTP parser (about
+ * 30 MB of resident memory in a process that otherwise needs about 60), and every body goes
+ * through web streams, which costs the client CPU a conformance run spends little else on. The
+ * engine's `send` keeps the careful-client rules either way; this transport keeps what `send`
+ * relies on fetch for:
+ * - no redirect is followed (node:http never follows one);
+ * - the signal aborts the connection, the wait for headers and the body alike;
+ * - repeated response headers combine as `Headers` combines them;
+ * - connections are kept alive and reused, as fetch's pool does;
+ * - a URL carrying credentials is refused rather than turned into an Authorization header.
+ *
+ * It adds no header of its own but Host, Content-Length, Connection and a User-Agent naming the
+ * tool (where fetch would send "node"; some hosted tenants' firewalls refuse a request without
+ * one), and asks for no compression, so a body arrives as the server sent it.
+ *
+ * @module
+ */
+import http from 'node:http'
+import https from 'node:https'
+import type { IncomingMessage } from 'node:http'
+import type { BodyReader, FetchLike, ResponseLike } from '../core/http.ts'
+
+export interface NodeTransport {
+  fetch: FetchLike
+  /** Closes the idle kept-alive connections. */
+  close(): void
+}
+
+export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
+  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
+  const fetch: FetchLike = (url, init) =>
+    new Promise<ResponseLike>((resolve, reject) => {
+      const fail = (message: string, cause?: unknown) => reject(new TypeError(message, cause === undefined ? undefined : { cause }))
+      let target: URL
+      try {
+        target = new URL(url)
+      } catch {
+        return fail(`not a valid URL: ${url}`)
+      }
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') return fail(`unsupported URL scheme ${target.protocol}`)
+      if (target.username || target.password) return fail('a URL carrying credentials is refused')
+      if (init.signal.aborted) return reject(init.signal.reason)
+
+      const headers: Record<string, string> = Object.create(null) // a header named constructor is just a header
+      for (const [name, value] of init.headers) {
+        const key = name.toLowerCase()
+        headers[key] = key in headers ? `${headers[key]}, ${value}` : value
+      }
+      headers['user-agent'] ??= userAgent
+      if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body))
+
+      const lib = target.protocol === 'https:' ? https : http
+      let req: http.ClientRequest
+      try {
+        req = lib.request(target, { method: init.method, headers, agent: agents[target.protocol], signal: init.signal })
+      } catch (e) {
+        // Bad method or header characters are refused synchronously, before anything is sent.
+        return fail('the request could not be built', e)
+      }
+      // Errors after the response arrived are the body's: its reader reports them.
+      req.on('error', (e) => fail('no response', e))
+      req.once('response', (res) => {
+        let received: Headers
+        try {
+          received = headersOf(res.rawHeaders)
+        } catch (e) {
+          res.destroy()
+          return fail('the response headers are not valid', e)
+        }
+        // The signal keeps covering the body: an abort while it streams ends the read with an error.
+        res.on('error', () => {}) // reported by the reader, which may not have started yet
+        const onAbort = () => res.destroy(init.signal.reason)
+        init.signal.addEventListener('abort', onAbort, { once: true })
+        res.once('close', () => init.signal.removeEventListener('abort', onAbort))
+        resolve({ status: res.statusCode ?? 0, headers: received, body: { getReader: () => readerOf(res) } })
+      })
+      req.end(init.body)
+    })
+  return {
+    fetch,
+    close() {
+      agents['http:'].destroy()
+      agents['https:'].destroy()
+    },
+  }
+}
+
+/** The headers in arrival order, repeated names combined as fetch combines them. */
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers()
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!)
+  return headers
+}
+
+function readerOf(res: IncomingMessage): BodyReader {
+  const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  return {
+    read: async () => {
+      const next = await chunks.next()
+      return next.done ? { done: true, value: undefined } : { done: false, value: next.value }
+    },
+    cancel: async () => {
+      res.destroy()
+    },
+  }
+}
