@@ -3,11 +3,11 @@ import { ReportSchema, type CaseResult, type Report } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import { summarize } from '../core/summary.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
-import { groupBySection, renderHtml } from './html/index.ts'
+import { groupBySection, renderHtml, renderHtmlParts } from './html/index.ts'
 import { renderJunit, xmlEscape } from './junit.ts'
 import { renderMarkdown } from './markdown.ts'
 import { buildMatrix } from './matrix.ts'
-import { renderJson } from './json.ts'
+import { renderJson, renderJsonParts } from './json.ts'
 import { renderText } from './text.ts'
 
 function caseResult(id: string, outcome: CaseResult['outcome'], over: Partial<CaseResult> = {}): CaseResult {
@@ -65,6 +65,32 @@ describe('reporters', () => {
   it('JSON is the report itself and validates against the report schema', () => {
     const parsed = JSON.parse(renderJson(report))
     expect(ReportSchema.parse(parsed)).toEqual(report)
+  })
+
+  it('JSON in pieces is exactly what JSON.stringify writes, and no piece is more than about a case', () => {
+    const many = { ...report, targets: Array.from({ length: 6 }, (_, i) => ({ ...report.targets[0]!, name: `t${i}` })) }
+    const odd = {
+      ...report,
+      targets: [],
+      // Members after the targets, left-out values, empty containers, a value with toJSON, nesting.
+      baseline: { runId: 'r0', startedAt: '2025', note: undefined },
+      extra: { list: [1, undefined, () => 1, 'a\nb'], empty: {}, none: [], at: new Date(0), nested: [[{ deep: [[]] }]] },
+    } as unknown as Report
+    for (const r of [report, many, odd]) expect([...renderJsonParts(r)].join('')).toBe(`${JSON.stringify(r, null, 2)}\n`)
+    const biggestCase = Math.max(...many.targets[0]!.cases.map((c) => JSON.stringify(c, null, 2).length))
+    const pieces = [...renderJsonParts(many)]
+    expect(pieces.length).toBeGreaterThan(many.targets.length * cases.length)
+    // Indentation adds a few spaces per line to a case written at its depth.
+    for (const p of pieces) expect(p.length).toBeLessThan(biggestCase * 1.5)
+  })
+
+  it('HTML in pieces of about a case each', () => {
+    const many = { ...report, targets: Array.from({ length: 6 }, (_, i) => ({ ...report.targets[0]!, name: `t${i}` })) }
+    const pieces = [...renderHtmlParts(many)]
+    expect(pieces.join('')).toBe(renderHtml(many))
+    const document = pieces.join('')
+    // The first piece carries the stylesheet and the matrix; after it, none holds a whole target.
+    for (const p of pieces.slice(1)) expect(p.length).toBeLessThan(document.length / many.targets.length / 2)
   })
 
   it('HTML is one self-contained document with counts, failures first and the evidence', () => {
