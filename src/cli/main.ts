@@ -164,7 +164,10 @@ function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: bo
   return { baseline: values.baseline, accept: values.accept, strict: values.strict, allowErrored: values['allow-errored'], acceptKnown: values['accept-known'] }
 }
 
-/** Runs, writes the run folder, prints the summary and the CI gate; returns the exit code. */
+/**
+ * Runs, writes the run folder, prints the summary and the CI gate; returns the exit code. Sends
+ * with `fetchImpl` when given (tests route hostnames with it), else with the node:http transport.
+ */
 export async function executeRun(
   targets: ResolvedTarget[],
   suites: PlannedSuite[],

@@ -35,6 +35,22 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.write('{"access_token":')
   },
   '/no-headers': () => {},
+  // The connection ends after a short body: the read must fail, not pass off the part as whole.
+  '/short-body': (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' })
+    res.write('{"access_token":"ab')
+    setTimeout(() => res.socket?.destroy(), 10)
+  },
+  // An informational response first (103 Early Hints), then the real one.
+  '/early-hints': (_req, res) => {
+    res.writeEarlyHints({ link: '</x.css>; rel=preload' })
+    res.end('{"ok":true}')
+  },
+  // The server drops its kept-alive connection right after answering.
+  '/then-close': (req, res) => {
+    const socket = req.socket
+    res.end('{}', () => setTimeout(() => socket.destroy(), 5))
+  },
 }
 
 let server: Server
@@ -105,6 +121,26 @@ describe('the node:http transport', () => {
     for (let i = 0; i < 3; i++) await bodyText(await transport.fetch(`${base}/echo`, init()))
     const ports = new Set(seen.slice(-3).map((s) => s.port))
     expect(ports.size).toBe(1)
+  })
+
+  it('opens a new connection when the server closed the kept-alive one', async () => {
+    await bodyText(await transport.fetch(`${base}/then-close`, init()))
+    await new Promise((r) => setTimeout(r, 50))
+    const res = await transport.fetch(`${base}/echo`, init())
+    expect(res.status).toBe(200)
+    expect(await bodyText(res)).toContain('access_token')
+    expect(seen.at(-1)!.port).not.toBe(seen.at(-2)!.port)
+  })
+
+  it('hands back the final response after an informational one', async () => {
+    const res = await transport.fetch(`${base}/early-hints`, init())
+    expect(res.status).toBe(200)
+    expect(await bodyText(res)).toBe('{"ok":true}')
+  })
+
+  it('fails the read of a body cut short of its Content-Length', async () => {
+    const res = await transport.fetch(`${base}/short-body`, init())
+    await expect(bodyText(res)).rejects.toThrow()
   })
 
   it('refuses a URL that carries credentials, and a scheme other than http(s), before sending', async () => {
