@@ -67,6 +67,21 @@ describe('Redactor scrubbing the same text again', () => {
     expect(r.scrub(`${'x'.repeat(70)} ${first} ${later}`)).toBe(`${'x'.repeat(70)} [redacted client secret] [redacted access token]`)
   })
 
+  it('checks a text again against few or many secrets added since it was scrubbed', () => {
+    const r = new Redactor()
+    r.add('first-secret-value-0123456789', 'client secret')
+    const text = `${'z'.repeat(70)} token-a-0123456789abcdef and token-b-0123456789abcdef`
+    expect(r.scrub(text)).toBe(text)
+    // A few forms since (looked for one by one): one of them is there.
+    r.add('token-a-0123456789abcdef', 'access token')
+    const once = r.scrub(text)
+    expect(once).toBe(`${'z'.repeat(70)} [redacted access token] and token-b-0123456789abcdef`)
+    // Many forms since (more than are looked for one by one): the last of them is there.
+    for (let i = 0; i < 20; i++) r.add(`unrelated-token-${i}-0123456789abcdef`, 'access token')
+    r.add('token-b-0123456789abcdef', 'refresh token')
+    expect(r.scrub(once)).toBe(`${'z'.repeat(70)} [redacted access token] and [redacted refresh token]`)
+  })
+
   it('keeps the longest form first when a later secret contains an earlier one', () => {
     const r = new Redactor()
     r.add('inner-secret-0123456789', 'inner')

@@ -88,6 +88,8 @@ function insertionPoint(list: string[], length: number): number {
  * checks only the forms added since. Shorter texts are cheaper to scan again than to remember.
  */
 const REMEMBER_LENGTH = 64
+/** Up to this many forms added since a text was scrubbed are looked for one by one (see #freeOf). */
+const RECHECK_EACH = 32
 
 export class Redactor {
   readonly #forms = new Map<string, string>()
@@ -128,6 +130,10 @@ export class Redactor {
     // A text already free of the first n forms can only hold a later one.
     const from = text.length >= REMEMBER_LENGTH ? (this.#cleanOf.get(text) ?? 0) : 0
     if (from === known) return text
+    if (from > 0 && known - from <= RECHECK_EACH && this.#freeOf(text, from, known)) {
+      this.#cleanOf.set(text, known)
+      return text
+    }
     const { short, prefixes, formsByPrefix, shortestByPrefix, shortest } = this.#index(from)
     if (text.length < shortest) return text
     // Long forms: find each distinct prefix with the native substring search, then confirm. Plain
@@ -157,6 +163,16 @@ export class Redactor {
     if (short) out = out.replace(short, (form) => this.#forms.get(form)!)
     if (out.length >= REMEMBER_LENGTH) this.#cleanOf.set(out, known)
     return out
+  }
+
+  /**
+   * Whether `text` holds none of the forms from..known, each looked for on its own: for the few
+   * added since a text was last scrubbed, cheaper than building an index over them. A text that
+   * holds one is scrubbed in full.
+   */
+  #freeOf(text: string, from: number, known: number): boolean {
+    for (let i = from; i < known; i++) if (text.includes(this.#order[i]!)) return false
+    return true
   }
 
   /** An index of the forms from position `from` of #order on, covering every form added so far. */
