@@ -2,13 +2,14 @@
  * The command line end to end: exit codes, config and suite errors that name file, line and
  * field, and nothing sent when the input is bad.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
-import { main, type Io } from '../src/cli/main.ts'
+import { main, writeReport, type Io } from '../src/cli/main.ts'
+import type { Report } from '../src/schema/report.ts'
 import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
 
 function captureIo(env: Record<string, string> = {}): Io & { stdout: string[]; stderr: string[] } {
@@ -173,9 +174,25 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
     const html = join(dir, 'again.html')
     await run(['report', join(folder, 'report.json'), '--format', 'html', '--output', html])
     expect(readFileSync(html, 'utf8')).toBe(readFileSync(join(folder, 'report.html'), 'utf8'))
+    const json = join(dir, 'again.json')
+    await run(['report', join(folder, 'report.json'), '--format', 'json', '--output', json])
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')))
     const bad = await run(['report', file('not-a-report.json', '{"format":"x"}'), '--format', 'html'])
     expect(bad.code).toBe(2)
     expect(bad.err).toMatch(/not-a-report\.json.*not a grantcheck report/s)
+  })
+
+  it('a rendering that fails part-way leaves no half-written file', async () => {
+    const saved = JSON.parse(readFileSync(join(lastFolder, 'report.json'), 'utf8')) as Report
+    const cases = saved.targets[0]!.cases
+    // The last case cannot be rendered (its requirements are indexable but not a list), after the
+    // earlier ones were already written out.
+    const unlisted = { 0: cases[0]!.requirements[0], length: 1 }
+    const broken = { ...saved, runId: 'broken-run', targets: [{ ...saved.targets[0]!, cases: [...cases, ...cases, { ...cases[0]!, requirements: unlisted }] }] } as unknown as Report
+    const out = join(dir, 'out-broken')
+    await expect(writeReport(broken, out)).rejects.toThrow()
+    expect(existsSync(join(out, 'broken-run', 'report.json'))).toBe(true)
+    expect(existsSync(join(out, 'broken-run', 'report.html'))).toBe(false)
   })
 
   it('with a baseline fails only on new failures, and an accepted deviation does not fail at all', async () => {

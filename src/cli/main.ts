@@ -3,7 +3,7 @@
  * The grantcheck command line: the Node adapter around the engine. Files, environment, console
  * and exit codes live here and nowhere else.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConformanceError, InputInvalidError } from '../core/errors.ts'
@@ -208,7 +208,8 @@ export async function executeRun(
 
 /**
  * The file renderers, each loaded when first used: the CLI bundle keeps them in chunks of their
- * own, so commands that render nothing, or one format, do not load the rest (hono/jsx for HTML).
+ * own, so commands that render nothing, or one format, do not load the rest. Each gives its text
+ * in pieces, which the large formats keep to about a case each (see writePieces).
  */
 const RENDERERS = {
   json: async () => (await import('../reporters/json.ts')).renderJsonParts,
@@ -244,7 +245,10 @@ export async function writeReport(report: Report, outDir: string): Promise<strin
   return dir
 }
 
-/** Writes the pieces in blocks of about 32 KB: few writes, and no block big enough to be a large object. */
+/**
+ * Writes the pieces in blocks of about 32 KB: few writes, and no block big enough to be a large
+ * object. A rendering that fails part-way leaves no half-written file behind.
+ */
 function writePieces(file: string, pieces: Iterable<string>): void {
   const fd = openSync(file, 'w')
   let pending = ''
@@ -259,9 +263,12 @@ function writePieces(file: string, pieces: Iterable<string>): void {
       if (pending.length >= 32_768) flush()
     }
     flush()
-  } finally {
+  } catch (e) {
     closeSync(fd)
+    rmSync(file, { force: true })
+    throw e
   }
+  closeSync(fd)
 }
 
 /**
@@ -289,11 +296,11 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   const format = values.format ?? ''
   if (!Object.hasOwn(RENDERERS, format)) throw new UsageError(`--format must be one of ${Object.keys(RENDERERS).join(', ')}`)
   const report = loadReportFile(resolve(positionals[0]!))
-  const text = [...(await RENDERERS[format as keyof typeof RENDERERS]())(report)].join('')
+  const pieces = (await RENDERERS[format as keyof typeof RENDERERS]())(report)
   if (values.output) {
-    writeFileSync(resolve(values.output), text)
+    writePieces(resolve(values.output), pieces)
     io.out(`wrote ${displayPath(resolve(values.output))}`)
-  } else io.out(text.replace(/\n$/, ''))
+  } else io.out([...pieces].join('').replace(/\n$/, ''))
   return EXIT.ok
 }
 
