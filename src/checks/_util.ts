@@ -1,5 +1,9 @@
 /** Small readers shared by the checks. */
+import * as z from 'zod'
 import type { CheckInput } from './types.ts'
+
+/** The arguments of a check that takes none: any argument given is an error in the suite. */
+export const noArgs = z.strictObject({})
 
 /** The body as a JSON object, or undefined. */
 export function bodyObject(input: CheckInput): Record<string, unknown> | undefined {

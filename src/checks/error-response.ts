@@ -5,7 +5,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, notApplicable } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable } from './_util.ts'
 import { RFC6749_ERROR_CODES } from './response.ts'
 import { defineCheck } from './types.ts'
 
@@ -32,7 +32,7 @@ export const errorCode = defineCheck({
 export const wellFormed = defineCheck({
   id: 'error-response.well-formed',
   summary: 'The error response is JSON with error, error_description and error_uri in their allowed characters.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const expected = 'application/json body with "error" (and optional description, uri) in the allowed characters'
     if (input.response.status < 400) return notApplicable('not an error response')
@@ -64,7 +64,7 @@ export const wellFormed = defineCheck({
 export const basicChallenge = defineCheck({
   id: 'error-response.invalid-client-basic-challenge',
   summary: 'A refused Basic-authenticated client gets 401 with a WWW-Authenticate Basic challenge.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     if (!input.request.usedBasic) return notApplicable('the client did not authenticate with an Authorization header')
     const expected = 'HTTP 401 and WWW-Authenticate: Basic …'
@@ -95,7 +95,7 @@ export const TOKEN_ENDPOINT_ERROR_CODES = [
 export const registeredCode = defineCheck({
   id: 'error-response.registered-code',
   summary: 'The error code is one the token endpoint specifications define.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     if (input.response.status < 400) return notApplicable('not an error response')
     const error = bodyObject(input)?.error
@@ -114,7 +114,7 @@ export const registeredCode = defineCheck({
 export const status400 = defineCheck({
   id: 'error-response.status-400',
   summary: 'An error response uses HTTP 400, or 401 for invalid_client.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const { status } = input.response
     if (status < 400) return notApplicable('not an error response')

@@ -6,7 +6,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, sameSet, scopeSet } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, noArgs, sameSet, scopeSet } from './_util.ts'
 import { grantedScope } from './token-response.ts'
 import { defineCheck } from './types.ts'
 
@@ -30,7 +30,7 @@ export const active = defineCheck({
 export const describesToken = defineCheck({
   id: 'introspection.describes-token',
   summary: 'An active token is described truthfully: client_id, scope and token_type, where given.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const body = bodyObject(input) ?? {}
     const expected = `client_id "${input.request.clientId}", the granted scope, token_type Bearer or DPoP (each OPTIONAL)`
@@ -58,7 +58,7 @@ export const describesToken = defineCheck({
 export const refusedWithoutAuthorization = defineCheck({
   id: 'introspection.requires-authorization',
   summary: 'Introspection without credentials does not reveal that a valid token is active.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const body = bodyObject(input)
     const expected = 'a refusal (4xx), or at least no "active": true'
@@ -73,7 +73,7 @@ export const refusedWithoutAuthorization = defineCheck({
 export const revocationAccepted = defineCheck({
   id: 'revocation.accepted',
   summary: 'The revocation endpoint answers HTTP 200 (or unsupported_token_type for a token type it cannot revoke).',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const expected = 'HTTP 200, or 400 unsupported_token_type'
     // "The authorization server responds with HTTP status code 200 if the token has been revoked

@@ -7,10 +7,9 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
 import * as z from 'zod'
-import { bodyObject, fails, holds, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
+import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 
-const noArgs = z.strictObject({})
 /** Allowed clock skew when judging exp, iat, nbf. */
 const SKEW_SEC = 60
 

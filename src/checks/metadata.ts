@@ -4,11 +4,9 @@
  * @see [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414.html#section-2)
  * @module
  */
-import * as z from 'zod'
-import { fails, holds, notApplicable } from './_util.ts'
+import { fails, holds, noArgs, notApplicable } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
-const noArgs = z.strictObject({})
 const listOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined)
 
 function metadataOf(input: CheckInput): Record<string, unknown> | string {

@@ -4,7 +4,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, notApplicable } from './_util.ts'
+import { bodyObject, fails, gist, holds, noArgs, notApplicable } from './_util.ts'
 import { defineCheck } from './types.ts'
 
 /** The error codes RFC 6749 §5.2 defines for the token endpoint. */
@@ -76,7 +76,7 @@ export const tokenOrError = defineCheck({
 export const observe = defineCheck({
   id: 'response.observe',
   summary: 'Records how the server answered (accepted or refused, and how).',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const body = bodyObject(input)
     const { status } = input.response
@@ -100,7 +100,7 @@ export const observe = defineCheck({
 export const usesTls = defineCheck({
   id: 'request.uses-tls',
   summary: 'The token endpoint is an https: URL (plain http is not judged on loopback hosts).',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const url = new URL(input.request.url)
     if (url.protocol === 'https:') return holds('https:', url.origin, 'the token endpoint uses TLS')
@@ -121,7 +121,7 @@ function advertisedMethods(metadata: Record<string, unknown>): string[] {
 export const authMethodAdvertised = defineCheck({
   id: 'response.auth-method-advertised',
   summary: 'A method that yielded a token is listed in token_endpoint_auth_methods_supported.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     if (!input.metadata) return notApplicable('no metadata was discovered')
     if (!input.token) return notApplicable('no token was issued')
@@ -137,7 +137,7 @@ export const authMethodAdvertised = defineCheck({
 export const endpointWithoutFragment = defineCheck({
   id: 'request.endpoint-without-fragment',
   summary: 'The token_endpoint the metadata advertises has no fragment component.',
-  args: z.strictObject({}),
+  args: noArgs,
   run(input) {
     const advertised = input.metadata?.token_endpoint
     if (typeof advertised !== 'string') return notApplicable('no token_endpoint was discovered (a configured one is checked when the target is loaded)')

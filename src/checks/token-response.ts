@@ -5,10 +5,9 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, directives, fails, holds, mediaType, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
+import { bodyObject, directives, fails, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
-const noArgs = z.strictObject({})
 
 /** VSCHAR = %x20-7E (RFC 6749 Appendix A). */
 const VSCHARS = /^[\x20-\x7e]+$/
