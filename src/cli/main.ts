@@ -181,12 +181,13 @@ export async function executeRun(
   const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
   const acceptances = gate.accept ? loadAcceptancesFile(resolve(gate.accept)) : []
   const totals = new Map<string, { done: number; of: number }>()
-  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${toolVersion()}`)
+  const version = toolVersion()
+  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${version}`)
   const ctx: RunContext = {
     fetch: fetchImpl ?? transport!.fetch,
     now: () => Date.now(),
     randomId: () => crypto.randomUUID().replace(/-/g, ''),
-    toolVersion: toolVersion(),
+    toolVersion: version,
     onEvent: (e) => {
       if (e.type === 'target:start') totals.set(e.target, { done: 0, of: e.cases })
       if (e.type === 'case:result') {
