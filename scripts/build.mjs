@@ -9,12 +9,14 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { build } from 'esbuild'
 import { parse } from 'yaml'
 
+// suites/_groups.yaml holds the expectation groups every suite may use.
 const suites = readdirSync('suites')
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
   .sort()
   .map((f) => ({ file: `suites/${f}`, data: parse(readFileSync(`suites/${f}`, 'utf8')) }))
+const groups = { file: 'suites/_groups.yaml', data: parse(readFileSync('suites/_groups.yaml', 'utf8')) }
 mkdirSync('src/generated', { recursive: true })
-writeFileSync('src/generated/builtin-suites.json', `${JSON.stringify(suites)}\n`)
+writeFileSync('src/generated/builtin-suites.json', `${JSON.stringify({ groups, suites })}\n`)
 
 /** Node bundles: dependencies stay in node_modules. */
 const forNode = {

@@ -6,7 +6,7 @@
  */
 import suiteData from './generated/builtin-suites.json' with { type: 'json' }
 import { runPlan } from './core/engine.ts'
-import { planSuite } from './core/plan.ts'
+import { planBundle, type SuiteBundle } from './core/plan.ts'
 import { resolveTarget } from './core/resolve.ts'
 import { renderText } from './reporters/text.ts'
 import { TargetSchema } from './schema/target.ts'
@@ -30,7 +30,7 @@ if (!parsed.success) {
   Deno.exit(2)
 }
 const target = resolveTarget(parsed.data, (name) => Deno.env.get(name), file)
-const suites = (suiteData as Array<{ file: string; data: unknown }>).map((s) => planSuite(s.data, s.file))
+const suites = planBundle(suiteData as SuiteBundle)
 const report = await runPlan([target], suites, {
   fetch,
   now: () => Date.now(),

@@ -1,6 +1,7 @@
 /** Small readers shared by the checks. */
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import * as z from 'zod'
-import type { CheckInput } from './types.ts'
+import type { CheckInput, DecodedToken } from './types.ts'
 
 /** The arguments of a check that takes none: any argument given is an error in the suite. */
 export const noArgs = z.strictObject({})
@@ -60,3 +61,18 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
 export const holds = (expected: string, actual: string, message: string) => ({ holds: true, expected, actual, message }) as const
 export const fails = (expected: string, actual: string, message: string) => ({ holds: false, expected, actual, message }) as const
 export const notApplicable = (message: string) => ({ holds: 'n/a', expected: '', actual: '', message }) as const
+
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+/** Decodes a compact JWS whose payload is a JSON object, without trusting it; undefined for anything else (opaque). */
+export function tryDecodeJwt(token: string): DecodedToken | undefined {
+  if (!JWS_COMPACT.test(token)) return undefined
+  try {
+    return {
+      header: decodeProtectedHeader(token) as Record<string, unknown>,
+      claims: decodeJwt(token) as Record<string, unknown>,
+    }
+  } catch {
+    return undefined
+  }
+}

@@ -67,6 +67,12 @@ export const basicChallenge = defineCheck({
   args: noArgs,
   run(input) {
     if (!input.request.usedBasic) return notApplicable('the client did not authenticate with an Authorization header')
+    // The rule belongs to invalid_client; a refusal for another reason (two methods at once, a
+    // bad grant) owes no challenge, unless it answers 401, which HTTP ties to a challenge
+    // (RFC 9110 §15.5.2).
+    const error = bodyObject(input)?.error
+    if (error !== 'invalid_client' && input.response.status !== 401)
+      return notApplicable(`refused with ${typeof error === 'string' ? `"${error}"` : 'no error code'} and HTTP ${input.response.status}, not as failed client authentication`)
     const expected = 'HTTP 401 and WWW-Authenticate: Basic …'
     const challenge = input.response.headers.get('www-authenticate')
     const actual = `HTTP ${input.response.status}, WWW-Authenticate: ${challenge ?? '(absent)'}`

@@ -6,9 +6,9 @@
  * @module
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
-import * as z from 'zod'
 import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
+import { declaresAtJwt } from './when.ts'
 
 /** Allowed clock skew when judging exp, iat, nbf. */
 const SKEW_SEC = 60
@@ -19,12 +19,6 @@ function jwtOf(input: CheckInput): JwtInput | string {
   if (!input.token) return 'no access token was issued'
   if (!input.token.jwt) return 'the access token is opaque, not a JWT (RFC 6749 leaves the format open)'
   return input as JwtInput
-}
-
-/** True when `typ` declares an RFC 9068 access token ("at+jwt", "application/at+jwt"). */
-export function isAtJwt(header: Record<string, unknown>): boolean {
-  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : ''
-  return typ === 'at+jwt' || typ === 'application/at+jwt'
 }
 
 export const signature = defineCheck({
@@ -65,7 +59,7 @@ export const typ = defineCheck({
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
     const v = t.token.jwt.header.typ
-    return isAtJwt(t.token.jwt.header)
+    return declaresAtJwt(t.token.jwt.header)
       ? holds('typ "at+jwt"', JSON.stringify(v), 'RFC 9068 media type')
       : fails('typ "at+jwt"', v === undefined ? 'absent' : JSON.stringify(v), 'resource servers that follow RFC 9068 §4 reject other typ values')
   },
@@ -78,15 +72,10 @@ const DIALECT: Record<string, string[]> = { client_id: ['cid', 'azp', 'appid'] }
 export const requiredClaims = defineCheck({
   id: 'jwt-access-token.required-claims',
   summary: 'The RFC 9068 §2.2 required claims are present: iss, exp, aud, sub, client_id, iat, jti.',
-  args: z.strictObject({
-    typ: z.enum(['at+jwt', 'other']).describe('judge only tokens that do, or do not, declare typ at+jwt'),
-  }),
-  run(input, args) {
+  args: noArgs,
+  run(input) {
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
-    const declared = isAtJwt(t.token.jwt.header)
-    if (declared !== (args.typ === 'at+jwt'))
-      return notApplicable(declared ? 'judged by the at+jwt variant' : 'the token does not declare typ at+jwt')
     const claims = t.token.jwt.claims
     const missing = REQUIRED.filter((c) => claims[c] === undefined)
     const expected = REQUIRED.join(', ')
@@ -226,24 +215,6 @@ export const scopeClaim = defineCheck({
     return sameSet(claim.scopes, scopeSet(granted))
       ? holds(expected, actual, 'the claim matches the grant')
       : fails(expected, actual, 'the claim differs from the grant')
-  },
-})
-
-export const audIncludes = defineCheck({
-  id: 'jwt-access-token.aud-includes',
-  summary: "aud includes the target's resource (RFC 8707) or audience (Auth0).",
-  args: z.strictObject({ value: z.enum(['resource', 'audience']) }),
-  run(input, args) {
-    const t = jwtOf(input)
-    if (typeof t === 'string') return notApplicable(t)
-    const wanted = input.target[args.value]
-    if (wanted === undefined) return notApplicable(`the target sets no ${args.value}`)
-    const aud = t.token.jwt.claims.aud
-    const list = Array.isArray(aud) ? aud.map(String) : typeof aud === 'string' ? [aud] : []
-    const expected = `aud includes "${wanted}"`
-    return list.includes(wanted)
-      ? holds(expected, `aud ${JSON.stringify(aud)}`, 'the token is restricted to the requested audience')
-      : fails(expected, `aud ${JSON.stringify(aud)}`, 'the token is not audience-restricted to what was requested')
   },
 })
 

@@ -33,15 +33,8 @@ export const statusIn = defineCheck({
 export const noTokenIssued = defineCheck({
   id: 'response.no-token-issued',
   summary: 'No access token is issued.',
-  args: z.strictObject({
-    clientAuthProfile: z
-      .enum(['oidc', 'rfc7523'])
-      .optional()
-      .describe('judge only targets whose client assertions follow this profile (levels differ between them)'),
-  }),
-  run(input, args) {
-    if (args.clientAuthProfile && args.clientAuthProfile !== input.target.clientAuthProfile)
-      return notApplicable(`judged under the ${args.clientAuthProfile} client authentication profile; the target uses ${input.target.clientAuthProfile}`)
+  args: noArgs,
+  run(input) {
     const actual = gist(input)
     const issued = input.response.status >= 200 && input.response.status < 300 && typeof bodyObject(input)?.access_token === 'string'
     return issued

@@ -8,7 +8,6 @@ import * as z from 'zod'
 import { bodyObject, directives, fails, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
-
 /** VSCHAR = %x20-7E (RFC 6749 Appendix A). */
 const VSCHARS = /^[\x20-\x7e]+$/
 /** scope = scope-token *( SP scope-token ), scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (§3.3). */
@@ -125,11 +124,9 @@ export const cacheControlNoStore = defineCheck({
 
 export const pragmaNoCache = defineCheck({
   id: 'token-response.pragma-no-cache',
-  summary: 'Pragma: no-cache is present (not under the oauth21 profile).',
+  summary: 'Pragma: no-cache is present (RFC 6749 §5.1; OAuth 2.1 drops it, so suites call it when the profile is rfc6749).',
   args: noArgs,
   run(input) {
-    // OAuth 2.1 drops the Pragma requirement (draft-ietf-oauth-v2-1 §3.2.3).
-    if (input.target.profile === 'oauth21') return notApplicable('the oauth21 profile does not require Pragma')
     const v = input.response.headers.get('pragma')
     return directives(v).includes('no-cache')
       ? holds('Pragma: no-cache', v!, 'Pragma present')
@@ -162,24 +159,6 @@ export function grantedScope(input: CheckInput): { scopes: Set<string>; source: 
   if (requested) return { scopes: scopeSet(requested), source: 'the request (no scope was returned, so the grant is as requested)' }
   return undefined
 }
-
-export const scopeExcludes = defineCheck({
-  id: 'token-response.scope-excludes',
-  summary: "The grant does not include the target's restricted (or unknown) scope.",
-  args: z.strictObject({ scope: z.enum(['restricted', 'unknown']) }),
-  run(input, args) {
-    const scope = input.target.scopes[args.scope]
-    if (!scope) return notApplicable(`the target names no ${args.scope} scope`)
-    if (!input.token) return notApplicable('no token was issued')
-    const granted = grantedScope(input)
-    if (!granted) return notApplicable('the granted scope cannot be observed')
-    const expected = `a grant without "${scope}"`
-    const actual = `"${[...granted.scopes].join(' ')}" (from ${granted.source})`
-    return granted.scopes.has(scope)
-      ? fails(expected, actual, `the ${args.scope} scope "${scope}" was granted`)
-      : holds(expected, actual, `"${scope}" was not granted`)
-  },
-})
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 

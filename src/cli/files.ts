@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { InputInvalidError, formatPath } from '../core/errors.ts'
 import { planSuite, type PlannedSuite } from '../core/plan.ts'
+import { planGroupLibrary, type GroupLibrary } from '../core/groups.ts'
 import { AcceptancesSchema } from '../schema/acceptances.ts'
 import { ProfileSchema, type Profile } from '../schema/profile.ts'
 import { ReportSchema, type Report } from '../schema/report.ts'
@@ -104,18 +105,27 @@ export function loadTargetFile(file: string): Target {
   return parsed.data
 }
 
-/** Loads and validates a suite file (YAML or JSON). */
+/** Loads and validates a suite file (YAML or JSON), with the built-in expectation groups. */
 export function loadSuiteFile(file: string): PlannedSuite {
   const text = readText(file, 'CC_SUITE_INVALID')
   const { doc, locate } = parseWithLines(text, file, 'CC_SUITE_INVALID')
-  return planSuite(doc.toJS(), displayPath(file), locate)
+  return planSuite(doc.toJS(), displayPath(file), locate, builtinGroups())
 }
 
-/** The built-in suite files, in a stable order. */
+let groupsCache: GroupLibrary | undefined
+/** The expectation groups every suite may use (suites/_groups.yaml), validated once. */
+export function builtinGroups(): GroupLibrary {
+  if (groupsCache) return groupsCache
+  const file = join(packageRoot(), 'suites', '_groups.yaml')
+  const { doc, locate } = parseWithLines(readText(file, 'CC_SUITE_INVALID'), file, 'CC_SUITE_INVALID')
+  return (groupsCache = planGroupLibrary(doc.toJS(), displayPath(file), locate))
+}
+
+/** The built-in suite files, in a stable order (files starting with "_" are not suites). */
 export function builtinSuiteFiles(): string[] {
   const dir = join(packageRoot(), 'suites')
   return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('_'))
     .sort()
     .map((f) => join(dir, f))
 }

@@ -229,7 +229,7 @@ describe('HTML escaping', () => {
     ...report.targets[0]!,
     error: 'discovery failed',
     discovery: { url: 'https://as.example/.well-known/oauth-authorization-server', error: 'no metadata' },
-    cases: [{ ...bad, change: 'new-failure' as const, accepted: 'documented', known: { provider: 'okta', behaviour: 'b', source: 's' }, mutate: { auth: 'none' } }, ...report.targets[0]!.cases],
+    cases: [{ ...bad, change: 'new-failure' as const, accepted: 'documented', known: { provider: 'okta', behaviour: 'b', source: 's' }, request: { auth: 'none' } }, ...report.targets[0]!.cases],
   }
   const evil = hostile<Report>({ ...report, baseline: { runId: 'run-0', startedAt: '2025-12-31T00:00:00.000Z' }, targets: [target, { ...target, name: 'tenant-b', error: undefined }] })
 

@@ -6,7 +6,7 @@
  * @module
  */
 import * as z from 'zod'
-import { LEVELS } from './suite.ts'
+import { LEVELS } from './expect.ts'
 
 export const REPORT_FORMAT = 'grantcheck-report'
 export const REPORT_VERSION = 1
@@ -71,7 +71,8 @@ export const CaseResultSchema = z.object({
   outcome: z.enum(OUTCOMES),
   /** Why a case was skipped or errored, or a one-line summary of what was found. */
   reason: z.string().optional(),
-  mutate: z.record(z.string(), z.unknown()).optional(),
+  /** The case's request as its suite describes it (references unresolved), when it describes one. */
+  request: z.record(z.string(), z.unknown()).optional(),
   client: z.string().optional(),
   checks: z.array(CheckResultSchema),
   exchanges: z.array(ExchangeSchema),

@@ -1,134 +1,67 @@
 /**
- * The suite language: a small, closed vocabulary of cases, request mutations and named checks.
- * There are no expressions and no templating; anything a schema cannot say belongs in a check.
+ * The suite language: cases made of requests described as data (request.ts), expectations
+ * (expect.ts) and `${references}` to the target (refs.ts). It is closed and validated: no code, no
+ * free-form expressions; anything a case cannot say is a reason to extend the language.
  *
  * @module
  */
 import * as z from 'zod'
+import { ExpectSchema, GROUP_NAME, LEVELS, WhenSchema } from './expect.ts'
 import { REQUIREMENT_ID } from './requirements.ts'
+import { RequestSchema, ROLE_NAME, ValueSchema } from './request.ts'
 
-export const LEVELS = ['MUST', 'SHOULD', 'MAY', 'INFO'] as const
-export type Level = (typeof LEVELS)[number]
+export { LEVELS, type Level } from './expect.ts'
+export type { Expect, When } from './expect.ts'
+export type { RequestSpec } from './request.ts'
 
-/**
- * How the client presents its credentials. `registered` is the client's own `authMethod`; the
- * others deviate from it on purpose (negative and interoperability cases).
- */
-export const AUTH_PRESENTATIONS = [
-  'registered',
-  'basic',
-  'basic-unencoded',
-  'post',
-  'basic-and-post',
-  'query',
-  'none',
-  'other-than-registered',
-] as const
-export type AuthPresentation = (typeof AUTH_PRESENTATIONS)[number]
+export const SUITE_VERSION = 2
 
-/** Which of the target's scopes the request carries. */
-export const SCOPE_CHOICES = [
-  'default',
-  'omit',
-  'empty',
-  'unknown',
-  'restricted',
-  'all-valid',
-  'all-valid-reversed',
-  'valid-and-restricted',
-] as const
-export type ScopeChoice = (typeof SCOPE_CHOICES)[number]
-
-const paramName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'not a parameter name')
-
-/**
- * Deviations of a client assertion (RFC 7523) from the spec-correct one: iss = sub = client_id,
- * aud = token endpoint, fresh jti, exp one minute ahead, signed with the client's key.
- */
-export const AssertionMutateSchema = z.strictObject({
-  aud: z.enum(['wrong', 'issuer']).optional().describe('another audience, or the issuer identifier'),
-  exp: z.enum(['expired']).optional(),
-  nbf: z.enum(['future']).optional(),
-  alg: z.enum(['none']).optional().describe('an unsigned assertion'),
-  signature: z.enum(['corrupt']).optional(),
-  key: z.enum(['unregistered', 'public-key-as-hmac-secret']).optional(),
-  sub: z.enum(['other']).optional(),
-  iss: z.enum(['other']).optional(),
-  type: z.enum(['missing']).optional().describe('leaves out client_assertion_type'),
-  clientId: z.enum(['other']).optional().describe('adds a body client_id naming another client'),
-})
-
-/** A DPoP proof (RFC 9449) for the request, correct unless a deviation is named. */
-export const DpopMutateSchema = z.strictObject({
-  proof: z.enum(['valid', 'wrong-htm', 'wrong-htu', 'old-iat', 'private-key-in-jwk', 'wrong-typ']).default('valid'),
-})
-
-export const MutateSchema = z.strictObject({
-  auth: z.enum(AUTH_PRESENTATIONS).optional(),
-  clientId: z.enum(['unknown']).optional().describe('replace the client identifier'),
-  secret: z.enum(['wrong']).optional().describe('replace the client secret'),
-  scope: z.enum(SCOPE_CHOICES).optional(),
-  redirectUri: z
-    .enum(['registered', 'unregistered'])
-    .optional()
-    .describe("adds redirect_uri: the target's registered one, or one no client registered"),
-  method: z.enum(['POST', 'GET', 'PUT']).optional().describe('GET sends the parameters in the query'),
-  body: z.enum(['form', 'json']).optional().describe('how the parameters are encoded'),
-  params: z
-    .strictObject({
-      set: z.record(paramName, z.string()).optional(),
-      remove: z.array(paramName).optional(),
-      duplicate: z.array(paramName).optional(),
-    })
-    .optional(),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
-  resource: z.enum(['fragment', 'relative']).optional().describe('replaces resource with a malformed one (RFC 8707 §2)'),
-  assertion: AssertionMutateSchema.optional(),
-  dpop: DpopMutateSchema.optional(),
-})
-export type Mutate = z.infer<typeof MutateSchema>
-export type AssertionMutate = z.infer<typeof AssertionMutateSchema>
-
-export const ExpectSchema = z.strictObject({
-  check: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'check ids are dotted, e.g. token-response.has-access-token'),
-  args: z.record(z.string(), z.unknown()).optional(),
-  level: z.enum(LEVELS).optional().describe("overrides the case's level for this check"),
-  requirements: z.array(z.string().regex(REQUIREMENT_ID)).optional(),
-})
-export type Expect = z.infer<typeof ExpectSchema>
-
-const RequestSchema = z.strictObject({
-  client: z.string().default('primary'),
-  mutate: MutateSchema.optional(),
+const version = z.literal(SUITE_VERSION, {
+  error: (issue) =>
+    issue.input === 1
+      ? 'version 1 suites are no longer read: the language now describes requests as data (see "Writing a suite" in README.md); write version: 2'
+      : `write version: ${SUITE_VERSION}`,
 })
 
 /**
- * One step of a case. `token` sends a token request; `replay` sends the previous token request
- * again, byte for byte (a replayed assertion); `introspect` and `revoke` send the token issued by
- * the case's first token step (or a garbage one) to the introspection or revocation endpoint;
- * `inspect` sends nothing and judges the metadata discovery found.
+ * One step of a case. `request` sends a request (by default the case's); `replay` sends the
+ * previous request again, byte for byte (a replayed assertion); `introspect` and `revoke` send the
+ * token issued by the case's first request (or one nobody issued) to the introspection or
+ * revocation endpoint, as the client; `inspect` sends nothing and judges the metadata discovery
+ * found.
  */
-export const StepSchema = z.strictObject({
-  do: z.enum(['token', 'replay', 'introspect', 'revoke', 'inspect']),
-  request: RequestSchema.optional().describe('for token steps; defaults to the case request'),
-  token: z.enum(['issued', 'garbage']).optional().describe('for introspect and revoke: which token (default issued)'),
-  auth: z.enum(['client', 'none']).optional().describe('for introspect and revoke: authenticate as the client (default) or not at all'),
-  expect: z.array(ExpectSchema).min(1),
-})
+export const StepSchema = z
+  .strictObject({
+    do: z.enum(['request', 'replay', 'introspect', 'revoke', 'inspect']).default('request'),
+    request: RequestSchema.optional().describe('request: what to send (default: the case request); introspect and revoke: the client, authentication and headers'),
+    token: z.enum(['issued', 'garbage']).optional().describe('introspect and revoke: the issued token (default) or one nobody issued'),
+    expect: z.array(ExpectSchema).min(1),
+  })
+  .superRefine((s, ctx) => {
+    if (s.token !== undefined && s.do !== 'introspect' && s.do !== 'revoke')
+      ctx.addIssue({ code: 'custom', path: ['token'], message: '"token" goes with introspect and revoke steps' })
+    if (s.request !== undefined && (s.do === 'replay' || s.do === 'inspect'))
+      ctx.addIssue({ code: 'custom', path: ['request'], message: `a ${s.do} step sends ${s.do === 'replay' ? 'the previous request' : 'nothing'}` })
+  })
 export type Step = z.infer<typeof StepSchema>
+
+export const CASE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 
 export const CaseSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'case ids are kebab-case'),
+    id: z.string().regex(CASE_ID, 'case ids are kebab-case'),
     title: z.string().min(1),
     description: z.string().optional(),
-    requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2')).min(1),
+    requirements: z
+      .array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2, draft-ietf-oauth-rfc7523bis-11-4 or OIDC-CORE-9'))
+      .min(1),
     level: z.enum(LEVELS),
     needs: z
       .array(z.string())
       .default([])
       .describe('client roles and target capabilities (scopes.restricted, introspection, dpop, …) the case needs'),
-    request: RequestSchema.default({ client: 'primary' }),
+    when: WhenSchema.optional().describe('the case applies only when these hold; otherwise it is skipped with the reason'),
+    request: RequestSchema.optional().describe('the request of a one-request case, and the first step of a case with steps'),
     expect: z.array(ExpectSchema).min(1).optional().describe('checks of a one-request case'),
     steps: z.array(StepSchema).min(1).optional().describe('a case of several requests, each with its checks'),
   })
@@ -138,12 +71,39 @@ export const CaseSchema = z
   })
 export type Case = z.infer<typeof CaseSchema>
 
+const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'parameter names are camelCase words')
+
+/** A named group of expectations; `${args.<name>}` in them stands for an argument. */
+export const GroupSchema = z.strictObject({
+  description: z.string().min(1),
+  params: z
+    .record(paramName, z.strictObject({ description: z.string().min(1), default: ValueSchema.optional().describe('used when the argument is not given') }))
+    .default({}),
+  expect: z.array(z.record(z.string(), z.unknown())).min(1).describe('expectations, validated where the group is used'),
+})
+export type Group = z.infer<typeof GroupSchema>
+
+const groups = z.record(z.string().regex(GROUP_NAME, 'group names are kebab-case'), GroupSchema)
+
 export const SuiteSchema = z.strictObject({
   $schema: z.string().optional(),
-  version: z.literal(1),
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  version,
+  id: z.string().regex(CASE_ID, 'suite ids are kebab-case'),
   title: z.string().min(1),
   description: z.string().optional(),
+  roles: z
+    .record(z.string().regex(ROLE_NAME, 'role names are camelCase words'), z.string().min(1))
+    .optional()
+    .describe('client roles this suite uses beyond the built-in ones (primary, post, special, jwt, jwtEc, secretJwt, noGrant), each with what it is'),
+  groups: groups.optional().describe('expectation groups of this suite, besides the built-in ones'),
   cases: z.array(CaseSchema).min(1),
 })
 export type Suite = z.infer<typeof SuiteSchema>
+
+/** A file of expectation groups shared by every suite (suites/_groups.yaml). */
+export const GroupLibrarySchema = z.strictObject({
+  $schema: z.string().optional(),
+  version,
+  groups,
+})
+export type GroupLibrary = z.infer<typeof GroupLibrarySchema>

@@ -6,7 +6,7 @@ import suiteData from '../generated/builtin-suites.json' with { type: 'json' }
 import { compareWithBaseline } from '../core/baseline.ts'
 import { runPlan, type RunContext } from '../core/engine.ts'
 import { InputInvalidError } from '../core/errors.ts'
-import { planSuite, type PlannedSuite } from '../core/plan.ts'
+import { planBundle, type PlannedSuite, type SuiteBundle } from '../core/plan.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import type { Report } from '../schema/report.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
@@ -19,7 +19,7 @@ const DEFAULT_MAX_SUBREQUESTS = 1000
 let suitesCache: PlannedSuite[] | undefined
 /** The built-in suites, validated once per isolate. */
 export function builtinSuites(): PlannedSuite[] {
-  return (suitesCache ??= (suiteData as Array<{ file: string; data: unknown }>).map((s) => planSuite(s.data, s.file)))
+  return (suitesCache ??= planBundle(suiteData as SuiteBundle))
 }
 
 /** The configured targets, validated; a broken configuration is an error naming the field. */
@@ -52,7 +52,7 @@ export function estimateSubrequests(suites: PlannedSuite[]): number {
   for (const s of suites)
     for (const c of s.cases) {
       n += c.steps.filter((st) => st.do !== 'inspect').length
-      if (c.steps.some((st) => st.request.mutate?.dpop)) n++
+      if (c.steps.some((st) => st.request?.dpop)) n++
     }
   return n
 }

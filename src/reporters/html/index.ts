@@ -157,7 +157,7 @@ function caseView(c: CaseResult, anchor: string): Html {
     (r) => html`<a href="${webLink(r.url)}" rel="noreferrer">${r.label}</a>`,
   )}</p>${c.reason && html`<p class="reason">${c.reason}</p>`}${c.accepted && html`<p class="accepted-note">Accepted deviation: ${c.accepted}</p>`}${
     c.known && html`<p class="accepted-note">Known for ${c.known.provider}: ${c.known.behaviour} (${c.known.source})</p>`
-  }${c.mutate && html`<p>Deviates from the default request: <code>${JSON.stringify(c.mutate)}</code></p>`}${c.checks.length > 0 && checksTable(c.checks)}${c.exchanges.map(
+  }${c.request && html`<p>The request as the suite describes it: <code>${JSON.stringify(c.request)}</code></p>`}${c.checks.length > 0 && checksTable(c.checks)}${c.exchanges.map(
     exchangeView,
   )}${
     c.accessToken &&

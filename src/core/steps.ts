@@ -1,0 +1,220 @@
+/**
+ * The step interpreter: runs one case against a session, step by step. Each request is built
+ * from its description, sent, recorded as evidence, and judged by the step's expectations.
+ *
+ * @module
+ */
+import { evaluateAssertion } from '../checks/assert.ts'
+import type { CheckInput } from '../checks/types.ts'
+import { factsOf, unmetCondition } from '../checks/when.ts'
+import { tryDecodeJwt } from '../checks/_util.ts'
+import { resolveRequirement } from '../schema/requirements.ts'
+import type { CaseResult, CheckResult, Exchange, Outcome } from '../schema/report.ts'
+import { missingNeeds } from './capabilities.ts'
+import { recordExchange, responseRecord } from './evidence.ts'
+import type { ReceivedResponse } from './http.ts'
+import type { PlannedCase, PlannedCheck, PlannedStep } from './plan.ts'
+import type { Redactor } from './redact.ts'
+import { resolveRef, resolveValue, type RefScope } from './refs.ts'
+import { buildRequest, type PreparedRequest } from './request/build.ts'
+import { sessionScope, timed, type Session } from './session.ts'
+import { caseOutcome, checkOutcome, reasonFor } from './verdict.ts'
+
+type Token = CheckInput['token']
+
+/** Runs one case. Never throws: what cannot be judged is skipped or errored with the reason. */
+export async function runCase(planned: PlannedCase, s: Session): Promise<CaseResult> {
+  const { case: c } = planned
+  const { resolved, ctx } = s
+  const started = ctx.now()
+  const finish = (outcome: Outcome, fields: Partial<CaseResult>): CaseResult => ({ ...caseBase(planned), outcome, ...fields, durationMs: ctx.now() - started })
+
+  const missing = missingNeeds(planned.needs, s)
+  if (missing) return finish('skipped', { reason: missing })
+  const profile = profileOf(s)
+  const unmet = unmetCondition(c.when, { profile, clientAuthProfile: resolved.target.clientAuthProfile, metadata: s.metadata })
+  if (unmet) return finish('skipped', { reason: unmet })
+  const first = planned.steps.find((st) => st.request)?.request
+  const scope: RefScope = { ...sessionScope(s, undefined), client: first ? resolved.clients[first.client] : undefined }
+  const lacking = [...new Set(planned.refs.map((r) => resolveRef(r, scope)).flatMap((r) => ('missing' in r ? [r.missing] : [])))]
+  if (lacking.length) return finish('skipped', { reason: lacking.join('; ') })
+
+  const checks: CheckResult[] = []
+  const exchanges: Exchange[] = []
+  let issued: { token: Token; requestedScope?: string } | undefined
+  let last: PreparedRequest | undefined
+  for (const [i, step] of planned.steps.entries()) {
+    if (step.do === 'inspect') {
+      if (!s.discovered) return finish('skipped', { reason: 'no authorization server metadata was discovered', checks, exchanges })
+      exchanges.push(s.discovered.exchange)
+      const input = baseInput(s, 'inspect', s.discovered.response, profile)
+      if (step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
+      for (const p of step.checks) checks.push(await judge(s, p, input))
+      continue
+    }
+    let prepared: PreparedRequest | { skip: string } | { error: string }
+    if (step.do === 'replay') prepared = last ?? { error: 'nothing to replay: no earlier request' }
+    else prepared = await prepare(step, s, issued?.token?.value)
+    if ('skip' in prepared) return finish('skipped', { reason: prepared.skip, checks, exchanges })
+    if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
+    const label = planned.steps.length > 1 ? `step ${i + 1}: ${step.label}` : step.label
+    const sent = await sendWithDpopNonce(prepared, step, s, issued?.token?.value, label, exchanges)
+    if (!sent.ok) return finish('errored', { reason: sent.error, checks, exchanges })
+
+    const endpoint = step.do === 'replay' ? 'token' : step.request!.endpoint
+    const fromResponse = endpoint === 'token' ? extractToken(sent.response, resolved.redactor) : undefined
+    if (i === 0 && endpoint === 'token') issued = { token: fromResponse, requestedScope: sent.prepared.requestedScope }
+    // The exchange is recorded after the token is known to the redactor, so its body is clean.
+    exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, resolved.redactor)
+    const input = baseInput(s, step.do === 'replay' ? 'replay' : endpoint === 'token' ? 'token' : endpoint === 'introspection' ? 'introspect' : 'revoke', sent.response, profile)
+    input.request = {
+      method: sent.prepared.outgoing.method,
+      url: sent.prepared.outgoing.url,
+      authMethod: sent.prepared.authMethod,
+      usedBasic: sent.prepared.usedBasic,
+      dpopJkt: sent.prepared.dpopJkt,
+      requestedScope: endpoint === 'token' ? sent.prepared.requestedScope : issued?.requestedScope,
+      clientId: sent.prepared.clientId,
+    }
+    input.token = endpoint === 'token' ? fromResponse : sent.prepared.sentIssuedToken ? issued?.token : undefined
+    if (input.token?.jwt && step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
+    const stepScope = sessionScope(s, issued?.token?.value)
+    for (const p of step.checks) checks.push(await judge(s, p, input, stepScope))
+    last = sent.prepared
+  }
+  const outcome = caseOutcome(checks, c.level)
+  return finish(outcome, { reason: reasonFor(outcome, checks), checks, exchanges, accessToken: issued?.token?.jwt })
+}
+
+/** The RFC rules the target is judged by: a provider profile names its base. */
+function profileOf(s: Session): string {
+  const t = s.resolved.target
+  return s.resolved.profile?.base ?? (t.profile === 'oauth21' ? 'oauth21' : 'rfc6749')
+}
+
+/** What every check of a step sees about the target; the request part is filled in by the step. */
+function baseInput(s: Session, step: CheckInput['step'], response: ReceivedResponse, profile: string): CheckInput {
+  const t = s.resolved.target
+  return {
+    step,
+    response,
+    request: { method: 'GET', url: s.discovered?.exchange.request.url ?? '', authMethod: 'none', usedBasic: false, requestedScope: undefined, clientId: '' },
+    target: {
+      issuer: s.issuer,
+      profile,
+      clientAuthProfile: t.clientAuthProfile,
+      scopes: t.scopes,
+      resource: t.resource,
+      audience: t.audience,
+    },
+    metadata: s.metadata,
+    discovery: s.discovered?.tried ?? s.discoveryTried,
+    nowSec: Math.floor(s.ctx.now() / 1000),
+  }
+}
+
+/** Builds the request of one step, or says why the step (and so the case) cannot run. */
+async function prepare(step: PlannedStep, s: Session, issued: string | undefined, nonce?: string): Promise<PreparedRequest | { skip: string } | { error: string }> {
+  const spec = step.request!
+  try {
+    const prepared = await buildRequest(spec, {
+      scope: sessionScope(s, issued),
+      client: s.resolved.clients[spec.client]!,
+      dpop: spec.dpop ? { key: await s.dpopKey(), nonce } : undefined,
+      unregisteredKey: s.unregisteredKey,
+      randomId: s.ctx.randomId,
+    })
+    if ('outgoing' in prepared) for (const secret of prepared.ephemeralSecrets) s.resolved.redactor.add(secret, 'client credentials')
+    return prepared
+  } catch (e) {
+    return { error: `could not build the request: ${errorMessage(e)}` }
+  }
+}
+
+/**
+ * Sends a step's request, recording the exchange. A server that answers a DPoP request with
+ * use_dpop_nonce and a DPoP-Nonce header gets one retry with a proof carrying that nonce, as
+ * RFC 9449 §8 asks of clients; both exchanges are kept.
+ */
+async function sendWithDpopNonce(
+  prepared: PreparedRequest,
+  step: PlannedStep,
+  s: Session,
+  issued: string | undefined,
+  label: string,
+  exchanges: Exchange[],
+): Promise<{ ok: true; response: ReceivedResponse; prepared: PreparedRequest } | { ok: false; error: string }> {
+  const { redactor } = s.resolved
+  s.requests++
+  let sent = await s.send(prepared.outgoing)
+  exchanges.push(recordExchange(label, prepared, sent, redactor))
+  const nonce = sent.ok ? sent.response.headers.get('dpop-nonce') : null
+  if (sent.ok && prepared.dpopJkt && nonce && step.request && isError(sent.response, 'use_dpop_nonce')) {
+    exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, redactor)
+    const again = await prepare(step, s, issued, nonce)
+    if (!('outgoing' in again)) return { ok: false, error: 'skip' in again ? again.skip : again.error }
+    prepared = again
+    s.requests++
+    sent = await s.send(prepared.outgoing)
+    exchanges.push(recordExchange(`${label}, with the server's DPoP nonce`, prepared, sent, redactor))
+  }
+  return sent.ok ? { ok: true, response: sent.response, prepared } : { ok: false, error: sent.error }
+}
+
+function isError(res: ReceivedResponse, code: string): boolean {
+  const body = res.json as { error?: unknown } | undefined
+  return res.status >= 400 && body?.error === code
+}
+
+/** Judges one expectation: its condition, then the named check or the assertion. */
+async function judge(s: Session, p: PlannedCheck, input: CheckInput, scope?: RefScope): Promise<CheckResult> {
+  const base = { check: p.id, level: p.level, requirements: p.requirements }
+  const unmet = unmetCondition(p.when, factsOf(input))
+  if (unmet) return { ...base, outcome: 'skipped', expected: '', actual: '', message: unmet }
+  return timed(s.ctx.metrics, p.def?.needsJwks ? 'jwt-verification' : 'checks', async () => {
+    try {
+      let verdict
+      if (p.def) verdict = await p.def.run(input, p.args)
+      else {
+        const a = p.assertion!
+        const operand = resolveValue(a.operand, scope ?? sessionScope(s, undefined))
+        if ('missing' in operand) return { ...base, outcome: 'skipped' as const, expected: '', actual: '', message: operand.missing }
+        verdict = evaluateAssertion({ ...a, operand: operand.value }, input)
+      }
+      return { ...base, outcome: checkOutcome(verdict.holds, p.level), expected: verdict.expected, actual: verdict.actual, message: verdict.message }
+    } catch (e) {
+      return { ...base, outcome: 'errored' as const, expected: '', actual: '', message: `the check crashed: ${errorMessage(e)}` }
+    }
+  })
+}
+
+export function caseBase(planned: PlannedCase): Omit<CaseResult, 'outcome' | 'durationMs'> {
+  const { case: c, suite } = planned
+  return {
+    id: c.id,
+    suite: suite.id,
+    title: c.title,
+    level: c.level,
+    requirements: c.requirements.map(resolveRequirement),
+    request: planned.written,
+    client: planned.steps.find((st) => st.request)?.request?.client,
+    checks: [],
+    exchanges: [],
+  }
+}
+
+function extractToken(res: ReceivedResponse, redactor: Redactor): Token {
+  const body = res.json
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined
+  const b = body as Record<string, unknown>
+  for (const field of ['access_token', 'refresh_token', 'id_token']) {
+    const v = b[field]
+    if (typeof v === 'string') redactor.add(v, field.replace('_', ' '))
+  }
+  if (res.status < 200 || res.status > 299 || typeof b.access_token !== 'string') return undefined
+  return { value: b.access_token, jwt: tryDecodeJwt(b.access_token), scope: typeof b.scope === 'string' ? b.scope : undefined }
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
