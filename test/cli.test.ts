@@ -112,7 +112,7 @@ describe('bad input exits 2, names the file, the line and the field, and sends n
   })
 
   it('a suite naming an unknown check', async () => {
-    const suite = `version: 1\nid: mine\ntitle: Mine\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: token-response.has-acess-token\n`
+    const suite = `version: 2\nid: mine\ntitle: Mine\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: token-response.has-acess-token\n`
     await expectUsageError(
       ['run', '--target', file('ok2.json', JSON.stringify(target())), '--suite', file('typo.yaml', suite)],
       { CLI_PRIMARY_SECRET: 'x' },
@@ -126,10 +126,10 @@ describe('bad input exits 2, names the file, the line and the field, and sends n
   it('a suite with a YAML syntax error, a bad requirement id, or bad check arguments', async () => {
     const t = file('ok3.json', JSON.stringify(target()))
     const env = { CLI_PRIMARY_SECRET: 'x' }
-    await expectUsageError(['run', '--target', t, '--suite', file('syntax.yaml', 'version: 1\ncases: [\n')], env, 'syntax.yaml', /line \d/)
-    const badReq = `version: 1\nid: a\ntitle: A\ncases:\n  - id: one\n    title: One\n    requirements: [RFC-6749]\n    level: MUST\n    expect: [{ check: response.observe }]\n`
+    await expectUsageError(['run', '--target', t, '--suite', file('syntax.yaml', 'version: 2\ncases: [\n')], env, 'syntax.yaml', /line \d/)
+    const badReq = `version: 2\nid: a\ntitle: A\ncases:\n  - id: one\n    title: One\n    requirements: [RFC-6749]\n    level: MUST\n    expect: [{ check: response.observe }]\n`
     await expectUsageError(['run', '--target', t, '--suite', file('req.yaml', badReq)], env, 'cases[0].requirements[0]', 'line 7')
-    const badArgs = `version: 1\nid: b\ntitle: B\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: response.status-in\n        args: { in: [ok] }\n`
+    const badArgs = `version: 2\nid: b\ntitle: B\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: response.status-in\n        args: { in: [ok] }\n`
     await expectUsageError(['run', '--target', t, '--suite', file('args.yaml', badArgs)], env, 'cases[0].expect[0].args.in[0]', 'line 11')
   })
 
@@ -142,7 +142,7 @@ describe('bad input exits 2, names the file, the line and the field, and sends n
 describe('suite validation', () => {
   it('rejects a check called twice with the same arguments in one case', async () => {
     const io = captureIo({ CLI_PRIMARY_SECRET: 'x' })
-    const suite = `version: 1\nid: d\ntitle: D\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: response.observe\n      - check: response.observe\n`
+    const suite = `version: 2\nid: d\ntitle: D\ncases:\n  - id: one\n    title: One\n    requirements: [RFC6749-5.1]\n    level: MUST\n    expect:\n      - check: response.observe\n      - check: response.observe\n`
     const code = await main(['run', '--target', file('ok5.json', JSON.stringify(target())), '--suite', file('dup.yaml', suite)], io)
     expect(code).toBe(2)
     expect(io.stderr.join('\n')).toMatch(/line 11: cases\[0\]\.expect\[1\]: "response.observe" is already called/)

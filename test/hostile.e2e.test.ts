@@ -20,7 +20,14 @@ import type { FetchLike } from '../src/core/http.ts'
 import { builtinSuites, outcomes, referenceTarget, runAgainst } from './_run.ts'
 
 const LIMITS = { timeoutMs: 800, runDeadlineMs: 6_000, maxRetries: 1, maxRetryAfterMs: 1_500 }
-const BUDGET_MS = LIMITS.runDeadlineMs + LIMITS.timeoutMs + 4_000
+/**
+ * Where slowness is the misbehaviour, the short timeout is what is tested. Elsewhere a request
+ * that waits 800 ms is only a busy machine (24 runs share 2 cores here), so those routes get a
+ * timeout that a loaded machine does not reach.
+ */
+const SLOW_ROUTES = ['drip', 'never-ends']
+const limitsFor = (route: string) => (SLOW_ROUTES.includes(route) ? LIMITS : { ...LIMITS, timeoutMs: 5_000 })
+const budgetFor = (route: string) => LIMITS.runDeadlineMs + limitsFor(route).timeoutMs + 4_000
 
 /** For each route: the case to look at, the outcomes allowed, and what its reason must say. */
 const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp]> = {
@@ -61,8 +68,8 @@ const TRANSPORTS: Array<[string, FetchLike]> = [
 /** `transport route` → the run's report and time. */
 const results = new Map<string, { report: Report; ms: number }>()
 
-function target(issuer: string) {
-  return { ...referenceTarget(issuer), name: 'hostile', limits: LIMITS }
+function target(issuer: string, route: string) {
+  return { ...referenceTarget(issuer), name: 'hostile', limits: limitsFor(route) }
 }
 
 beforeAll(async () => {
@@ -76,10 +83,10 @@ beforeAll(async () => {
   tls = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
 
   const routes: Array<[string, string]> = [...HOSTILE_ROUTES.map((r): [string, string] => [r, `${hostile.url}/r/${r}`]), ['tls-self-signed', tls.url]]
-  const runs = TRANSPORTS.flatMap(([transport, fetchImpl]) => routes.map(([name, issuer]) => ({ key: `${transport} ${name}`, issuer, fetchImpl })))
-  await mapPool(runs, 12, async ({ key, issuer, fetchImpl }) => {
+  const runs = TRANSPORTS.flatMap(([transport, fetchImpl]) => routes.map(([name, issuer]) => ({ key: `${transport} ${name}`, name, issuer, fetchImpl })))
+  await mapPool(runs, 12, async ({ key, name, issuer, fetchImpl }) => {
     const started = performance.now()
-    const report = await runAgainst(target(issuer), undefined, {}, fetchImpl)
+    const report = await runAgainst(target(issuer, name), undefined, {}, fetchImpl)
     results.set(key, { report, ms: performance.now() - started })
   })
 }, 180_000)
@@ -99,7 +106,7 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
 
   it.each([...HOSTILE_ROUTES])('%s: finishes within its budget and judges the affected case with a clear message', (route) => {
     const { report, ms } = results.get(`${transport} ${route}`)!
-    expect(ms).toBeLessThan(BUDGET_MS)
+    expect(ms).toBeLessThan(budgetFor(route))
     const [caseId, allowed, reason] = EXPECT[route]
     const c = report.targets[0]!.cases.find((x) => `${x.suite}/${x.id}` === caseId)!
     expect(allowed, `${route}: ${caseId} was ${c.outcome} (${c.reason})`).toContain(c.outcome)
@@ -110,7 +117,7 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
 
   it('tls-self-signed: an untrusted certificate is a clear error, not a pass', () => {
     const { report, ms } = results.get(`${transport} tls-self-signed`)!
-    expect(ms).toBeLessThan(BUDGET_MS)
+    expect(ms).toBeLessThan(budgetFor('tls-self-signed'))
     expect(report.targets[0]!.error).toMatch(/metadata discovery failed: .*request failed.*SELF_SIGNED/)
     expect(new Set(report.targets[0]!.cases.map((c) => c.outcome))).toEqual(new Set(['errored']))
   })

@@ -56,7 +56,7 @@ function targetFor(issuer: string, name: string, limits?: Record<string, number>
 const jwtSuite = join(dir, 'jwt-clients.yaml')
 writeFileSync(
   jwtSuite,
-  `version: 1
+  `version: 2
 id: jwt-clients
 title: JWT client authentication
 cases:
@@ -85,7 +85,7 @@ async function runCli(target: string, out: string): Promise<number> {
 
 function builtinSuiteArgs(): string[] {
   return readdirSync(join(ROOT, 'suites'))
-    .filter((f) => f.endsWith('.yaml'))
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
     .flatMap((f) => ['--suite', f.replace(/\.yaml$/, '')])
 }
 

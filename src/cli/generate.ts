@@ -13,18 +13,22 @@ import { CatalogueSchema, MANDATORY, type Catalogue } from '../schema/catalogue.
 import { ProfileSchema } from '../schema/profile.ts'
 import { ReportSchema } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
-import { SuiteSchema } from '../schema/suite.ts'
+import { GroupLibrarySchema, SuiteSchema } from '../schema/suite.ts'
 import { TargetSchema } from '../schema/target.ts'
-import { builtinSuiteFiles, loadSuiteFile, packageRoot } from './files.ts'
+import { builtinGroups, builtinSuiteFiles, loadSuiteFile, packageRoot } from './files.ts'
 
 export function schemaDocuments(): Record<string, unknown> {
   const suite = z.toJSONSchema(SuiteSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>
-  // Editors can then complete check names.
-  const check = suite.properties?.cases?.items?.properties?.expect?.items?.properties?.check
-  if (check) check.enum = [...CHECKS.keys()]
+  // Editors can then complete check and group names, in cases and in steps.
+  const expectation = suite.properties?.cases?.items?.properties?.expect?.items
+  for (const e of [expectation, suite.properties?.cases?.items?.properties?.steps?.items?.properties?.expect?.items]) {
+    if (e?.properties?.check) e.properties.check.enum = [...CHECKS.keys()]
+    if (e?.properties?.group) e.properties.group.examples = [...builtinGroups().keys()]
+  }
   return {
     'target.schema.json': z.toJSONSchema(TargetSchema, { io: 'input', unrepresentable: 'any' }),
     'suite.schema.json': suite,
+    'groups.schema.json': z.toJSONSchema(GroupLibrarySchema, { io: 'input', unrepresentable: 'any' }),
     'report.schema.json': z.toJSONSchema(ReportSchema, { io: 'output', unrepresentable: 'any' }),
     'profile.schema.json': z.toJSONSchema(ProfileSchema, { io: 'input', unrepresentable: 'any' }),
   }
