@@ -50,11 +50,13 @@ describe('architecture', () => {
 })
 
 describe('documentation', () => {
-  it('the README documents every check and every built-in suite', async () => {
+  it('the README documents every check, every built-in suite and every built-in group', async () => {
     const { CHECKS } = await import('../src/checks/index.ts')
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     for (const id of CHECKS.keys()) expect(readme, id).toContain(`\`${id}\``)
-    for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml')))
+    for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml') && !f.startsWith('_')))
       expect(readme).toContain(`\`${f.replace(/\.yaml$/, '')}\``)
+    const { builtinGroups } = await import('../src/cli/files.ts')
+    for (const g of builtinGroups().keys()) expect(readme, g).toContain(`\`${g}\``)
   })
 })
