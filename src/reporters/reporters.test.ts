@@ -113,8 +113,11 @@ describe('reporters', () => {
       caseResult('b', 'passed', { requirements: [resolveRequirement('RFC6749-2.3.1')] }),
       caseResult('c', 'failed', { requirements: [resolveRequirement('RFC6749-2.3.1')] }),
       caseResult('d', 'passed', { requirements: [resolveRequirement('RFC6749-A.2')] }),
+      caseResult('e', 'passed', { requirements: [resolveRequirement('draft-ietf-oauth-rfc7523bis-11-4.1')] }),
+      caseResult('f', 'passed', { requirements: [resolveRequirement('OIDC-CORE-9')] }),
+      caseResult('g', 'passed', { requirements: [resolveRequirement('draft-ietf-oauth-rfc7523bis-11-10')] }),
     ])
-    expect(grouped.map((g) => g.requirement.id)).toEqual(['RFC6749-2.3.1', 'RFC6749-10.10', 'RFC6749-A.2'])
+    expect(grouped.map((g) => g.requirement.id)).toEqual(['RFC6749-2.3.1', 'RFC6749-10.10', 'RFC6749-A.2', 'OIDC-CORE-9', 'draft-ietf-oauth-rfc7523bis-11-4.1', 'draft-ietf-oauth-rfc7523bis-11-10'])
     expect(grouped[0]!.cases.map((c) => c.id)).toEqual(['c', 'b'])
     const html = renderHtml(report)
     expect(html).toMatch(/<h3>Needs attention<\/h3>[\s\S]*href="#t0-token-response-bad"/)

@@ -14,6 +14,7 @@ import { OUTCOME_MARK } from '../text.ts'
 import { SCRIPT, STYLES } from './styles.ts'
 import { percent } from '../format.ts'
 import { html, raw, type Html } from './markup.ts'
+import { requirementDocument, requirementSection } from '../../schema/requirements.ts'
 
 const SEVERITY: Outcome[] = ['failed', 'errored', 'warning', 'info', 'passed', 'skipped']
 const bySeverity = (a: CaseResult, b: CaseResult) => SEVERITY.indexOf(a.outcome) - SEVERITY.indexOf(b.outcome)
@@ -74,7 +75,7 @@ export function groupBySection(cases: CaseResult[]): Array<{ requirement: CaseRe
     groups.set(r.id, g)
   }
   const order = (id: string) => {
-    const [doc, section] = [id.slice(0, id.indexOf('-')), id.slice(id.indexOf('-') + 1)]
+    const [doc, section] = [requirementDocument(id), requirementSection(id)]
     // RFCs in number order first, then errata and other documents; appendices after sections.
     const docKey = doc.startsWith('RFC') ? doc : `~${doc}`
     return [docKey, ...section.split('.').map((p) => (/^\d+$/.test(p) ? p.padStart(5, '0') : `~${p}`))].join('.')
