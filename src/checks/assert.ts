@@ -115,9 +115,8 @@ export function evaluateAssertion(a: Assertion, input: CheckInput): Verdict {
   const expected = describeAssertion(a)
   const actual = `${found.value === undefined ? '(absent)' : show(found.value)}${found.note ? ` (${found.note})` : ''}`
   const problem = judge(a.operator, found.value, a.operand)
-  return problem === undefined
-    ? holds(expected, actual, `${a.location} is ${actual}`)
-    : fails(expected, actual, `${a.location} is ${actual}: ${problem}`)
+  if (problem === undefined) return holds(expected, actual, `${a.location} is ${actual}`)
+  return fails(expected, actual, found.value === undefined ? `${a.location} is absent${found.note ? ` (${found.note})` : ''}; expected ${expected}` : `${a.location} is ${actual}: ${problem}`)
 }
 
 /** Undefined when the operator holds; otherwise what is wrong. */

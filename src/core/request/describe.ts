@@ -41,7 +41,14 @@ export function formEncodedVar(name: string, spaceAs: '+' | '%20' = '+'): string
 
 /** One shell word from segments: literal pieces single-quoted (after `encode`), secrets as expressions. */
 export function shellWord(segments: Segment[], encode: (s: string) => string = (s) => s, secretExpr: (v: string) => string = (v) => `$${v}`): string {
-  const word = segments
+  // Adjacent literal pieces are quoted together: 'Accept: application/json', not 'Accept: ''application/json'.
+  const merged: Segment[] = []
+  for (const s of segments) {
+    const last = merged[merged.length - 1]
+    if (typeof s === 'string' && typeof last === 'string') merged[merged.length - 1] = last + s
+    else merged.push(s)
+  }
+  const word = merged
     .map((s) => (typeof s === 'string' ? (s === '' ? '' : shellQuote(encode(s))) : `"${secretExpr(s.var)}"`))
     .join('')
   return word === '' ? "''" : word
