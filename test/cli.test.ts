@@ -56,7 +56,7 @@ describe('grantcheck run', () => {
     expect(code).toBe(0)
     const [run] = readdirSync(out)
     const report = JSON.parse(readFileSync(join(out, run!, 'report.json'), 'utf8'))
-    expect(report).toMatchObject({ format: 'grantcheck-report', version: 1 })
+    expect(report).toMatchObject({ format: 'grantcheck-report', version: 2 })
     expect(report.targets[0].cases.map((c: { id: string }) => c.id)).toEqual([
       'scope-valid', 'scope-multiple', 'scope-order', 'scope-omitted', 'scope-unknown', 'scope-restricted', 'scope-narrowed',
     ])

@@ -10,21 +10,11 @@ import { describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { loadAcceptancesFile, loadProfileFile, loadSuiteFile, loadTargetFile } from '../src/cli/files.ts'
 import { InputInvalidError } from '../src/core/errors.ts'
+import { rng } from './_rng.ts'
 import { ROOT } from './_run.ts'
 
 const CASES_PER_FILE = 400
 let fuzzCases = 0
-
-/** A small seeded PRNG (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed |= 0
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NASTY = ['', '{', '}', '[', ']', '"', "'", ':', '- ', '\n', '\t', '\\', '\u0000', '💥', '\u202e', '&a', '*a', '!!js/function', '%', '#', '1e400', 'null', '-0', 'x'.repeat(5000)]
 const VALUES: unknown[] = [null, true, 0, -1, 1e308, 'x', '', [], {}, [1, 'a'], { env: 'X' }, 'https://', 'http://127.0.0.1:1/', '💥'.repeat(100), Array.from({ length: 200 }, () => ({}))]

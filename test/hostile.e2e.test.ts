@@ -26,8 +26,8 @@ const LIMITS = { timeoutMs: 800, runDeadlineMs: 6_000, maxRetries: 1, maxRetryAf
  * timeout that a loaded machine does not reach.
  */
 const SLOW_ROUTES = ['drip', 'never-ends']
-const limitsFor = (route: string) => (SLOW_ROUTES.includes(route) ? LIMITS : { ...LIMITS, timeoutMs: 5_000 })
-const budgetFor = (route: string) => LIMITS.runDeadlineMs + limitsFor(route).timeoutMs + 4_000
+const limitsFor = (route: string) => (SLOW_ROUTES.includes(route) ? LIMITS : { ...LIMITS, timeoutMs: 5_000, runDeadlineMs: 30_000 })
+const budgetFor = (route: string) => limitsFor(route).runDeadlineMs + limitsFor(route).timeoutMs + 4_000
 
 /** For each route: the case to look at, the outcomes allowed, and what its reason must say. */
 const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp]> = {
@@ -47,9 +47,9 @@ const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp
   'invalid-utf8': ['token-response/token-response-members', ['failed'], /no token response|not 1\*VSCHAR/],
   'jwt-not-base64url': ['jwt-access-token/jwt-at-signature', ['skipped'], /opaque/],
   'jwt-huge-header': ['jwt-access-token/jwt-at-signature', ['failed'], /signature does not verify|JWKS/],
-  'rate-limited': ['client-authentication/basic-success', ['errored'], /rate limited: HTTP 429 after 2 attempts \(Retry-After: 1\)/],
-  'rate-limited-no-retry-after': ['client-authentication/basic-success', ['errored'], /rate limited: HTTP 429 .*no Retry-After/],
-  'rate-limited-text': ['client-authentication/basic-success', ['errored'], /rate limited: HTTP 429/],
+  'rate-limited': ['client-authentication/basic-success', ['errored'], /target throttles every request: 3 HTTP 429 answers in a row \(Retry-After: 1\)/],
+  'rate-limited-no-retry-after': ['client-authentication/basic-success', ['errored'], /target throttles every request: 3 HTTP 429 answers in a row;/],
+  'rate-limited-text': ['client-authentication/basic-success', ['errored'], /target throttles every request: 3 HTTP 429 answers in a row \(Retry-After: 60\)/],
   'server-error': ['client-authentication/basic-success', ['failed'], /expected status 200, got 502/],
   'connection-reset': ['client-authentication/basic-success', ['errored'], /request failed/],
   'jwks-garbage': ['metadata/metadata-jwks', ['failed'], /no kty|key 0/],
@@ -147,7 +147,8 @@ describe('the two transports', () => {
     const overFetch = cases('fetch')
     expect(overNode.map((c) => `${c.suite}/${c.id}`)).toEqual(overFetch.map((c) => `${c.suite}/${c.id}`))
     const compared = overNode.flatMap((c, i) => (timedOut(c) || timedOut(overFetch[i]!) ? [] : [[c, overFetch[i]!] as const]))
-    expect(compared.length).toBeGreaterThanOrEqual(TIMING_ROUTES.includes(route) ? 1 : 40)
+    // Where slowness or throttling is the misbehaviour, every case may end by a timeout or the stop.
+    expect(compared.length).toBeGreaterThanOrEqual(TIMING_ROUTES.includes(route) ? 0 : 40)
     for (const [n, f] of compared) expect(`${n.suite}/${n.id}: ${n.outcome}`, `over fetch: ${f.outcome} (${f.reason}); over node:http: ${n.reason}`).toBe(`${f.suite}/${f.id}: ${f.outcome}`)
   })
 })

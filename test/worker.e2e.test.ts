@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { ReportSchema } from '../src/schema/report.ts'
-import { referenceTarget, ROOT } from './_run.ts'
+import { builtinSuites, referenceTarget, ROOT } from './_run.ts'
+
+const builtinCount = builtinSuites().reduce((n, s) => n + s.cases.length, 0)
 
 const TOKEN = 'test-api-token-0123456789'
 const auth = { Authorization: `Bearer ${TOKEN}` }
@@ -111,7 +113,7 @@ describe('the Worker in workerd', () => {
     expect(created.summary.passed).toBeGreaterThan(60)
     const json = await (await mf.dispatchFetch(`http://grantcheck.test/api/runs/${created.id}`, { headers: auth })).json()
     const report = ReportSchema.parse(json)
-    expect(report.targets[0]!.cases).toHaveLength(80)
+    expect(report.targets[0]!.cases).toHaveLength(builtinCount)
     expect(JSON.stringify(report)).not.toContain('primary-secret-7Hq2xW9vLm4K')
     expect(await (await mf.dispatchFetch(`http://grantcheck.test/api/runs/${created.id}?format=junit`, { headers: auth })).text()).toMatch(/^<\?xml/)
     expect(await (await mf.dispatchFetch(`http://grantcheck.test/api/runs/${created.id}?format=md`, { headers: auth })).text()).toContain('## grantcheck: reference')

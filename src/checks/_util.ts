@@ -1,5 +1,4 @@
 /** Small readers shared by the checks. */
-import { decodeJwt, decodeProtectedHeader } from 'jose'
 import * as z from 'zod'
 import type { CheckInput, DecodedToken } from './types.ts'
 
@@ -63,16 +62,51 @@ export const fails = (expected: string, actual: string, message: string) => ({ h
 export const notApplicable = (message: string) => ({ holds: 'n/a', expected: '', actual: '', message }) as const
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+/** Deeper JSON in a JWT segment is not parsed: a hostile token cannot exhaust the stack. */
+const MAX_JWT_JSON_DEPTH = 64
 
-/** Decodes a compact JWS whose payload is a JSON object, without trusting it; undefined for anything else (opaque). */
+/**
+ * Decodes a compact JWS whose header and payload are JSON objects, without trusting it; undefined
+ * for anything else (an opaque token), including segments nested deeper than a JWT ever is.
+ */
 export function tryDecodeJwt(token: string): DecodedToken | undefined {
   if (!JWS_COMPACT.test(token)) return undefined
+  const [h, p] = token.split('.')
+  const header = jsonSegment(h!)
+  const claims = header && jsonSegment(p!)
+  return header && claims ? { header, claims } : undefined
+}
+
+function jsonSegment(segment: string): Record<string, unknown> | undefined {
+  let text: string
   try {
-    return {
-      header: decodeProtectedHeader(token) as Record<string, unknown>,
-      claims: decodeJwt(token) as Record<string, unknown>,
-    }
+    const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'))
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
   } catch {
     return undefined
   }
+  if (jsonDepth(text) > MAX_JWT_JSON_DEPTH) return undefined
+  try {
+    const value: unknown = JSON.parse(text)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** How deeply a JSON text nests arrays and objects, counted without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92) i++ // backslash: skip the escaped character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 91 || ch === 123) max = Math.max(max, ++depth)
+    else if (ch === 93 || ch === 125) depth--
+  }
+  return max
 }

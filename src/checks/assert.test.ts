@@ -15,7 +15,7 @@ function answer(over: { status?: number; headers?: Record<string, string>; body?
     response: { status: over.status ?? 200, headers: new Headers(over.headers ?? {}), text, truncated: false, json },
     request: { method: 'POST', url: 'https://as.example/token', authMethod: 'client_secret_basic', usedBasic: true, requestedScope: over.requestedScope, clientId: 'c1' },
     step: 'token',
-    target: { issuer: 'https://as.example', profile: 'rfc6749', clientAuthProfile: 'oidc', scopes: { valid: ['read'], unknown: 'nope' } },
+    target: { issuer: 'https://as.example', profile: 'rfc6749', clientAuthProfile: 'oidc', scopes: { valid: ['read'], unknown: 'nope' }, allowedOrigins: ['https://as.example'] },
     token: over.token,
     nowSec: 1_800_000_000,
   }

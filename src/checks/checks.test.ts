@@ -46,6 +46,7 @@ function input(over: {
       profile: over.profile ?? 'rfc6749',
       clientAuthProfile: over.clientAuthProfile ?? 'oidc',
       scopes: { valid: ['read'], restricted: 'admin', unknown: 'nope' },
+      allowedOrigins: ['https://as.example'],
     },
     metadata: over.metadata,
     token: over.token,

@@ -58,6 +58,7 @@ const ALL: CheckDefinition<any>[] = [
   metadata.signingAlgsForJwtMethods,
   metadata.responseTypesPresent,
   metadata.jwksValid,
+  metadata.endpointsOnNamedOrigins,
 ]
 
 export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL.map((c) => [c.id, c]))

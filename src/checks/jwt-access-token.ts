@@ -36,6 +36,7 @@ export const signature = defineCheck({
     if (alg.startsWith('HS'))
       return fails(expected, `alg ${alg}`, 'a symmetric signature cannot be verified by resource servers through a JWKS')
     if (!input.jwks) return notApplicable('the target publishes no jwks_uri, so the signature cannot be verified')
+    if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the JWKS could not be read: ${input.jwks.error}`)
     try {
       // Verification only: claims are judged by the other checks, so no claim validation here.
@@ -185,6 +186,7 @@ export const kidFound = defineCheck({
     const expected = 'a kid found in the JWKS'
     if (typeof kid !== 'string') return fails(expected, 'no kid', 'a resource server must try every key to verify the token')
     if (!input.jwks) return notApplicable('the target publishes no jwks_uri')
+    if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the key set cannot be read: ${input.jwks.error}`)
     return input.jwks.keys.some((k) => k.kid === kid)
       ? holds(expected, `kid ${JSON.stringify(kid)}`, 'the key is published')

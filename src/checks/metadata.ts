@@ -124,6 +124,7 @@ export const jwksValid = defineCheck({
   needsJwks: true,
   run(input) {
     if (!input.jwks) return notApplicable('no jwks_uri is known')
+    if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     const expected = 'a JWK Set: "keys" with public keys, kty on each, unique kids'
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the key set cannot be read: ${input.jwks.error}`)
     const { keys } = input.jwks
@@ -141,5 +142,36 @@ export const jwksValid = defineCheck({
     })
     const actual = `${keys.length} key(s): ${keys.map((k) => `${String(k.kty)}${k.kid !== undefined ? ` ${JSON.stringify(k.kid)}` : ''}`).join(', ')}`
     return problems.length ? fails(expected, problems.join('; '), problems.join('; ')) : holds(expected, actual, 'a valid public key set')
+  },
+})
+
+/** The advertised endpoints a client-credentials client sends credentials or tokens to, or fetches. */
+const CALLED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'jwks_uri']
+
+/**
+ * An advertised endpoint on an origin the target does not name could be anyone's (the "malicious
+ * endpoint" form of mix-up, RFC 9700 §4.4): grantcheck does not send credentials or tokens there,
+ * and says so here. The target vouches for an origin by naming it (allowedOrigins).
+ */
+export const endpointsOnNamedOrigins = defineCheck({
+  id: 'metadata.endpoints-on-named-origins',
+  summary: 'Every endpoint the metadata advertises for use here is an http(s) URL on an origin the target names or allows.',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    const allowed = input.target.allowedOrigins
+    const expected = `token_endpoint, introspection_endpoint, revocation_endpoint and jwks_uri on ${allowed.join(', ') || 'the origins the target names'}`
+    const problems: string[] = []
+    for (const member of CALLED_ENDPOINTS) {
+      const v = md[member]
+      if (v === undefined) continue
+      const url = typeof v === 'string' && URL.canParse(v) ? new URL(v) : undefined
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) problems.push(`${member} is not an http(s) URL: ${JSON.stringify(v).slice(0, 200)}`)
+      else if (!allowed.includes(url.origin)) problems.push(`${member} is on ${url.origin}`)
+    }
+    return problems.length
+      ? fails(expected, problems.join('; '), `${problems.join('; ')}: not called, since the target names no such origin (name it, or list it in allowedOrigins, if it is the server's)`)
+      : holds(expected, 'all on named origins', 'every advertised endpoint is on an origin the target names')
   },
 })

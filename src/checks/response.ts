@@ -92,10 +92,13 @@ export const observe = defineCheck({
  */
 export const usesTls = defineCheck({
   id: 'request.uses-tls',
-  summary: 'The token endpoint is an https: URL (plain http is not judged on loopback hosts).',
+  summary: 'The token endpoint (the one the target names, else the one the metadata advertises) is an https: URL; plain http is not judged on loopback hosts.',
   args: noArgs,
   run(input) {
-    const url = new URL(input.request.url)
+    const advertised = input.metadata?.token_endpoint
+    const endpoint = input.target.tokenEndpoint ?? (typeof advertised === 'string' ? advertised : input.step === 'token' ? input.request.url : undefined)
+    if (!endpoint || !URL.canParse(endpoint)) return notApplicable('no token endpoint URL is known')
+    const url = new URL(endpoint)
     if (url.protocol === 'https:') return holds('https:', url.origin, 'the token endpoint uses TLS')
     const host = url.hostname
     if (host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host))

@@ -50,6 +50,10 @@ export interface CheckInput {
     scopes: { valid: string[]; restricted?: string; unknown: string }
     resource?: string
     audience?: string
+    /** The origins the target names or allows: credentials and tokens go nowhere else. */
+    allowedOrigins: string[]
+    /** The token endpoint the target file names, if it names one. */
+    tokenEndpoint?: string
   }
   /** The authorization server metadata from discovery, when there was discovery. */
   metadata?: Record<string, unknown>
@@ -65,8 +69,11 @@ export interface CheckInput {
     /** The "scope" member of the token response that issued it, when there was one. */
     scope?: string
   }
-  /** The target's key set, fetched once per run for checks that declare `needsJwks`. */
-  jwks?: JsonWebKeySetLike | { error: string }
+  /**
+   * The target's key set, fetched once per run for checks that declare `needsJwks`; `notFetched`
+   * says why it was not (a jwks_uri on an origin the target does not name).
+   */
+  jwks?: JsonWebKeySetLike | { error: string } | { notFetched: string }
   nowSec: number
 }
 

@@ -13,6 +13,7 @@ import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
 import { renderText } from '../reporters/text.ts'
+import { plain } from '../reporters/plain.ts'
 import type { FetchLike } from '../core/http.ts'
 import { createNodeTransport } from './transport.ts'
 import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
@@ -83,17 +84,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (e) {
+    // Messages may quote input files or servers: printed through plain, like every report value.
     if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`grantcheck: ${e.message}\n\n${USAGE}`)
+      io.err(`grantcheck: ${plain(e.message)}\n\n${USAGE}`)
       return EXIT.usage
     }
     if (e instanceof InputInvalidError) {
-      io.err(`grantcheck: ${e.file}: invalid (${e.code}), nothing was sent:`)
-      for (const i of e.issues) io.err(`  ${i.line ? `line ${i.line}: ` : ''}${i.path ? `${i.path}: ` : ''}${i.message}`)
+      io.err(`grantcheck: ${plain(e.file)}: invalid (${e.code}), nothing was sent:`)
+      for (const i of e.issues) io.err(`  ${i.line ? `line ${i.line}: ` : ''}${i.path ? `${plain(i.path)}: ` : ''}${plain(i.message)}`)
       return EXIT.usage
     }
     const msg = e instanceof ConformanceError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)
-    io.err(`grantcheck: runtime error: ${msg}`)
+    io.err(`grantcheck: runtime error: ${plain(msg)}`)
     return EXIT.runtime
   }
 }
@@ -193,7 +195,7 @@ export async function executeRun(
       if (e.type === 'case:result') {
         const t = totals.get(e.target)!
         t.done++
-        io.progress?.(`${e.target}: ${t.done}/${t.of} cases`)
+        io.progress?.(`${plain(e.target, 80)}: ${t.done}/${t.of} cases`)
       }
     },
   }
@@ -283,7 +285,7 @@ export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number
   if (io && (report.baseline || gate.accept || gate.strict || gate.acceptKnown)) {
     const what = report.baseline ? 'new failures' : 'failures'
     io.out(`\nCI gate: ${judged.length} ${what}${accepted ? `, ${accepted} accepted` : ''}${failures.length - judged.length ? `, ${failures.length - judged.length} errored` : ''}`)
-    for (const f of failures) io.out(`  ${f.target}: ${f.case.suite}/${f.case.id} (${f.case.outcome})`)
+    for (const f of failures) io.out(`  ${plain(`${f.target}: ${f.case.suite}/${f.case.id}`)} (${f.case.outcome})`)
   }
   if (judged.length) return EXIT.conformance
   if (failures.length || report.targets.some((t) => t.error && !gate.allowErrored)) return EXIT.runtime
@@ -352,7 +354,7 @@ if (isEntry) {
       process.exitCode = code
     },
     (e) => {
-      process.stderr.write(`grantcheck: internal error: ${e instanceof Error ? e.message : String(e)}\n`)
+      process.stderr.write(`grantcheck: internal error: ${plain(e instanceof Error ? e.message : String(e))}\n`)
       process.exitCode = EXIT.runtime
     },
   )

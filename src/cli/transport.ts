@@ -11,6 +11,7 @@
  * - repeated response headers combine as `Headers` combines them;
  * - connections are kept alive and reused, as fetch's pool does;
  * - a URL carrying credentials is refused rather than turned into an Authorization header.
+ * It also honours a connect timeout shorter than the request's, which fetch cannot.
  *
  * It adds no header of its own but Host, Content-Length, Connection and a User-Agent naming the
  * tool (where fetch would send "node"; some hosted tenants' firewalls refuse a request without
@@ -62,6 +63,16 @@ export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
       }
       // Errors after the response arrived are the body's: its reader reports them.
       req.on('error', (e) => fail('no response', e))
+      // Opening a connection gets less time than an answer: a dead host is known sooner.
+      const connectMs = init.connectTimeoutMs
+      if (connectMs !== undefined)
+        req.once('socket', (socket) => {
+          if (!socket.connecting) return
+          const timer = setTimeout(() => req.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs)
+          const stop = () => clearTimeout(timer)
+          socket.once('connect', stop)
+          socket.once('close', stop)
+        })
       req.once('response', (res) => {
         let received: Headers
         try {

@@ -26,9 +26,11 @@ export interface TargetFacts {
   metadata?: Record<string, unknown>
   introspectionEndpoint?: string
   revocationEndpoint?: string
+  /** Why an advertised endpoint is not used (an origin the target does not name). */
+  refused?: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
 }
 
-export const CAPABILITIES: Record<string, { has: (f: TargetFacts) => boolean; missing: string }> = {
+export const CAPABILITIES: Record<string, { has: (f: TargetFacts) => boolean; missing: string | ((f: TargetFacts) => string) }> = {
   'scopes.restricted': { has: (f) => f.resolved.target.scopes.restricted !== undefined, missing: 'the target names no restricted scope' },
   'scopes.multiple': { has: (f) => f.resolved.target.scopes.valid.length > 1, missing: 'the target lists only one valid scope' },
   audience: { has: (f) => f.resolved.target.audience !== undefined, missing: 'the target sets no audience' },
@@ -36,8 +38,8 @@ export const CAPABILITIES: Record<string, { has: (f: TargetFacts) => boolean; mi
   'redirect-uri': { has: (f) => f.resolved.target.redirectUri !== undefined, missing: 'the target names no registered redirect URI (redirectUri)' },
   issuer: { has: (f) => f.issuer !== undefined, missing: 'the target names no issuer' },
   metadata: { has: (f) => f.metadata !== undefined, missing: 'no authorization server metadata was discovered' },
-  introspection: { has: (f) => f.introspectionEndpoint !== undefined, missing: 'the target has no introspection endpoint (RFC 7662)' },
-  revocation: { has: (f) => f.revocationEndpoint !== undefined, missing: 'the target has no revocation endpoint (RFC 7009)' },
+  introspection: { has: (f) => f.introspectionEndpoint !== undefined, missing: (f) => f.refused?.introspection ?? 'the target has no introspection endpoint (RFC 7662)' },
+  revocation: { has: (f) => f.revocationEndpoint !== undefined, missing: (f) => f.refused?.revocation ?? 'the target has no revocation endpoint (RFC 7009)' },
   // RFC 9449 §5.1: dpop_signing_alg_values_supported advertises DPoP support.
   dpop: {
     has: (f) => Array.isArray(f.metadata?.dpop_signing_alg_values_supported) && (f.metadata.dpop_signing_alg_values_supported as unknown[]).includes('ES256'),
@@ -62,5 +64,9 @@ export function isCapability(name: string): boolean {
 export function missingNeeds(names: readonly string[], facts: TargetFacts): string | undefined {
   const missing = names.filter((n) => (isCapability(n) ? !CAPABILITIES[n]!.has(facts) : !facts.resolved.clients[n]))
   if (!missing.length) return undefined
-  return missing.map((n) => (isCapability(n) ? CAPABILITIES[n]!.missing : `the target has no "${n}" client`)).join('; ')
+  const why = (n: string) => {
+    const m = CAPABILITIES[n]!.missing
+    return typeof m === 'string' ? m : m(facts)
+  }
+  return missing.map((n) => (isCapability(n) ? why(n) : `the target has no "${n}" client`)).join('; ')
 }

@@ -15,6 +15,7 @@ import { openSession } from './session.ts'
 import { caseBase, runCase } from './steps.ts'
 import { summarize } from './summary.ts'
 import { markKnown } from './verdict.ts'
+import { bounded, boundCase } from './bounds.ts'
 
 export interface RunContext {
   fetch: FetchLike
@@ -39,7 +40,7 @@ export type RunEvent =
 export async function runPlan(targets: ResolvedTarget[], suites: PlannedSuite[], ctx: RunContext): Promise<Report> {
   const startedAt = new Date(ctx.now()).toISOString()
   const results: TargetResult[] = []
-  for (const t of targets) results.push(await runTarget(t, suites, ctx))
+  for (const t of targets) results.push(await runTarget(t, suites, ctx).catch((e: unknown) => unfinishedTarget(t, suites, e, ctx)))
   return {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
@@ -70,8 +71,14 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     if (!s) results = cases.map((c) => erroredCase(c, opened.error!))
     else {
       results = await mapPoolLongestFirst(cases, target.limits.concurrency, requestsOf, async (c) => {
-        const ran = s.deadline.aborted ? erroredCase(c, `the run deadline (${target.limits.runDeadlineMs} ms) was reached before this case started`) : await runCase(c, s)
-        const r = markKnown(redactor.scrubDeep(ran), resolved.profile)
+        let r: CaseResult
+        try {
+          const ran = s.deadline.aborted ? erroredCase(c, `the run deadline (${target.limits.runDeadlineMs} ms) was reached before this case started`) : await runCase(c, s)
+          r = markKnown(boundCase(redactor.scrubDeep(ran)), resolved.profile)
+        } catch (e) {
+          // Whatever a server sent, one case that cannot be finished is that case's error, never the run's.
+          r = erroredCase(c, bounded(redactor.scrub(`grantcheck could not finish this case: ${e instanceof Error ? e.message : String(e)}`)))
+        }
         ctx.onEvent?.({ type: 'case:result', target: target.name, result: r })
         return r
       })
@@ -86,8 +93,8 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     name: target.name,
     profile: target.profile,
     issuer: target.issuer,
-    tokenEndpoint: opened.tokenEndpoint,
-    jwksUri: opened.jwksUri ?? target.jwksUri,
+    tokenEndpoint: opened.tokenEndpoint && bounded(opened.tokenEndpoint),
+    jwksUri: (opened.jwksUri ?? target.jwksUri) && bounded((opened.jwksUri ?? target.jwksUri)!),
     discovery: opened.discovery,
     clients: Object.fromEntries(
       Object.values(resolved.clients).map((c) => [c.role, { clientId: c.clientId, authMethod: c.authMethod, secret: c.secretSource }]),
@@ -104,6 +111,15 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   const safe = redactor.scrubDeep(result)
   ctx.onEvent?.({ type: 'target:result', result: safe })
   return safe
+}
+
+/** A target whose run broke off: every case errored with why. The report is written all the same. */
+function unfinishedTarget(resolved: ResolvedTarget, suites: PlannedSuite[], e: unknown, ctx: RunContext): TargetResult {
+  const error = bounded(resolved.redactor.scrub(`grantcheck could not finish this target: ${e instanceof Error ? e.message : String(e)}`))
+  const cases = suites.flatMap((s) => s.cases).map((c) => erroredCase(c, error))
+  const at = new Date(ctx.now()).toISOString()
+  const t = resolved.target
+  return { name: t.name, profile: t.profile, issuer: t.issuer, discovery: {}, clients: {}, error, startedAt: at, finishedAt: at, durationMs: 0, requests: 0, cases, summary: summarize(cases) }
 }
 
 function erroredCase(planned: PlannedCase, reason: string): CaseResult {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { jsonDepth } from '../checks/_util.ts'
 
 /** What `send` asks of a transport: the subset of `fetch` it uses. */
 export interface SendInit {
@@ -13,6 +14,8 @@ export interface SendInit {
   body?: string
   redirect: 'manual'
   signal: AbortSignal
+  /** How long a new connection may take to open; transports that can tell connecting from waiting honour it (fetch cannot). */
+  connectTimeoutMs?: number
 }
 
 /**
@@ -51,9 +54,12 @@ export interface ReceivedResponse {
   jsonError?: string
 }
 
+/** Why a request got no response: what a session counts to tell a dead or throttling target. */
+export type SendFailure = 'timeout' | 'connection' | 'deadline' | 'rate-limited' | 'stopped'
+
 export type SendResult =
   | { ok: true; response: ReceivedResponse; durationMs: number }
-  | { ok: false; error: string; durationMs: number }
+  | { ok: false; error: string; durationMs: number; failure: SendFailure }
 
 export interface SendLimits {
   timeoutMs: number
@@ -62,24 +68,12 @@ export interface SendLimits {
   maxJsonDepth?: number
   /** Aborted when the whole run's deadline passes. */
   deadline?: AbortSignal
+  /** Passed to the transport (see SendInit). */
+  connectTimeoutMs?: number
+  /** Aborted, with the reason as text, when the target is stopped (see Watchdog): requests in flight end at once. */
+  stop?: AbortSignal
 }
 
-/** How deeply a JSON text nests arrays and objects, counted without parsing it. */
-export function jsonDepth(text: string): number {
-  let depth = 0
-  let max = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i)
-    if (inString) {
-      if (ch === 92) i++ // backslash: skip the escaped character
-      else if (ch === 34) inString = false
-    } else if (ch === 34) inString = true
-    else if (ch === 91 || ch === 123) max = Math.max(max, ++depth)
-    else if (ch === 93 || ch === 125) depth--
-  }
-  return max
-}
 
 /** Sends `req`; never throws for network, timeout or body problems (they become `ok: false`). */
 export async function send(
@@ -89,11 +83,12 @@ export async function send(
   now: () => number,
 ): Promise<SendResult> {
   const started = now()
-  if (limits.deadline?.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: 0 }
+  if (limits.deadline?.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: 0, failure: 'deadline' }
+  if (limits.stop?.aborted) return { ok: false, error: String(limits.stop.reason), durationMs: 0, failure: 'stopped' }
   // One controller per request, released when it ends: AbortSignal.any() on the run's long-lived
   // deadline would keep every request's signal (and what it references) alive until the run ends.
   const controller = new AbortController()
-  let reason: 'timeout' | 'deadline' | undefined
+  let reason: 'timeout' | 'deadline' | 'stopped' | undefined
   const timer = setTimeout(() => {
     reason = 'timeout'
     controller.abort()
@@ -103,6 +98,11 @@ export async function send(
     controller.abort()
   }
   limits.deadline?.addEventListener('abort', onDeadline, { once: true })
+  const onStop = () => {
+    reason ??= 'stopped'
+    controller.abort()
+  }
+  limits.stop?.addEventListener('abort', onStop, { once: true })
   const signal = controller.signal
   try {
     const res = await fetch(req.url, {
@@ -111,6 +111,7 @@ export async function send(
       body: req.body,
       redirect: 'manual',
       signal,
+      connectTimeoutMs: limits.connectTimeoutMs,
     })
     const { text, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
     const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined }
@@ -126,12 +127,14 @@ export async function send(
     }
     return { ok: true, response, durationMs: now() - started }
   } catch (e) {
-    if (reason === 'deadline') return { ok: false, error: 'the run deadline was reached', durationMs: now() - started }
-    if (reason === 'timeout') return { ok: false, error: `no complete response within ${limits.timeoutMs} ms`, durationMs: now() - started }
-    return { ok: false, error: describeFetchError(e, limits), durationMs: now() - started }
+    if (reason === 'deadline') return { ok: false, error: 'the run deadline was reached', durationMs: now() - started, failure: 'deadline' }
+    if (reason === 'stopped') return { ok: false, error: String(limits.stop!.reason), durationMs: now() - started, failure: 'stopped' }
+    if (reason === 'timeout') return { ok: false, error: `no complete response within ${limits.timeoutMs} ms`, durationMs: now() - started, failure: 'timeout' }
+    return { ok: false, error: describeFetchError(e, limits), durationMs: now() - started, failure: 'connection' }
   } finally {
     clearTimeout(timer)
     limits.deadline?.removeEventListener('abort', onDeadline)
+    limits.stop?.removeEventListener('abort', onStop)
   }
 }
 

@@ -2,117 +2,53 @@
  * The one redaction module: every string that leaves the engine (reports, console, errors, curl
  * lines) passes through a {@link Redactor} that knows every secret of the run.
  *
- * A secret is replaced in each form it could appear in: raw, JSON-escaped, percent-encoded,
- * form-encoded, Base64 and Base64url.
+ * The algorithm, in full: every secret is kept in each form it can travel in (raw, JSON-escaped,
+ * percent-encoded, form-encoded, Base64, Base64url); a text is searched for every occurrence of
+ * every form, in the text as it is and in its reading with JSON escapes decoded (`\u0070…`); the
+ * union of the ranges found is replaced, each run of overlapping or touching ranges by one label;
+ * and the search is repeated on the result until nothing is found, so that a label next to the
+ * text around it cannot complete a secret either. A label never contains a form: it falls back to
+ * plainer labels, down to one character no secret fits in.
  *
  * @module
  */
 
+/** Shorter values are not redacted: they would blank out ordinary text. */
 const MIN_SECRET_LENGTH = 3
-/**
- * Forms at least this long are found by their prefix with the native substring search: secrets and
- * tokens are long, and many share a prefix (every JWT starts alike), so a few fast scans replace one
- * alternation of hundreds of literals. Shorter forms go into a regular expression.
- */
-const PREFIX_LENGTH = 16
+/** A bound that no text reaches in practice (see scrub); past it, nothing of the text is kept. */
+const MAX_PASSES = 64
 
-/**
- * A search over some of the forms, extended in place as forms are added. Long forms are found by
- * their prefix with the native substring search; short ones with one regular expression.
- */
-class SearchIndex {
-  /** Distinct prefixes of the long forms, ordered by their shortest form (a short text stops where none could fit). */
-  prefixes: string[] = []
-  /** At the same position as each prefix: the forms having it, longest first, and the shortest one's length. */
-  formsByPrefix: string[][] = []
-  shortestByPrefix: number[] = []
-  short: RegExp | null = null
-  /** The shortest form indexed: a shorter text cannot hold one (most keys and header values). */
-  shortest = Infinity
-  /** How many of the redactor's forms, in order, this index covers. */
-  upTo: number
-  readonly #groups = new Map<string, string[]>()
-  readonly #shortForms: string[] = []
-
-  constructor(from: number) {
-    this.upTo = from
-  }
-
-  extend(forms: readonly string[]): void {
-    let shortAdded = false
-    // The lists are shared with formsByPrefix; the order of the groups changes only when a group
-    // is new or gets a new shortest form.
-    let reorder = false
-    for (const f of forms) {
-      this.shortest = Math.min(this.shortest, f.length)
-      if (f.length < PREFIX_LENGTH) {
-        this.#shortForms.push(f)
-        shortAdded = true
-        continue
-      }
-      const key = f.slice(0, PREFIX_LENGTH)
-      const list = this.#groups.get(key)
-      if (!list) {
-        this.#groups.set(key, [f])
-        reorder = true
-      } else {
-        const at = insertionPoint(list, f.length)
-        if (at === list.length) reorder = true
-        list.splice(at, 0, f)
-      }
-    }
-    this.upTo += forms.length
-    if (reorder) {
-      const groups = [...this.#groups].sort((a, b) => a[1].at(-1)!.length - b[1].at(-1)!.length)
-      this.prefixes = groups.map(([prefix]) => prefix)
-      this.formsByPrefix = groups.map(([, list]) => list)
-      this.shortestByPrefix = groups.map(([, list]) => list.at(-1)!.length)
-    }
-    if (shortAdded) {
-      const alternatives = [...this.#shortForms].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      this.short = new RegExp(alternatives.join('|'), 'g')
-    }
-  }
+interface Form {
+  text: string
+  label: string
 }
-
-/** Where a form of `length` goes in a list ordered longest first. */
-function insertionPoint(list: string[], length: number): number {
-  let i = 0
-  while (i < list.length && list[i]!.length >= length) i++
-  return i
-}
-
-/**
- * Texts at least this long are remembered with how many forms they are known to be clean of, so
- * that scrubbing them again (each case's result, then the whole target's, are scrubbed once more)
- * checks only the forms added since. Shorter texts are cheaper to scan again than to remember.
- */
-const REMEMBER_LENGTH = 64
-/** Up to this many forms added since a text was scrubbed are looked for one by one (see #freeOf). */
-const RECHECK_EACH = 32
 
 export class Redactor {
-  readonly #forms = new Map<string, string>()
-  /** The forms in the order they were added: a text clean of the first n is checked for the rest. */
-  readonly #order: string[] = []
-  /** The index over every form, extended as forms are added. */
-  readonly #all = new SearchIndex(0)
-  /** Indexes over the forms from position n on, for texts known clean of the first n; by n. */
-  #since = new Map<number, SearchIndex>()
-  /** Texts this redactor returned, with how many of #order they are known to be free of. */
-  readonly #cleanOf = new Map<string, number>()
+  /** Every form of every secret, shortest first, so that a short text stops early. */
+  readonly #forms: Form[] = []
+  readonly #known = new Set<string>()
+  /** Labels checked against the current forms; emptied when a form is added. */
+  #safeLabels = new Map<string, string>()
 
-  /** Registers `value` so that it never appears in output; `label` replaces it. */
+  /** Registers `value` so that it never appears in output; `label` names it in its place. */
   add(value: string | undefined, label: string): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return
-    const replacement = `[redacted ${label}]`
-    for (const form of encodings(value)) {
-      if (form.length >= MIN_SECRET_LENGTH && !this.#forms.has(form)) {
-        this.#forms.set(form, replacement)
-        this.#order.push(form)
-        if (this.#since.size) this.#since = new Map()
-      }
+    for (const text of encodings(value)) {
+      if (text.length < MIN_SECRET_LENGTH || this.#known.has(text)) continue
+      this.#known.add(text)
+      let at = this.#forms.length
+      while (at > 0 && this.#forms[at - 1]!.text.length > text.length) at--
+      this.#forms.splice(at, 0, { text, label: `[redacted ${label}]` })
+      this.#safeLabels = new Map()
     }
+  }
+
+  /**
+   * How far past a point a secret that starts before it can reach, in any form and written with
+   * JSON escapes (six characters each): a text cut there is scrubbed first over this much more.
+   */
+  get reach(): number {
+    return 6 * (this.#forms.at(-1)?.text.length ?? 0)
   }
 
   /** Registers each private parameter of a JWK (d, p, q, dp, dq, qi, k). */
@@ -123,70 +59,69 @@ export class Redactor {
     }
   }
 
-  /** Returns `text` with every registered secret replaced; where forms overlap, the longest wins. */
+  /** Returns `text` with every occurrence of every registered form replaced. */
   scrub(text: string): string {
-    const known = this.#order.length
-    if (known === 0) return text
-    // A text already free of the first n forms can only hold a later one.
-    const from = text.length >= REMEMBER_LENGTH ? (this.#cleanOf.get(text) ?? 0) : 0
-    if (from === known) return text
-    if (from > 0 && known - from <= RECHECK_EACH && this.#freeOf(text, from, known)) {
-      this.#cleanOf.set(text, known)
-      return text
-    }
-    const { short, prefixes, formsByPrefix, shortestByPrefix, shortest } = this.#index(from)
-    if (text.length < shortest) return text
-    // Long forms: find each distinct prefix with the native substring search, then confirm. Plain
-    // loops without iterators or closures: this runs for every string of every exchange, and the
-    // per-call allocations of the earlier form were most of a run's garbage.
-    const hits: Array<[number, string]> = []
-    for (let p = 0; p < prefixes.length && shortestByPrefix[p]! <= text.length; p++) {
-      const prefix = prefixes[p]!
-      for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
-        const form = longestAt(text, at, formsByPrefix[p]!)
-        if (form) hits.push([at, form])
-      }
-    }
     let out = text
-    if (hits.length) {
-      // Left to right; at one position the longest form wins; overlapped hits are skipped.
-      hits.sort((a, b) => a[0] - b[0] || b[1].length - a[1].length)
-      let built = ''
-      let done = 0
-      for (const [at, form] of hits) {
-        if (at < done) continue
-        built += text.slice(done, at) + this.#forms.get(form)!
-        done = at + form.length
-      }
-      out = built + text.slice(done)
+    // Each pass consumes at least one character of the text (labels hold no form and never touch
+    // each other), so the passes end; more than one is needed only in contrived cases.
+    for (let pass = 0; pass <= MAX_PASSES; pass++) {
+      const ranges = this.#find(out)
+      if (!ranges.length) return out
+      out = this.#replace(out, ranges)
     }
-    if (short) out = out.replace(short, (form) => this.#forms.get(form)!)
-    if (out.length >= REMEMBER_LENGTH) this.#cleanOf.set(out, known)
-    return out
+    return '[redacted text]'
+  }
+
+  /** Every occurrence of every form, as [start, end, label], in the text and in its JSON-decoded reading. */
+  #find(text: string): Array<[number, number, string]> {
+    const found: Array<[number, number, string]> = []
+    this.#search(text, found, undefined)
+    if (text.includes('\\')) {
+      const decoded = decodeJsonEscapes(text)
+      if (decoded.text !== text) this.#search(decoded.text, found, decoded.starts)
+    }
+    return found
+  }
+
+  /** Adds every occurrence of every form in `haystack`; `starts` maps its positions back to the text. */
+  #search(haystack: string, found: Array<[number, number, string]>, starts: number[] | undefined): void {
+    for (const form of this.#forms) {
+      const length = form.text.length
+      if (length > haystack.length) return
+      for (let at = haystack.indexOf(form.text); at !== -1; at = haystack.indexOf(form.text, at + 1))
+        found.push(starts ? [starts[at]!, starts[at + length]!, form.label] : [at, at + length, form.label])
+    }
+  }
+
+  /** Replaces the union of the ranges: each run of overlapping or touching ranges by the label of its first. */
+  #replace(text: string, ranges: Array<[number, number, string]>): string {
+    ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1])
+    let out = ''
+    let done = 0
+    for (let i = 0; i < ranges.length; ) {
+      const [start, , label] = ranges[i]!
+      let end = ranges[i]![1]
+      while (++i < ranges.length && ranges[i]![0] <= end) end = Math.max(end, ranges[i]![1])
+      out += text.slice(done, start) + this.#safeLabel(label)
+      done = end
+    }
+    return out + text.slice(done)
+  }
+
+  /** The label, or a plainer one when a form happens to be part of it. */
+  #safeLabel(label: string): string {
+    let safe = this.#safeLabels.get(label)
+    if (safe === undefined) {
+      safe = [label, '[redacted]', '[…]'].find((l) => !this.#forms.some((f) => l.includes(f.text))) ?? '█'
+      this.#safeLabels.set(label, safe)
+    }
+    return safe
   }
 
   /**
-   * Whether `text` holds none of the forms from..known, each looked for on its own: for the few
-   * added since a text was last scrubbed, cheaper than building an index over them. A text that
-   * holds one is scrubbed in full.
-   */
-  #freeOf(text: string, from: number, known: number): boolean {
-    for (let i = from; i < known; i++) if (text.includes(this.#order[i]!)) return false
-    return true
-  }
-
-  /** An index of the forms from position `from` of #order on, covering every form added so far. */
-  #index(from: number): SearchIndex {
-    let index = from === 0 ? this.#all : this.#since.get(from)
-    if (!index) this.#since.set(from, (index = new SearchIndex(from)))
-    if (index.upTo < this.#order.length) index.extend(this.#order.slice(index.upTo))
-    return index
-  }
-
-  /**
-   * Scrubs every string inside a JSON-like value. Parts with nothing to redact are returned as they
-   * are rather than copied: results are scrubbed again as a whole, and copying them each time was
-   * most of the run's garbage.
+   * Scrubs every string inside a JSON-like value, keys included. Parts with nothing to redact are
+   * returned as they are rather than copied; copies are made without prototypes, so that a key such
+   * as `__proto__` stays a key.
    */
   scrubDeep<T>(value: T): T {
     if (typeof value === 'string') return this.scrub(value) as T
@@ -209,9 +144,9 @@ export class Redactor {
         const scrubbed = this.scrubDeep(v)
         if (!out && (key !== k || scrubbed !== v)) {
           out = {}
-          for (let j = 0; j < i; j++) out[keys[j]!] = source[keys[j]!]
+          for (let j = 0; j < i; j++) Object.defineProperty(out, keys[j]!, { value: source[keys[j]!], enumerable: true, writable: true, configurable: true })
         }
-        if (out) out[key] = scrubbed
+        if (out) Object.defineProperty(out, key, { value: scrubbed, enumerable: true, writable: true, configurable: true })
       }
       return (out ?? value) as T
     }
@@ -219,13 +154,40 @@ export class Redactor {
   }
 }
 
-/** The first (so longest) of `forms` that `text` holds at `at`. */
-function longestAt(text: string, at: number, forms: string[]): string | undefined {
-  for (let i = 0; i < forms.length; i++) if (text.startsWith(forms[i]!, at)) return forms[i]
-  return undefined
+/**
+ * The text with its JSON string escapes decoded (`\u0070` → `p`, `\"` → `"`), and where each
+ * decoded character starts in the original (one more entry for the end).
+ */
+export function decodeJsonEscapes(text: string): { text: string; starts: number[] } {
+  let out = ''
+  const starts: number[] = []
+  for (let i = 0; i < text.length; ) {
+    starts.push(i)
+    if (text[i] === '\\' && i + 1 < text.length) {
+      const next = text[i + 1]!
+      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16))
+        i += 6
+        continue
+      }
+      const simple = SIMPLE_ESCAPES[next]
+      if (simple !== undefined) {
+        out += simple
+        i += 2
+        continue
+      }
+    }
+    out += text[i]
+    i++
+  }
+  starts.push(text.length)
+  return { text: out, starts }
 }
 
-function encodings(value: string): string[] {
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
+/** Every form a secret travels in. */
+export function encodings(value: string): string[] {
   const b64 = btoa(ASCII.test(value) ? value : utf8Binary(value))
   return [
     value,

@@ -31,6 +31,8 @@ export interface RefScope {
   resolved: ResolvedTarget
   issuer?: string
   endpoints: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
+  /** Why an advertised endpoint is not used, when it is not. */
+  refused?: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
   metadata?: Record<string, unknown>
   /** The client of the request the reference is in. */
   client?: ResolvedClient
@@ -60,7 +62,7 @@ export function resolveRef(ref: Ref, scope: RefScope): Resolved {
     case 'issuer':
       return have(scope.issuer, 'the target names no issuer')
     case 'endpoint':
-      return have(scope.endpoints[ref.name], ENDPOINT_MISSING[ref.name]!)
+      return have(scope.endpoints[ref.name], scope.refused?.[ref.name] ?? ENDPOINT_MISSING[ref.name]!)
     case 'metadata':
       if (!scope.metadata) return { missing: 'no authorization server metadata was discovered' }
       return have(scope.metadata[ref.member], `the metadata has no ${ref.member}`)

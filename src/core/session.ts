@@ -8,11 +8,12 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey } from 'jose'
 import type { CheckInput, JsonWebKeySetLike } from '../checks/types.ts'
 import type { Exchange, TargetResult } from '../schema/report.ts'
-import { isLoopbackUrl } from '../schema/target.ts'
+import { isLoopbackUrl, namedOrigins } from '../schema/target.ts'
+import { bounded } from './bounds.ts'
 import type { TargetFacts } from './capabilities.ts'
 import { discover } from './discovery.ts'
 import { discoveryExchange } from './evidence.ts'
-import { send, type FetchLike, type OutgoingRequest, type ReceivedResponse, type SendLimits, type SendResult } from './http.ts'
+import { send, type FetchLike, type OutgoingRequest, type ReceivedResponse, type SendFailure, type SendLimits, type SendResult } from './http.ts'
 import type { RunContext } from './engine.ts'
 import type { RefScope } from './refs.ts'
 import type { DpopKey } from './request/build.ts'
@@ -24,14 +25,18 @@ export interface Session extends TargetFacts {
   ctx: RunContext
   /** Sends one request through the target's throttle, retrying 429s within bounds. */
   send: (req: OutgoingRequest) => Promise<SendResult>
-  endpoints: RefScope['endpoints'] & { token: string }
+  endpoints: RefScope['endpoints']
+  /** The origins credentials and tokens may go to (the target's own, and those it allows). */
+  allowedOrigins: string[]
+  /** Why an endpoint the metadata advertises is not used, by endpoint. */
+  refused: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
   /** The metadata document discovery used, as evidence for metadata cases. */
   discovered?: { response: ReceivedResponse; exchange: Exchange; tried: NonNullable<CheckInput['discovery']> }
   discoveryTried?: NonNullable<CheckInput['discovery']>
   deadline: AbortSignal
   dpopKey: () => Promise<DpopKey>
   unregisteredKey: (alg: string) => Promise<CryptoKey>
-  jwks: () => Promise<JsonWebKeySetLike | { error: string } | undefined>
+  jwks: () => Promise<CheckInput['jwks']>
   requests: number
 }
 
@@ -47,6 +52,9 @@ export interface Opened {
   close: () => void
 }
 
+/** An endpoint URL longer than this is not used: no server needs one, and a report keeps URLs. */
+const MAX_URL_CHARS = 4096
+
 /** Adds the time `fn` takes to `metrics[phase]`, when metrics are being kept. */
 export async function timed<T>(metrics: Record<string, number> | undefined, phase: string, fn: () => Promise<T>): Promise<T> {
   if (!metrics) return fn()
@@ -58,14 +66,24 @@ export async function timed<T>(metrics: Record<string, number> | undefined, phas
   }
 }
 
-/** Opens a session: the throttle and deadline, then discovery. Never throws. */
+/** Opens a session: the throttle and deadline, then discovery. Never throws, and never leaves its timer behind. */
 export async function openSession(resolved: ResolvedTarget, ctx: RunContext): Promise<Opened> {
-  const { target, redactor } = resolved
   const deadline = new AbortController()
-  const deadlineTimer = setTimeout(() => deadline.abort(), target.limits.runDeadlineMs)
+  const deadlineTimer = setTimeout(() => deadline.abort(), resolved.target.limits.runDeadlineMs)
   const close = () => clearTimeout(deadlineTimer)
+  try {
+    return await open(resolved, ctx, deadline, close)
+  } catch (e) {
+    close()
+    return { error: bounded(resolved.redactor.scrub(`the session could not be opened: ${e instanceof Error ? e.message : String(e)}`)), discovery: {}, requests: 0, close }
+  }
+}
+
+async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortController, close: () => void): Promise<Opened> {
+  const { target, redactor } = resolved
   const limits: SendLimits = {
     timeoutMs: target.limits.timeoutMs,
+    connectTimeoutMs: target.limits.connectTimeoutMs,
     maxResponseBytes: target.limits.maxResponseBytes,
     maxJsonDepth: target.limits.maxJsonDepth,
     deadline: deadline.signal,
@@ -79,10 +97,10 @@ export async function openSession(resolved: ResolvedTarget, ctx: RunContext): Pr
     now: ctx.now,
     sleep: ctx.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms))),
   })
-  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => throttledSend(ctx.fetch, req, limits, throttle, ctx.now))
+  const watch = new Watchdog(target.limits.unresponsiveAfter, target.limits.throttledAfter)
+  limits.stop = watch.signal
+  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, req, limits, throttle, watch, ctx.now))
 
-  let tokenEndpoint = target.tokenEndpoint
-  let jwksUri = target.jwksUri
   let metadata: Record<string, unknown> | undefined
   let discovered: Session['discovered']
   let discoveryTried: Session['discoveryTried']
@@ -92,22 +110,40 @@ export async function openSession(resolved: ResolvedTarget, ctx: RunContext): Pr
     const found = await timed(ctx.metrics, 'discovery', () => discover(sendThrottled, target.issuer!))
     requests += found.attempts
     discoveryTried = found.tried
-    if ('error' in found) discovery.error = redactor.scrub(found.error)
+    if ('error' in found) discovery.error = bounded(redactor.scrub(found.error))
     else {
       discovery.url = found.url
       discovered = { response: found.response, tried: found.tried, exchange: discoveryExchange(found.url, found.response, redactor) }
-      const md = (metadata = found.metadata)
-      // A fragment is never part of a request (RFC 3986 §3.5): it is judged as metadata, not used.
-      if (!tokenEndpoint && typeof md.token_endpoint === 'string') tokenEndpoint = md.token_endpoint.replace(/#.*$/, '')
-      if (!jwksUri && typeof md.jwks_uri === 'string') jwksUri = md.jwks_uri
+      metadata = found.metadata
     }
   }
-  if (!tokenEndpoint) {
+  // Credentials, assertions and tokens go only to origins the target names: an endpoint the
+  // metadata advertises anywhere else is not used (metadata.endpoints-on-named-origins reports it).
+  const allowedOrigins = namedOrigins(target)
+  const refused: Session['refused'] = {}
+  const advertised = (name: keyof Session['refused'], member: string): string | undefined => {
+    const v = metadata?.[member]
+    if (typeof v !== 'string') return undefined
+    const url = v.length <= MAX_URL_CHARS && URL.canParse(v) ? new URL(v) : undefined
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      refused[name] = `the metadata's ${member} is not an http(s) URL`
+      return undefined
+    }
+    if (!allowedOrigins.includes(url.origin)) {
+      refused[name] = `the metadata advertises ${member} on ${url.origin}, an origin the target does not name: grantcheck does not send credentials there (name it, or list it in allowedOrigins, if it is the server's)`
+      return undefined
+    }
+    // A fragment is never part of a request (RFC 3986 §3.5): it is judged as metadata, not used.
+    url.hash = ''
+    return url.toString()
+  }
+  const tokenEndpoint = target.tokenEndpoint ?? advertised('token', 'token_endpoint')
+  const jwksUri = target.jwksUri ?? advertised('jwks', 'jwks_uri')
+  if (!tokenEndpoint && !refused.token) {
     return { error: discovery.error ?? 'no token endpoint: give "tokenEndpoint" or an issuer whose metadata has one', discovery, requests, close }
   }
-  const advertised = (name: string) => (typeof metadata?.[name] === 'string' ? (metadata[name] as string) : undefined)
-  const introspectionEndpoint = target.introspectionEndpoint ?? advertised('introspection_endpoint')
-  const revocationEndpoint = target.revocationEndpoint ?? advertised('revocation_endpoint')
+  const introspectionEndpoint = target.introspectionEndpoint ?? advertised('introspection', 'introspection_endpoint')
+  const revocationEndpoint = target.revocationEndpoint ?? advertised('revocation', 'revocation_endpoint')
   const session: Session = {
     resolved,
     ctx,
@@ -115,6 +151,8 @@ export async function openSession(resolved: ResolvedTarget, ctx: RunContext): Pr
     issuer: target.issuer,
     metadata,
     endpoints: { token: tokenEndpoint, introspection: introspectionEndpoint, revocation: revocationEndpoint, jwks: jwksUri },
+    allowedOrigins,
+    refused,
     introspectionEndpoint,
     revocationEndpoint,
     discovered,
@@ -125,7 +163,7 @@ export async function openSession(resolved: ResolvedTarget, ctx: RunContext): Pr
     jwks: async () => undefined,
     requests,
   }
-  session.jwks = once(() => fetchJwks(session, jwksUri))
+  session.jwks = once(async () => (refused.jwks ? { notFetched: refused.jwks } : fetchJwks(session, jwksUri)))
   return { session, discovery, tokenEndpoint, jwksUri, requests, close }
 }
 
@@ -135,6 +173,7 @@ export function sessionScope(s: Session, issued: string | undefined): RefScope {
     resolved: s.resolved,
     issuer: s.issuer,
     endpoints: s.endpoints,
+    refused: s.refused,
     metadata: s.metadata,
     nowSec: Math.floor(s.ctx.now() / 1000),
     random: s.ctx.randomId(),
@@ -143,19 +182,77 @@ export function sessionScope(s: Session, issued: string | undefined): RefScope {
 }
 
 /**
- * Sends through the throttle; a 429 is retried after its (bounded) Retry-After, at most
- * maxRetries times, then reported as the reason the case could not be judged.
+ * Tells a target that stopped answering, or that answers only 429, from one slow or throttled
+ * request: consecutive timeouts and connection failures, or consecutive 429 answers, across the
+ * whole target. Past the bound the target is stopped, and every later request fails at once with
+ * the reason, so a dead target costs about one request timeout rather than one per case.
  */
-async function throttledSend(fetch: FetchLike, req: OutgoingRequest, limits: SendLimits, throttle: Throttle, now: () => number): Promise<SendResult> {
+export class Watchdog {
+  #failures = 0
+  #throttled = 0
+  #lastRetryAfter: string | null = null
+  stopped: string | undefined
+  /** Aborted when the target is stopped, so that the requests still in flight end too. */
+  readonly signal: AbortSignal
+  readonly #stop = new AbortController()
+  readonly #unresponsiveAfter: number
+  readonly #throttledAfter: number
+  constructor(unresponsiveAfter: number, throttledAfter: number) {
+    this.#unresponsiveAfter = unresponsiveAfter
+    this.#throttledAfter = throttledAfter
+    this.signal = this.#stop.signal
+  }
+
+  #halt(reason: string): void {
+    this.stopped = reason
+    this.#stop.abort(reason)
+  }
+
+  /** Counts what a request came to, and stops the target past either bound. */
+  observe(result: { ok: true; status: number; retryAfter: string | null } | { ok: false; failure: SendFailure; error: string }): void {
+    if (this.stopped) return
+    if (result.ok) {
+      this.#failures = 0
+      if (result.status !== 429) this.#throttled = 0
+      else {
+        this.#lastRetryAfter = result.retryAfter
+        if (++this.#throttled >= this.#throttledAfter)
+          this.#halt(`target throttles every request: ${this.#throttled} HTTP 429 answers in a row${this.#lastRetryAfter ? ` (Retry-After: ${this.#lastRetryAfter})` : ''}; its remaining cases were not sent (limits.throttledAfter)`)
+      }
+      return
+    }
+    if (result.failure !== 'timeout' && result.failure !== 'connection') return
+    if (++this.#failures >= this.#unresponsiveAfter)
+      this.#halt(`target unresponsive: ${this.#failures} timeouts or connection failures in a row (the last: ${result.error}); its remaining cases were not sent (limits.unresponsiveAfter)`)
+  }
+}
+
+/**
+ * Sends through the throttle and the watchdog; a 429 is retried after its (bounded) Retry-After,
+ * at most maxRetries times, then reported as the reason the case could not be judged.
+ */
+async function watchedSend(fetch: FetchLike, req: OutgoingRequest, limits: SendLimits, throttle: Throttle, watch: Watchdog, now: () => number): Promise<SendResult> {
   for (let attempt = 0; ; attempt++) {
+    if (watch.stopped) return { ok: false, error: watch.stopped, durationMs: 0, failure: 'stopped' }
     await throttle.acquire()
+    if (watch.stopped) return { ok: false, error: watch.stopped, durationMs: 0, failure: 'stopped' }
     const sent = await send(fetch, req, limits, now)
-    if (!sent.ok) return sent
+    if (!sent.ok) {
+      watch.observe(sent)
+      return sent
+    }
+    const retryAfter = sent.response.headers.get('retry-after')
+    watch.observe({ ok: true, status: sent.response.status, retryAfter })
     const wait = throttle.observe(sent.response.status, sent.response.headers)
     if (wait === undefined) return sent
+    if (watch.stopped) return { ok: false, error: watch.stopped, durationMs: sent.durationMs, failure: 'stopped' }
     if (attempt >= throttle.options.maxRetries) {
-      const retryAfter = sent.response.headers.get('retry-after')
-      return { ok: false, error: `rate limited: HTTP 429 after ${attempt + 1} attempts${retryAfter ? ` (Retry-After: ${retryAfter})` : ' (no Retry-After)'}`, durationMs: sent.durationMs }
+      return {
+        ok: false,
+        error: `rate limited: HTTP 429 after ${attempt + 1} attempts${retryAfter ? ` (Retry-After: ${retryAfter})` : ' (no Retry-After)'}`,
+        durationMs: sent.durationMs,
+        failure: 'rate-limited',
+      }
     }
   }
 }

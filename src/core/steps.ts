@@ -22,6 +22,9 @@ import { caseOutcome, checkOutcome, reasonFor } from './verdict.ts'
 
 type Token = CheckInput['token']
 
+/** What inspect steps see as a response when no metadata was discovered. */
+const NO_RESPONSE: ReceivedResponse = { status: 0, headers: new Headers(), text: '', bytes: 0, truncated: false, json: undefined }
+
 /** Runs one case. Never throws: what cannot be judged is skipped or errored with the reason. */
 export async function runCase(planned: PlannedCase, s: Session): Promise<CaseResult> {
   const { case: c } = planned
@@ -45,9 +48,10 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
   let last: PreparedRequest | undefined
   for (const [i, step] of planned.steps.entries()) {
     if (step.do === 'inspect') {
-      if (!s.discovered) return finish('skipped', { reason: 'no authorization server metadata was discovered', checks, exchanges })
-      exchanges.push(s.discovered.exchange)
-      const input = baseInput(s, 'inspect', s.discovered.response, profile)
+      // Nothing is sent: the checks judge what discovery found (its exchange is the evidence) and
+      // what the target names; without metadata, those that need it do not apply.
+      if (s.discovered) exchanges.push(s.discovered.exchange)
+      const input = baseInput(s, 'inspect', s.discovered?.response ?? NO_RESPONSE, profile)
       if (step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
       for (const p of step.checks) checks.push(await judge(s, p, input))
       continue
@@ -106,6 +110,8 @@ function baseInput(s: Session, step: CheckInput['step'], response: ReceivedRespo
       scopes: t.scopes,
       resource: t.resource,
       audience: t.audience,
+      allowedOrigins: s.allowedOrigins,
+      tokenEndpoint: t.tokenEndpoint,
     },
     metadata: s.metadata,
     discovery: s.discovered?.tried ?? s.discoveryTried,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { CaseResult, Report } from '../schema/report.ts'
+import { plain } from './plain.ts'
 
 /** Escapes text for XML, dropping characters XML 1.0 cannot carry at all. */
 export function xmlEscape(s: string): string {
@@ -25,8 +26,8 @@ const attrs = (a: Record<string, string | number>) =>
 function details(c: CaseResult): string {
   const lines = c.checks
     .filter((k) => k.outcome !== 'passed')
-    .map((k) => `${k.outcome.toUpperCase()} ${k.check} (${k.level}, ${k.requirements.join(' ')}): ${k.message}\n  expected: ${k.expected}\n  actual:   ${k.actual}`)
-  const curl = c.exchanges.map((e) => `reproduce (${e.label}): ${e.curl}`)
+    .map((k) => `${k.outcome.toUpperCase()} ${plain(k.check)} (${k.level}, ${k.requirements.join(' ')}): ${plain(k.message)}\n  expected: ${plain(k.expected)}\n  actual:   ${plain(k.actual)}`)
+  const curl = c.exchanges.map((e) => `reproduce (${e.label}): ${plain(e.curl, 4000)}`)
   return [...lines, ...curl].join('\n')
 }
 
@@ -45,9 +46,10 @@ export function renderJunit(report: Report): string {
       total.skipped += s.skipped
       const time = (cases.reduce((n, c) => n + c.durationMs, 0) / 1000).toFixed(3)
       const testcases = cases.map((c) => {
-        const head = `<testcase ${attrs({ classname: `${t.name}.${suite}`, name: `${c.id}: ${c.title}`, time: (c.durationMs / 1000).toFixed(3) })}`
-        const reason = c.reason ?? c.outcome
-        const accepted = c.accepted ? ` (accepted: ${c.accepted})` : c.known ? ` (known for ${c.known.provider}: ${c.known.behaviour})` : ''
+        const head = `<testcase ${attrs({ classname: plain(`${t.name}.${suite}`), name: plain(`${c.id}: ${c.title}`), time: (c.durationMs / 1000).toFixed(3) })}`
+        // Server text goes through plain: CI systems print these messages in their logs.
+        const reason = plain(c.reason ?? c.outcome)
+        const accepted = c.accepted ? ` (accepted: ${plain(c.accepted)})` : c.known ? ` (known for ${plain(c.known.provider)}: ${plain(c.known.behaviour)})` : ''
         switch (c.outcome) {
           case 'failed':
             return `${head}>\n      <failure ${attrs({ message: reason + accepted, type: c.level })}>${xmlEscape(details(c))}</failure>\n    </testcase>`
@@ -63,7 +65,7 @@ export function renderJunit(report: Report): string {
         }
       })
       suites.push(
-        `  <testsuite ${attrs({ name: `${t.name} / ${suite}`, ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${testcases.join('\n    ')}\n  </testsuite>`,
+        `  <testsuite ${attrs({ name: plain(`${t.name} / ${suite}`), ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${testcases.join('\n    ')}\n  </testsuite>`,
       )
     }
   }

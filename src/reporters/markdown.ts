@@ -6,12 +6,26 @@
  */
 import type { CaseResult, Report } from '../schema/report.ts'
 import { percent } from './format.ts'
+import { plain } from './plain.ts'
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ')
+/**
+ * Text from a report as Markdown shows it, literally: control characters escaped (plain), HTML
+ * written as entities, and Markdown's punctuation backslash-escaped, so a server's error text can
+ * neither run HTML in a job summary nor turn into a link.
+ */
+export function mdText(s: string): string {
+  return plain(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|~]/g, (ch) => `\\${ch}`)
+    .replace(/\s+/g, ' ')
+}
+const cell = mdText
 const ICON: Record<CaseResult['outcome'], string> = { passed: '✅', failed: '❌', warning: '⚠️', info: 'ℹ️', skipped: '⏭️', errored: '💥' }
 
 export function renderMarkdown(report: Report): string {
-  const lines = [`## grantcheck: ${report.targets.map((t) => t.name).join(', ')}`, '']
+  const lines = [`## grantcheck: ${report.targets.map((t) => mdText(t.name)).join(', ')}`, '']
   if (report.baseline) lines.push(`Compared with run \`${report.baseline.runId}\`.`, '')
   lines.push('| target | passed | failed | warning | info | skipped | errored | MUST | SHOULD |', '|---|---|---|---|---|---|---|---|---|')
   for (const t of report.targets) {
@@ -20,19 +34,20 @@ export function renderMarkdown(report: Report): string {
   }
   for (const t of report.targets) {
     const attention = t.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'errored' || c.outcome === 'warning')
-    if (t.error) lines.push('', `**${t.name}** could not be run: ${t.error}`)
+    if (t.error) lines.push('', `**${mdText(t.name)}** could not be run: ${mdText(t.error)}`)
     if (!attention.length) continue
     const rank = (c: CaseResult) => (c.change === 'new-failure' ? 0 : c.outcome === 'failed' ? 1 : c.outcome === 'errored' ? 2 : 3)
-    lines.push('', `### ${t.name}`, '')
+    lines.push('', `### ${mdText(t.name)}`, '')
     for (const c of [...attention].sort((a, b) => rank(a) - rank(b))) {
       const r = c.requirements[0]!
-      const tags = [c.change && c.change !== 'unchanged' ? `**${c.change}**` : '', c.accepted ? `accepted: ${c.accepted}` : '', c.known ? `known for ${c.known.provider}` : '']
+      const tags = [c.change && c.change !== 'unchanged' ? `**${c.change}**` : '', c.accepted ? `accepted: ${mdText(c.accepted)}` : '', c.known ? `known for ${mdText(c.known.provider)}` : '']
         .filter(Boolean)
         .join(', ')
-      lines.push(`- ${ICON[c.outcome]} \`${c.suite}/${c.id}\` ${c.title} ([${r.label}](${r.url}))${tags ? ` — ${tags}` : ''}${c.reason ? `: ${c.reason}` : ''}`)
+      const link = /^https?:\/\//i.test(r.url) ? `([${mdText(r.label)}](${r.url.replace(/[()\s]/g, encodeURIComponent)}))` : `(${mdText(r.label)})`
+      lines.push(`- ${ICON[c.outcome]} \`${plain(`${c.suite}/${c.id}`).replace(/`/g, "'")}\` ${mdText(c.title)} ${link}${tags ? ` — ${tags}` : ''}${c.reason ? `: ${mdText(c.reason)}` : ''}`)
     }
   }
-  const fixed = report.targets.flatMap((t) => t.cases.filter((c) => c.change === 'fixed').map((c) => `\`${t.name}: ${c.suite}/${c.id}\``))
+  const fixed = report.targets.flatMap((t) => t.cases.filter((c) => c.change === 'fixed').map((c) => `\`${plain(`${t.name}: ${c.suite}/${c.id}`).replace(/`/g, "'")}\``))
   if (fixed.length) lines.push('', `Fixed since the baseline: ${fixed.join(', ')}.`)
   return `${lines.join('\n')}\n`
 }

@@ -32,7 +32,7 @@ const cases = [
   caseResult('bad', 'failed', {
     reason: 'a response containing tokens must not be stored',
     checks: [{ check: 'token-response.cache-control-no-store', level: 'MUST', outcome: 'failed', requirements: ['RFC6749-5.1'], expected: 'Cache-Control: no-store', actual: '(absent)', message: 'a response containing tokens must not be stored' }],
-    exchanges: [{ label: 'token request', request: { method: 'POST', url: 'https://as.example/token', headers: { Authorization: 'Basic [redacted]' }, body: 'grant_type=client_credentials' }, response: { status: 400, headers: { 'content-type': 'text/html' }, body: hostileBody, bodyBytes: 40, truncated: false }, durationMs: 12, curl: "curl -sS -i 'https://as.example/token'" }],
+    exchanges: [{ label: 'token request', request: { method: 'POST', url: 'https://as.example/token', headers: [['Authorization', 'Basic [redacted]']], body: 'grant_type=client_credentials' }, response: { status: 400, headers: [['content-type', 'text/html']], body: hostileBody, bodyBytes: 40, truncated: false }, durationMs: 12, curl: "curl -sS -i 'https://as.example/token'" }],
     accessToken: { header: { alg: 'RS256', typ: 'at+jwt' }, claims: { sub: 'client-1' } },
   }),
   // A MUST case warned by a SHOULD check still holds its MUSTs.

@@ -5,6 +5,7 @@
  */
 import { OUTCOMES, type Outcome, type Report } from '../schema/report.ts'
 import { percent } from './format.ts'
+import { plain } from './plain.ts'
 
 export type Paint = (outcome: Outcome, text: string) => string
 
@@ -18,17 +19,20 @@ export const OUTCOME_MARK: Record<Outcome, string> = {
 }
 
 
-/** The summary: per target, the cases that need attention, the counts and the scores. */
+/**
+ * The summary: per target, the cases that need attention, the counts and the scores. Every value a
+ * server or an input file could have written goes through {@link plain}.
+ */
 export function renderText(report: Report, paint: Paint = (_o, t) => t): string {
   const lines: string[] = []
   for (const t of report.targets) {
-    lines.push('', `Target ${t.name} — ${t.tokenEndpoint ?? 'no token endpoint'} (${t.cases.length} cases, ${t.requests} requests, ${(t.durationMs / 1000).toFixed(2)} s)`)
-    if (t.error) lines.push(paint('errored', `  could not run: ${t.error}`))
-    else if (t.discovery.error) lines.push(paint('warning', `  ${t.discovery.error}`))
+    lines.push('', `Target ${plain(t.name)} — ${plain(t.tokenEndpoint ?? 'no token endpoint')} (${t.cases.length} cases, ${t.requests} requests, ${(t.durationMs / 1000).toFixed(2)} s)`)
+    if (t.error) lines.push(paint('errored', `  could not run: ${plain(t.error)}`))
+    else if (t.discovery.error) lines.push(paint('warning', `  ${plain(t.discovery.error)}`))
     for (const c of t.cases) {
       if (c.outcome === 'passed') continue
-      const detail = c.reason ? ` — ${c.reason}` : ''
-      lines.push(paint(c.outcome, `  ${OUTCOME_MARK[c.outcome]} ${c.outcome.padEnd(7)} ${c.suite}/${c.id}${detail}`))
+      const detail = c.reason ? ` — ${plain(c.reason)}` : ''
+      lines.push(paint(c.outcome, `  ${OUTCOME_MARK[c.outcome]} ${c.outcome.padEnd(7)} ${plain(`${c.suite}/${c.id}`)}${detail}`))
     }
     const counts = OUTCOMES.map((o) => (t.summary.outcomes[o] ? paint(o, `${t.summary.outcomes[o]} ${o}`) : ''))
       .filter(Boolean)

@@ -9,7 +9,8 @@ import * as z from 'zod'
 import { LEVELS } from './expect.ts'
 
 export const REPORT_FORMAT = 'grantcheck-report'
-export const REPORT_VERSION = 1
+/** 2: headers are [name, value] pairs (version 1 kept them in an object, where a header named __proto__ vanished). */
+export const REPORT_VERSION = 2
 
 export const OUTCOMES = ['passed', 'failed', 'warning', 'info', 'skipped', 'errored'] as const
 export type Outcome = (typeof OUTCOMES)[number]
@@ -32,18 +33,28 @@ export const CheckResultSchema = z.object({
 })
 export type CheckResult = z.infer<typeof CheckResultSchema>
 
+/**
+ * Headers as [name, value] pairs in the order received: any name is safe in a list, where an
+ * object would take "__proto__" as its prototype and read "constructor" from Object. Version 1
+ * reports kept an object; they are read into pairs.
+ */
+const HeadersSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : v),
+  z.array(z.tuple([z.string(), z.string()])),
+)
+
 export const ExchangeSchema = z.object({
   label: z.string(),
   request: z.object({
     method: z.string(),
     url: z.string(),
-    headers: z.record(z.string(), z.string()),
+    headers: HeadersSchema,
     body: z.string().optional(),
   }),
   response: z
     .object({
       status: z.int(),
-      headers: z.record(z.string(), z.string()),
+      headers: HeadersSchema,
       body: z.string(),
       bodyBytes: z.int().min(0),
       truncated: z.boolean(),
@@ -124,7 +135,7 @@ export type TargetResult = z.infer<typeof TargetResultSchema>
 
 export const ReportSchema = z.object({
   format: z.literal(REPORT_FORMAT),
-  version: z.literal(REPORT_VERSION),
+  version: z.literal([1, REPORT_VERSION]).describe('1 for reports written before headers became pairs; they are read as 2'),
   tool: z.object({ name: z.string(), version: z.string() }),
   runId: z.string(),
   startedAt: z.string(),

@@ -27,8 +27,8 @@ const version = z.literal(SUITE_VERSION, {
  * One step of a case. `request` sends a request (by default the case's); `replay` sends the
  * previous request again, byte for byte (a replayed assertion); `introspect` and `revoke` send the
  * token issued by the case's first request (or one nobody issued) to the introspection or
- * revocation endpoint, as the client; `inspect` sends nothing and judges the metadata discovery
- * found.
+ * revocation endpoint, as the client; `inspect` sends nothing and judges what discovery found and
+ * what the target names.
  */
 export const StepSchema = z
   .strictObject({

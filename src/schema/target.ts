@@ -54,7 +54,10 @@ export type Client = z.infer<typeof ClientSchema>
 export const LimitsSchema = z.strictObject({
   concurrency: z.int().min(1).max(32).default(4),
   timeoutMs: z.int().min(100).max(120_000).default(10_000).describe('per request, body included'),
+  connectTimeoutMs: z.int().min(100).max(120_000).default(3_000).describe('to open a connection (the CLI; fetch, in the Worker and Deno, cannot tell connecting from waiting)'),
   runDeadlineMs: z.int().min(1_000).max(3_600_000).default(600_000).describe('for the whole run of a target; later cases are errored'),
+  unresponsiveAfter: z.int().min(1).max(100).default(3).describe('timeouts or connection failures in a row after which the target is stopped and its remaining cases errored'),
+  throttledAfter: z.int().min(1).max(100).default(3).describe('HTTP 429 answers in a row after which the target is stopped'),
   maxResponseBytes: z.int().min(1024).max(10_000_000).default(1_000_000),
   maxJsonDepth: z.int().min(2).max(1_000).default(64),
   maxJwksKeys: z.int().min(1).max(10_000).default(100),
@@ -75,6 +78,12 @@ export const TargetSchema = z
     jwksUri: httpUrl.optional(),
     introspectionEndpoint: httpUrl.optional().describe('RFC 7662; discovered from metadata when absent'),
     revocationEndpoint: httpUrl.optional().describe('RFC 7009; discovered from metadata when absent'),
+    allowedOrigins: z
+      .array(httpUrl)
+      .optional()
+      .describe(
+        "origins, besides those of the issuer and the endpoints named here, that may receive this target's credentials and tokens: an endpoint the metadata advertises on any other origin is not called",
+      ),
     clientAuthProfile: z
       .enum(['oidc', 'rfc7523'])
       .default('oidc')
@@ -125,4 +134,10 @@ export function isLoopbackUrl(url: string): boolean {
   if (!URL.canParse(url)) return false
   const host = new URL(url).hostname
   return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+/** The origins a target's credentials may go to: those of the URLs it names, and those it allows. */
+export function namedOrigins(t: Pick<Target, 'issuer' | 'tokenEndpoint' | 'jwksUri' | 'introspectionEndpoint' | 'revocationEndpoint' | 'allowedOrigins'>): string[] {
+  const urls = [t.issuer, t.tokenEndpoint, t.jwksUri, t.introspectionEndpoint, t.revocationEndpoint, ...(t.allowedOrigins ?? [])]
+  return [...new Set(urls.filter((u): u is string => !!u && URL.canParse(u)).map((u) => new URL(u).origin))]
 }

@@ -69,13 +69,13 @@ export async function buildRequest(spec: RequestSpec, ctx: BuildContext): Promis
   const scope: RefScope = { ...ctx.scope, client: ctx.client }
   const render = (value: string) => renderText(value, scope)
   const endpoint = scope.endpoints[spec.endpoint]
-  if (endpoint === undefined) return { skip: `the target has no ${spec.endpoint} endpoint` }
+  if (endpoint === undefined) return { skip: scope.refused?.[spec.endpoint] ?? `the target has no ${spec.endpoint} endpoint` }
 
   const params = defaultParams(spec.endpoint, scope.resolved.target)
   const presented = await presentClient(spec, {
     scope,
     client: ctx.client,
-    audience: scope.endpoints.token!,
+    audience: scope.endpoints.token ?? endpoint,
     nowSec: scope.nowSec,
     randomId: ctx.randomId,
     unregisteredKey: ctx.unregisteredKey,

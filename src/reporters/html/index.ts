@@ -180,10 +180,7 @@ function checksTable(checks: CaseResult['checks']): Html {
 }
 
 /** `Name: value` lines, as the request and response blocks show headers. */
-const headerLines = (headers: Record<string, string>): string =>
-  Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n')
+const headerLines = (headers: Array<[string, string]>): string => headers.map(([k, v]) => `${k}: ${v}`).join('\n')
 
 function exchangeView(e: Exchange): Html {
   const request = `${e.request.method} ${e.request.url}\n${headerLines(e.request.headers)}${e.request.body !== undefined ? `\n\n${e.request.body}` : ''}`
