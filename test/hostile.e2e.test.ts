@@ -2,32 +2,38 @@
  * The hostile-server corpus: for every misbehaviour the run finishes within its budget, the
  * affected cases are errored or failed with a clear message, and nothing else is affected. Run
  * over both transports the engine is given: `fetch` (Workers, Deno) and the CLI's node:http one.
+ * Then every route once more through the CLI with default limits: each ends within 60 s, and no
+ * output holds a secret or a raw control character, and nothing reached another origin.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createHostileServer, HOSTILE_ROUTES, redirectHits, type HostileRoute } from '../fixtures/hostile/app.ts'
+import { createElsewhere, createHostileServer, HOSTILE_ROUTES, redirectHits, type HostileRoute } from '../fixtures/hostile/app.ts'
+import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
+import { main, type Io } from '../src/cli/main.ts'
 import { mapPool } from '../src/core/engine.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'
 import { createNodeTransport } from '../src/cli/transport.ts'
 import type { FetchLike } from '../src/core/http.ts'
+import { hasControls } from '../src/reporters/plain.ts'
 import { builtinSuites, outcomes, referenceTarget, runAgainst } from './_run.ts'
 
 const LIMITS = { timeoutMs: 800, runDeadlineMs: 6_000, maxRetries: 1, maxRetryAfterMs: 1_500 }
 /**
  * Where slowness is the misbehaviour, the short timeout is what is tested. Elsewhere a request
- * that waits 800 ms is only a busy machine (24 runs share 2 cores here), so those routes get a
- * timeout that a loaded machine does not reach.
+ * that waits 800 ms is only a busy machine (many runs share 2 cores here), so those routes get a
+ * timeout and a deadline that a loaded machine does not reach.
  */
-const SLOW_ROUTES = ['drip', 'never-ends']
-const limitsFor = (route: string) => (SLOW_ROUTES.includes(route) ? LIMITS : { ...LIMITS, timeoutMs: 5_000, runDeadlineMs: 30_000 })
+const SLOW_ROUTES = ['drip', 'never-ends', 'never-answers', 'hang-after-20']
+const limitsFor = (route: string) => (SLOW_ROUTES.includes(route) ? LIMITS : { ...LIMITS, timeoutMs: 15_000, runDeadlineMs: 45_000 })
 const budgetFor = (route: string) => limitsFor(route).runDeadlineMs + limitsFor(route).timeoutMs + 4_000
+const ANY = /.*/
 
 /** For each route: the case to look at, the outcomes allowed, and what its reason must say. */
 const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp]> = {
@@ -38,8 +44,8 @@ const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp
   'huge-number': ['token-response/token-response-members', ['failed'], /expires_in must be a positive integer/],
   'deep-nesting': ['token-response/token-response-members', ['failed'], /no token response/],
   'big-body': ['token-response/token-response-members', ['failed'], /no token response/],
-  drip: ['token-response/token-response-members', ['errored'], /no complete response within 800 ms|deadline/],
-  'never-ends': ['token-response/token-response-members', ['errored'], /no complete response within 800 ms|deadline/],
+  drip: ['token-response/token-response-members', ['errored'], /no complete response within 800 ms|deadline|target unresponsive/],
+  'never-ends': ['token-response/token-response-members', ['errored'], /no complete response within 800 ms|deadline|target unresponsive/],
   'redirect-other-host': ['client-authentication/basic-success', ['failed'], /expected status 200, got 307/],
   'redirect-http': ['client-authentication/basic-success', ['failed'], /expected status 200, got 302/],
   'redirect-loop': ['client-authentication/basic-success', ['failed'], /expected status 200, got 307/],
@@ -55,10 +61,26 @@ const EXPECT: Record<HostileRoute, [string, Array<CaseResult['outcome']>, RegExp
   'jwks-garbage': ['metadata/metadata-jwks', ['failed'], /no kty|key 0/],
   'jwks-10000-keys': ['metadata/metadata-jwks', ['failed'], /10000 keys, more than the 100/],
   'metadata-issuer-differs': ['client-authentication/basic-success', ['errored'], /"issuer" is "https:\/\/someone-else/],
+  'foreign-endpoints': ['metadata/metadata-endpoints-on-named-origins', ['failed'], /introspection_endpoint is on http:\/\/127\.0\.0\.2:\d+.*jwks_uri is on http:\/\/127\.0\.0\.2/],
+  'foreign-token-endpoint': ['metadata/metadata-endpoints-on-named-origins', ['failed'], /token_endpoint is on http:\/\/127\.0\.0\.2:\d+: not called/],
+  'control-characters': ['token-response/token-response-members', ['failed'], /token_type is "Bearer\u001b\[2J/],
+  'deep-jwt': ['jwt-access-token/jwt-at-signature', ['skipped'], /opaque/],
+  'overlapping-echo': ['client-authentication/basic-success', ['passed'], ANY],
+  'escaped-echo': ['client-authentication/basic-success', ['passed'], ANY],
+  'prototype-headers': ['token-response/token-response-headers', ['passed'], ANY],
+  'huge-claims': ['jwt-access-token/jwt-at-signature', ['failed'], /signature does not verify|JWKS|no applicable key/],
+  'gzip-bomb': ['token-response/token-response-members', ['failed'], /no token response/],
+  'deflate-bomb': ['token-response/token-response-members', ['failed'], /no token response/],
+  'br-bomb': ['token-response/token-response-members', ['failed'], /no token response/],
+  'hang-after-20': ['client-authentication/basic-success', ['passed', 'errored'], ANY],
+  'never-answers': ['client-authentication/basic-success', ['errored'], /no complete response within 800 ms|target unresponsive/],
+  'jku-x5u': ['jwt-access-token/jwt-at-signature', ['failed'], /signature does not verify|no applicable key|JWKS/],
 }
 
 let hostile: RunningServer
 let reference: RunningServer
+let elsewhere: RunningServer
+const foreign = createElsewhere()
 let tls: { url: string; close(): void }
 const nodeTransport = createNodeTransport()
 const TRANSPORTS: Array<[string, FetchLike]> = [
@@ -68,12 +90,18 @@ const TRANSPORTS: Array<[string, FetchLike]> = [
 /** `transport route` → the run's report and time. */
 const results = new Map<string, { report: Report; ms: number }>()
 
+/** hang-after-20 counts the answers it gave: each run gets a server of its own. */
+async function ownServerFor(route: string): Promise<RunningServer | undefined> {
+  return route === 'hang-after-20' ? listen(createHostileServer({ elsewhere: elsewhere.url }).fetch as (r: Request) => Promise<Response>) : undefined
+}
+
 function target(issuer: string, route: string) {
   return { ...referenceTarget(issuer), name: 'hostile', limits: limitsFor(route) }
 }
 
 beforeAll(async () => {
-  hostile = await listen(createHostileServer().fetch as (r: Request) => Promise<Response>)
+  elsewhere = await listen(foreign.app.fetch, 0, '127.0.0.2')
+  hostile = await listen(createHostileServer({ elsewhere: elsewhere.url }).fetch as (r: Request) => Promise<Response>)
   reference = await listen((await createReferenceServer()).fetch)
   // A self-signed certificate, made now, for a TLS server no client should trust.
   const dir = mkdtempSync(join(tmpdir(), 'grantcheck-tls-'))
@@ -84,16 +112,19 @@ beforeAll(async () => {
 
   const routes: Array<[string, string]> = [...HOSTILE_ROUTES.map((r): [string, string] => [r, `${hostile.url}/r/${r}`]), ['tls-self-signed', tls.url]]
   const runs = TRANSPORTS.flatMap(([transport, fetchImpl]) => routes.map(([name, issuer]) => ({ key: `${transport} ${name}`, name, issuer, fetchImpl })))
-  await mapPool(runs, 12, async ({ key, name, issuer, fetchImpl }) => {
+  await mapPool(runs, 8, async ({ key, name, issuer, fetchImpl }) => {
+    const own = await ownServerFor(name)
     const started = performance.now()
-    const report = await runAgainst(target(issuer, name), undefined, {}, fetchImpl)
+    const report = await runAgainst(target(own ? `${own.url}/r/${name}` : issuer, name), undefined, {}, fetchImpl)
     results.set(key, { report, ms: performance.now() - started })
+    await own?.close()
   })
-}, 180_000)
+}, 240_000)
 
 afterAll(async () => {
   await hostile?.close()
   await reference?.close()
+  await elsewhere?.close()
   tls?.close()
   nodeTransport.close()
 })
@@ -122,8 +153,27 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
     expect(new Set(report.targets[0]!.cases.map((c) => c.outcome))).toEqual(new Set(['errored']))
   })
 
-  it('never followed a redirect', () => {
+  it('never followed a redirect, and sent nothing to another origin', () => {
     expect(redirectHits.count).toBe(0)
+    expect(foreign.hits).toEqual([])
+  })
+
+  it('foreign endpoints are not called: cases that would use them are skipped with the reason', () => {
+    const cases = results.get(`${transport} foreign-endpoints`)!.report.targets[0]!.cases
+    expect(cases.find((c) => c.id === 'introspect-issued-token')).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/introspection_endpoint on http:\/\/127\.0\.0\.2:\d+, an origin the target does not name/) })
+    const tokenElsewhere = results.get(`${transport} foreign-token-endpoint`)!.report.targets[0]!
+    expect(tokenElsewhere.cases.find((c) => c.id === 'basic-success')).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/token_endpoint on http:\/\/127\.0\.0\.2/) })
+  })
+
+  it('keeps prototype-named response headers as headers', () => {
+    const c = results.get(`${transport} prototype-headers`)!.report.targets[0]!.cases.find((x) => x.id === 'basic-success')!
+    const named = c.exchanges[0]!.response!.headers.filter(([k]) => ['constructor', '__proto__', 'tostring', 'hasownproperty'].includes(k.toLowerCase()))
+    expect(named.map(([k, v]) => [k.toLowerCase(), v]).sort()).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+      ['hasownproperty', 'h'],
+      ['tostring', 't'],
+    ])
   })
 
   it('leaves a conformant server judged exactly as always', async () => {
@@ -137,9 +187,10 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
 describe('the two transports', () => {
   // Timing is the one thing the two runs do not share: under load either may see a request time out
   // or the deadline pass first. Cases errored for that reason are left out of the comparison.
-  const timedOut = (c: CaseResult) => c.outcome === 'errored' && /no complete response within|run deadline/.test(c.reason ?? '')
-  // Where slowness is the misbehaviour (or 429s spend the deadline), few cases finish in time.
-  const TIMING_ROUTES: string[] = ['drip', 'never-ends', 'rate-limited', 'rate-limited-no-retry-after', 'rate-limited-text']
+  const timedOut = (c: CaseResult) => c.outcome === 'errored' && /no complete response within|run deadline|target unresponsive/.test(c.reason ?? '')
+  // Where slowness is the misbehaviour (or 429s stop the target), few cases finish in time.
+  // Where slowness, throttling or broken connections are the misbehaviour, the target is stopped and few cases finish.
+  const TIMING_ROUTES: string[] = ['drip', 'never-ends', 'never-answers', 'hang-after-20', 'rate-limited', 'rate-limited-no-retry-after', 'rate-limited-text', 'connection-reset']
 
   it.each([...HOSTILE_ROUTES, 'tls-self-signed'])('%s: every case gets the same verdict over node:http as over fetch', (route) => {
     const cases = (transport: string) => results.get(`${transport} ${route}`)!.report.targets[0]!.cases
@@ -150,5 +201,86 @@ describe('the two transports', () => {
     // Where slowness or throttling is the misbehaviour, every case may end by a timeout or the stop.
     expect(compared.length).toBeGreaterThanOrEqual(TIMING_ROUTES.includes(route) ? 0 : 40)
     for (const [n, f] of compared) expect(`${n.suite}/${n.id}: ${n.outcome}`, `over fetch: ${f.outcome} (${f.reason}); over node:http: ${n.reason}`).toBe(`${f.suite}/${f.id}: ${f.outcome}`)
+  })
+})
+
+describe('every route through the CLI with default limits', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-hostile-cli-'))
+  const runs = new Map<string, { ms: number; code: number; output: string; files: string[]; bytesReceived: number; reportBytes: number }>()
+
+  beforeAll(async () => {
+    const routes: Array<[string, string]> = [...HOSTILE_ROUTES.map((r): [string, string] => [r, `${hostile.url}/r/${r}`]), ['tls-self-signed', tls.url]]
+    await mapPool(routes, 8, async ([route, issuer]) => {
+      const own = await ownServerFor(route)
+      const file = join(dir, `${route}.json`)
+      writeFileSync(file, JSON.stringify({ ...referenceTarget(own ? `${own.url}/r/${route}` : issuer), name: `hostile-${route}` }))
+      const lines: string[] = []
+      const io: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), progress: (t) => lines.push(t), env: {}, color: false }
+      const out = join(dir, route)
+      const started = performance.now()
+      const code = await main(['run', '--target', file, '--out', out], io)
+      const files = readdirSync(out).flatMap((run) => readdirSync(join(out, run)).map((f) => join(out, run, f)))
+      const reportFile = files.find((f) => f.endsWith('report.json'))!
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report
+      const bytesReceived = report.targets[0]!.cases.flatMap((c) => c.exchanges).reduce((n, e) => n + (e.response?.bodyBytes ?? 0), 0)
+      runs.set(route, { ms: performance.now() - started, code, output: lines.join('\n'), files, bytesReceived, reportBytes: statSync(reportFile).size })
+      await own?.close()
+    })
+    const worst = [...runs].sort((a, b) => b[1].ms - a[1].ms)[0]!
+    console.log(`hostile corpus with default limits: ${runs.size} routes, the slowest ${worst[0]} in ${(worst[1].ms / 1000).toFixed(1)} s`)
+  }, 240_000)
+
+  it.each([...HOSTILE_ROUTES, 'tls-self-signed'])('%s: ends within 60 s and writes its report', (route) => {
+    const run = runs.get(route)!
+    expect(run.ms).toBeLessThan(60_000)
+    expect(run.files.map((f) => f.replace(/^.*\//, '')).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'summary.md'])
+    expect([0, 1, 3]).toContain(run.code)
+  })
+
+  it('a dead or fully throttled target ends within 30 s, its cases errored with the reason', () => {
+    for (const route of ['never-answers', 'hang-after-20', 'rate-limited-text']) {
+      const run = runs.get(route)!
+      console.log(`${route} with default limits: ${(run.ms / 1000).toFixed(1)} s`)
+      expect(run.ms, route).toBeLessThan(30_000)
+      const report = JSON.parse(readFileSync(run.files.find((f) => f.endsWith('report.json'))!, 'utf8')) as Report
+      const stopped = report.targets[0]!.cases.filter((c) => /target (unresponsive|throttles every request)/.test(c.reason ?? ''))
+      expect(stopped.length, route).toBeGreaterThan(10)
+    }
+  })
+
+  it('prints and writes no raw control character, whatever the server sent', () => {
+    const dirty: string[] = []
+    for (const [route, run] of runs) {
+      // Tabs and line breaks are ours; everything else a control character could do is escaped.
+      if (hasControls(run.output.replace(/[\n\r\t]/g, ''))) dirty.push(`${route}: console`)
+      for (const f of run.files) if (hasControls(readFileSync(f, 'utf8').replace(/[\n\r\t]/g, ''))) dirty.push(`${route}: ${f.replace(/^.*\//, '')}`)
+    }
+    expect(dirty).toEqual([])
+    // The control-characters route did reach the outputs, escaped.
+    expect(runs.get('control-characters')!.output).toContain('\\x1b[2J')
+  })
+
+  it('leaks no client secret in any form, overlapping a token or written with JSON escapes', () => {
+    const forms = (value: string) => {
+      const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(value)))
+      return [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams([['', value]]).toString().slice(1), b64, b64.replace(/=+$/, ''), [...value].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')]
+    }
+    const leaks: string[] = []
+    for (const [route, run] of runs) {
+      const texts = [run.output, ...run.files.map((f) => readFileSync(f, 'utf8'))]
+      for (const [name, secret] of Object.entries(FIXTURE_SECRETS)) for (const f of forms(secret)) if (f.length >= 8 && texts.some((t) => t.includes(f))) leaks.push(`${route}: ${name} as ${f.slice(0, 10)}…`)
+      // The overlapping echo's tail (the secret after its first 6 characters) must not survive either.
+      for (const t of texts) if (t.includes(FIXTURE_SECRETS.primary.slice(6))) leaks.push(`${route}: the tail of the primary secret`)
+    }
+    expect(leaks).toEqual([])
+    expect(foreign.hits).toEqual([])
+  })
+
+  it('keeps reports small whatever the server sent: a 0.7 MB token per answer', () => {
+    const huge = runs.get('huge-claims')!
+    console.log(`huge-claims: ${(huge.bytesReceived / 1e6).toFixed(1)} MB received, report.json ${(huge.reportBytes / 1e6).toFixed(2)} MB`)
+    expect(huge.bytesReceived).toBeGreaterThan(30_000_000)
+    // Each case keeps at most a few bounded excerpts of what it received (docs/decisions.md).
+    expect(huge.reportBytes).toBeLessThan(builtinSuites().reduce((n, s) => n + s.cases.length, 0) * 30_000)
   })
 })

@@ -27,7 +27,10 @@ export type Child = Html | string | number | false | null | undefined | readonly
 // Most report text (titles, ids, check names) has nothing to escape: one native search finds that.
 // The rest (JSON bodies, quoted values) is copied in slices between the characters to replace,
 // which measured faster than a replace() with a callback per match.
-const SPECIAL = /[&<>"']/
+// Control characters (but tab and line breaks) are shown as visible escapes, as in the terminal
+// (reporters/plain.ts): a reader sees that a server sent ESC or U+202E, and no raw control
+// character is in the file.
+const SPECIAL = /[&<>"'\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
 
 /** Escapes text for an HTML text node or a double-quoted attribute value. */
 export function escapeHtml(text: string): string {
@@ -53,13 +56,31 @@ export function escapeHtml(text: string): string {
       case 39: // '
         entity = '&#39;'
         break
-      default:
-        continue
+      default: {
+        const code = text.charCodeAt(i)
+        if (!isControl(code)) continue
+        entity = code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+      }
     }
     out += text.slice(last, i) + entity
     last = i + 1
   }
   return out + text.slice(last)
+}
+
+function isControl(code: number): boolean {
+  return (
+    (code < 0x20 && code !== 9 && code !== 10 && code !== 13) ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x61c ||
+    (code >= 0x200b && code <= 0x200f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x2064) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0xfeff
+  )
 }
 
 function render(v: Child): string {
