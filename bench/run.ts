@@ -105,8 +105,63 @@ async function startServers() {
   const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()
   const line = first.done ? undefined : (first.value as string)
   if (!line) throw new Error('the bench servers did not start')
-  const { reference, oidcProvider } = JSON.parse(line) as { reference: string; oidcProvider: TargetInput }
-  return { ref: { url: reference }, op: { target: oidcProvider }, close: () => new Promise((done) => child.once('exit', done).stdin!.end()) }
+  const { reference, oidcProvider, hostile } = JSON.parse(line) as { reference: string; oidcProvider: TargetInput; hostile: string }
+  return { ref: { url: reference }, op: { target: oidcProvider }, hostile, close: () => new Promise((done) => child.once('exit', done).stdin!.end()) }
+}
+
+/**
+ * The redactor's cost, apart from the network: every string of a run (the responses as received,
+ * the report's texts) scrubbed twice, as the engine does (each case, then the target), by a
+ * redactor that knows the run's secrets and every token it was issued.
+ */
+async function redaction(issuer: string) {
+  const received: string[] = []
+  const capture: FetchLike = async (url, init) => {
+    const res = await transport.fetch(url, init)
+    const reader = res.body!.getReader()
+    const chunks: Uint8Array[] = []
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
+    const text = Buffer.concat(chunks).toString('utf8')
+    received.push(text)
+    return { status: res.status, headers: res.headers, body: new Blob([text]).stream() }
+  }
+  const report = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer }), () => undefined, 'r')], suites, { fetch: capture, now: Date.now, randomId: () => crypto.randomUUID(), toolVersion: 'bench' })
+  const texts: string[] = [...received]
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') texts.push(v)
+    else if (Array.isArray(v)) v.forEach(collect)
+    else if (v && typeof v === 'object') Object.values(v).forEach(collect)
+  }
+  collect(report)
+  const tokens = received.flatMap((t) => {
+    try {
+      const j = JSON.parse(t) as { access_token?: unknown }
+      return typeof j.access_token === 'string' ? [j.access_token] : []
+    } catch {
+      return []
+    }
+  })
+  const times: number[] = []
+  for (let i = 0; i < REPEATS; i++) {
+    const r = resolveTarget(TargetSchema.parse({ ...reference, issuer }), () => undefined, 'r').redactor
+    for (const t of tokens) r.add(t, 'access token')
+    const t0 = performance.now()
+    for (let pass = 0; pass < 2; pass++) for (const t of texts) r.scrub(t)
+    times.push(ms(t0))
+  }
+  return { ms: median(times), spread: spread(times), strings: texts.length, chars: texts.reduce((n, t) => n + t.length, 0), tokens: tokens.length }
+}
+
+/** The slowest and heaviest hostile routes, each through the CLI with default limits: seconds and peak RSS. */
+async function hostileRoutes(hostileUrl: string, dir: string) {
+  const routes = ['never-answers', 'hang-after-20', 'rate-limited-text', 'drip', 'huge-claims', 'big-body', 'gzip-bomb', 'deep-jwt']
+  const out: Record<string, { seconds: number; maxRssMb: number }> = {}
+  for (const route of routes) {
+    const f = join(dir, `hostile-${route}.json`)
+    writeFileSync(f, JSON.stringify({ ...reference, $schema: undefined, name: `hostile-${route}`, issuer: `${hostileUrl}/r/${route}` }))
+    out[route] = await cliCatching(['run', '--target', f, '--out', join(dir, 'hostile')])
+  }
+  return out
 }
 
 const results: Record<string, unknown> = {}
@@ -157,6 +212,8 @@ try {
   })
   results.tenTargetHtml = { ms: median(renders), spread: spread(renders), bytes: renderHtml(matrix).length }
   results.workerBundleGzipBytes = gzipSync(readFileSync(join(ROOT, 'dist/worker.mjs'))).length
+  results.redaction = await redaction(ref.url)
+  results.hostile = await hostileRoutes(servers.hostile, dir)
 } finally {
   transport.close()
   await servers.close()
@@ -176,11 +233,15 @@ const t10 = results.tenTargetRun as { seconds: number; maxRssMb: number; rssSpre
 const t10small = results.tenTargetRunSmallYoungGeneration as typeof t10
 const h = results.tenTargetHtml as { ms: number; spread: string; bytes: number }
 console.log(`\nload and validate the built-in suites: ${(results.loadSuitesMs as number).toFixed(1)} ms`)
-console.log(`CLI start to report written (80 cases, loopback): ${c.seconds.toFixed(2)} s, peak RSS ${c.maxRssMb.toFixed(0)} MB`)
+console.log(`CLI start to report written (${suites.reduce((n, x) => n + x.cases.length, 0)} cases, loopback): ${c.seconds.toFixed(2)} s, peak RSS ${c.maxRssMb.toFixed(0)} MB`)
 console.log(`10-target run: ${t10.seconds.toFixed(2)} s, peak RSS ${t10.maxRssMb.toFixed(0)} MB (${t10.rssSpread} over 3 runs)`)
 console.log(`10-target run, NODE_OPTIONS=${SMALL_YOUNG_GENERATION}: ${t10small.seconds.toFixed(2)} s, peak RSS ${t10small.maxRssMb.toFixed(0)} MB (${t10small.rssSpread})`)
 console.log(`HTML of a 10-target matrix: ${h.ms.toFixed(0)} ms (${h.spread}), ${(h.bytes / 1e6).toFixed(1)} MB`)
 console.log(`Worker bundle: ${((results.workerBundleGzipBytes as number) / 1024).toFixed(1)} KB gzipped`)
+const red = results.redaction as { ms: number; spread: string; strings: number; chars: number; tokens: number }
+console.log(`redaction of one run's strings, twice (${red.strings} strings, ${(red.chars / 1e6).toFixed(2)} M characters, ${red.tokens} tokens known): ${red.ms.toFixed(1)} ms (${red.spread})`)
+console.log('hostile routes through the CLI, default limits (seconds, peak RSS):')
+for (const [route, r] of Object.entries(results.hostile as Record<string, { seconds: number; maxRssMb: number }>)) console.log(`  ${route.padEnd(18)} ${r.seconds.toFixed(1).padStart(5)} s  ${r.maxRssMb.toFixed(0).padStart(4)} MB`)
 mkdirSync(join(ROOT, 'reports/bench'), { recursive: true })
 writeFileSync(join(ROOT, 'reports/bench/bench.json'), `${JSON.stringify({ at: new Date().toISOString(), repeats: REPEATS, ...results }, null, 2)}\n`)
 console.log('\nwrote reports/bench/bench.json')

@@ -4,13 +4,16 @@
  * counted as the tool's. Prints one JSON line with their addresses; stops when stdin closes.
  */
 import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { createElsewhere, createHostileServer } from '../fixtures/hostile/app.ts'
 import { startOidcProvider } from '../fixtures/oidc-provider/server.ts'
 import { listen } from '../fixtures/serve.ts'
 
 const reference = await listen((await createReferenceServer()).fetch)
 const oidcProvider = await startOidcProvider()
-process.stdout.write(`${JSON.stringify({ reference: reference.url, oidcProvider: oidcProvider.target })}\n`)
+const elsewhere = await listen(createElsewhere().app.fetch, 0, '127.0.0.2')
+const hostile = await listen(createHostileServer({ elsewhere: elsewhere.url }).fetch as (r: Request) => Promise<Response>)
+process.stdout.write(`${JSON.stringify({ reference: reference.url, oidcProvider: oidcProvider.target, hostile: hostile.url })}\n`)
 process.stdin.resume()
 process.stdin.on('end', () => {
-  void Promise.all([reference.close(), oidcProvider.close()]).then(() => process.exit(0))
+  void Promise.all([reference.close(), oidcProvider.close(), hostile.close(), elsewhere.close()]).then(() => process.exit(0))
 })

@@ -17,6 +17,7 @@
 const MIN_SECRET_LENGTH = 3
 /** A bound that no text reaches in practice (see scrub); past it, nothing of the text is kept. */
 const MAX_PASSES = 64
+const NON_CANONICAL_ESCAPE = /\\[u/]/
 
 interface Form {
   text: string
@@ -76,7 +77,9 @@ export class Redactor {
   #find(text: string): Array<[number, number, string]> {
     const found: Array<[number, number, string]> = []
     this.#search(text, found, undefined)
-    if (text.includes('\\')) {
+    // The JSON-escaped form covers the escapes JSON.stringify writes; only \u and \/ can write a
+    // secret another way, so only texts holding one are read decoded.
+    if (NON_CANONICAL_ESCAPE.test(text)) {
       const decoded = decodeJsonEscapes(text)
       if (decoded.text !== text) this.#search(decoded.text, found, decoded.starts)
     }
