@@ -81,7 +81,9 @@ function jsonSegment(segment: string): Record<string, unknown> | undefined {
   let text: string
   try {
     const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'))
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
     return undefined
   }

@@ -33,7 +33,8 @@ export class Redactor {
 
   /** Registers `value` so that it never appears in output; `label` names it in its place. */
   add(value: string | undefined, label: string): void {
-    if (!value || value.length < MIN_SECRET_LENGTH) return
+    // A token is added again with every answer that carries it: its forms are known already.
+    if (!value || value.length < MIN_SECRET_LENGTH || this.#known.has(value)) return
     for (const text of encodings(value)) {
       if (text.length < MIN_SECRET_LENGTH || this.#known.has(text)) continue
       this.#known.add(text)
