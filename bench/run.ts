@@ -30,7 +30,7 @@ const ms = (t0: number) => performance.now() - t0
 const suites = builtinSuiteFiles().map(loadSuiteFile)
 // The CLI's transport: what `grantcheck run` sends with.
 const transport = createNodeTransport()
-const reference = JSON.parse(readFileSync(join(ROOT, 'fixtures/targets/reference.json'), 'utf8')) as TargetInput
+const reference = JSON.parse(readFileSync(join(ROOT, 'src/reference-server/reference-target.json'), 'utf8')) as TargetInput
 
 /**
  * The floor: `n` plain client-credentials requests at `concurrency`, bodies read, nothing checked.

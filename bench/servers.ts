@@ -3,7 +3,7 @@
  * Apart from the process that measures, as a real authorization server is, so their work is not
  * counted as the tool's. Prints one JSON line with their addresses; stops when stdin closes.
  */
-import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { createReferenceServer } from '../src/reference-server/app.ts'
 import { createElsewhere, createHostileServer } from '../fixtures/hostile/app.ts'
 import { startOidcProvider } from '../fixtures/oidc-provider/server.ts'
 import { listen } from '../fixtures/serve.ts'

@@ -2,7 +2,7 @@
  * grantcheck under Deno: runs the built-in suites against one target file and prints the summary.
  * The same engine as the CLI and the Worker; only this file knows it is in Deno.
  *
- *   deno run --allow-read --allow-env --allow-net src/deno.ts --target fixtures/targets/reference.json [--json]
+ *   deno run --allow-read --allow-env --allow-net src/deno.ts --target src/reference-server/reference-target.json [--json]
  */
 import suiteData from './generated/builtin-suites.json' with { type: 'json' }
 import { runPlan } from './core/engine.ts'

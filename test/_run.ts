@@ -19,7 +19,7 @@ export function builtinSuites(): PlannedSuite[] {
 }
 
 export function referenceTarget(issuer: string): TargetInput {
-  const t = JSON.parse(readFileSync(join(ROOT, 'fixtures/targets/reference.json'), 'utf8')) as TargetInput
+  const t = JSON.parse(readFileSync(join(ROOT, 'src/reference-server/reference-target.json'), 'utf8')) as TargetInput
   return { ...t, issuer }
 }
 

@@ -41,6 +41,28 @@ describe('architecture', () => {
     expect(offenders).toEqual([])
   })
 
+  it('the reference server is an independent oracle: web APIs only, and it imports no part of the engine', () => {
+    const offenders: string[] = []
+    for (const file of sources(join(ROOT, 'src', 'reference-server'))) {
+      const text = readFileSync(file, 'utf8')
+      for (const spec of importsOf(file)) {
+        // A type (the target a provider emulation's user writes) is no code: it cannot share a bug.
+        const typeOnly = new RegExp(`import type [^;]*from '${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(text)
+        const allowed = spec.startsWith('.') ? spec.startsWith('./') || typeOnly : ['hono', 'jose'].includes(spec)
+        if (!allowed) offenders.push(`${relative(ROOT, file)} imports ${spec}`)
+      }
+    }
+    expect(offenders).toEqual([])
+    const users = ['core', 'checks', 'schema', 'reporters', 'worker'].flatMap((folder) =>
+      sources(join(ROOT, 'src', folder)).flatMap((file) =>
+        importsOf(file)
+          .filter((spec) => spec.includes('reference-server/'))
+          .map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+      ),
+    )
+    expect(users).toEqual([])
+  })
+
   it('the committed JSON Schemas are generated from the current zod schemas (run `npm run generate`)', () => {
     for (const [name, doc] of Object.entries(schemaDocuments())) {
       const committed = JSON.parse(readFileSync(join(ROOT, 'schemas', name), 'utf8'))

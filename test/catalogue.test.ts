@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { coverageDocument, loadCatalogues } from '../src/cli/generate.ts'
+import { coverageDocument, loadCatalogues, proofDocument } from '../src/cli/generate.ts'
 import { allChecks } from '../src/core/plan.ts'
 import { MANDATORY } from '../src/schema/catalogue.ts'
 import { builtinSuites, ROOT } from './_run.ts'
@@ -45,6 +45,10 @@ describe('the requirement catalogue', () => {
       }
     }
     expect(problems).toEqual([])
+  })
+
+  it('docs/proof.md is generated from the current defects and suites (run `npm run generate`)', () => {
+    expect(readFileSync(join(ROOT, 'docs/proof.md'), 'utf8')).toBe(proofDocument())
   })
 
   it('docs/requirements.md is generated from the current catalogue and suites (run `npm run generate`)', () => {

@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { createReferenceServer } from '../src/reference-server/app.ts'
 import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
 import { main, writeReport, type Io } from '../src/cli/main.ts'
 import type { Report } from '../src/schema/report.ts'
-import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
+import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 
 function captureIo(env: Record<string, string> = {}): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = []
@@ -151,22 +151,26 @@ describe('suite validation', () => {
 
 describe('CI flows: baseline, accepted deviations, strict, report and compare', () => {
   const env = { CLI_PRIMARY_SECRET: FIXTURE_SECRETS.primary }
-  let lastFolder = ''
+  /** Runs the CLI; `folder` is the run folder this command says it wrote, if it wrote one. */
   async function run(args: string[], e: Record<string, string> = env) {
     const io = captureIo(e)
     const code = await main(args, io)
     const out = io.stdout.join('\n')
     const written = /(?:Report|targets): (\S+)\/report\.html/.exec(out)
-    if (written) lastFolder = resolve(written[1]!)
-    return { code, out, err: io.stderr.join('\n') }
+    return { code, out, err: io.stderr.join('\n'), folder: written ? resolve(written[1]!) : undefined }
   }
-  /** The run folder the last command reported writing. */
-  const runFolder = (_out: string) => lastFolder
+  /** The run folder a command said it wrote: a command that wrote none fails the test here. */
+  function folderOf(r: { folder?: string; out: string; err: string }): string {
+    if (!r.folder) throw new Error(`the command wrote no report:\n${r.out}\n${r.err}`)
+    return r.folder
+  }
 
   it('writes junit.xml and summary.md beside the report, and re-renders a saved report', async () => {
     const out = join(dir, 'out-formats')
-    expect((await run(['run', '--target', file('f.json', JSON.stringify(target())), '--suite', 'scope', '--out', out])).code).toBe(0)
-    const folder = runFolder(out)
+    const first = await run(['run', '--target', file('f.json', JSON.stringify(target())), '--suite', 'scope', '--out', out])
+    expect(first.code).toBe(0)
+    const folder = folderOf(first)
+    expect(folder.startsWith(out)).toBe(true)
     expect(readFileSync(join(folder, 'junit.xml'), 'utf8')).toMatch(/^<\?xml[\s\S]*<testsuite name="cli-test \/ scope"/)
     expect(readFileSync(join(folder, 'summary.md'), 'utf8')).toContain('| cli-test | 5 | 0 |')
     const md = await run(['report', join(folder, 'report.json'), '--format', 'md'])
@@ -183,7 +187,7 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
   })
 
   it('a rendering that fails part-way leaves no half-written file', async () => {
-    const saved = JSON.parse(readFileSync(join(lastFolder, 'report.json'), 'utf8')) as Report
+    const saved = JSON.parse(readFileSync(join(folderOf(await run(['run', '--target', file('r.json', JSON.stringify(target())), '--suite', 'scope', '--out', join(dir, 'out-render')])), 'report.json'), 'utf8')) as Report
     const cases = saved.targets[0]!.cases
     // The last case cannot be rendered (its requirements are indexable but not a list), after the
     // earlier ones were already written out.
@@ -198,17 +202,16 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
   it('with a baseline fails only on new failures, and an accepted deviation does not fail at all', async () => {
     const out = join(dir, 'out-baseline')
     const good = file('g.json', JSON.stringify(target()))
-    await run(['run', '--target', good, '--suite', 'scope', '--out', out])
-    const baseline = join(runFolder(out), 'report.json')
+    const baseline = join(folderOf(await run(['run', '--target', good, '--suite', 'scope', '--out', out])), 'report.json')
     // A wrong secret makes every case fail: all new against the baseline.
     const broken = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--baseline', baseline], { CLI_PRIMARY_SECRET: 'wrong' })
     expect(broken.code).toBe(1)
     expect(broken.out).toMatch(/CI gate: [1-9]\d* new failures/)
-    const report = JSON.parse(readFileSync(join(runFolder(out), 'report.json'), 'utf8'))
+    const report = JSON.parse(readFileSync(join(folderOf(broken), 'report.json'), 'utf8'))
     expect(report.baseline.runId).toBe(JSON.parse(readFileSync(baseline, 'utf8')).runId)
     expect(report.targets[0].cases.find((c: { id: string }) => c.id === 'scope-valid').change).toBe('new-failure')
     // The same failures against that report as the baseline: still failing, nothing new.
-    const again = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--baseline', join(runFolder(out), 'report.json')], { CLI_PRIMARY_SECRET: 'wrong' })
+    const again = await run(['run', '--target', good, '--suite', 'scope', '--out', out, '--baseline', join(folderOf(broken), 'report.json')], { CLI_PRIMARY_SECRET: 'wrong' })
     expect(again.code).toBe(0)
     expect(again.out).toContain('CI gate: 0 new failures')
     // Without a baseline, accepting every failing case passes the gate too.
@@ -244,13 +247,12 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
   it('compare merges reports into one matrix of their targets', async () => {
     const out = join(dir, 'out-compare')
     const t1 = file('c1.json', JSON.stringify(target({ name: 'tenant-one' })))
-    await run(['run', '--target', t1, '--suite', 'scope', '--out', out])
-    const r1 = join(runFolder(out), 'report.json')
-    await run(['run', '--target', t1, '--suite', 'scope', '--out', out], { CLI_PRIMARY_SECRET: 'wrong' })
-    const r2 = join(runFolder(out), 'report.json')
+    const r1 = join(folderOf(await run(['run', '--target', t1, '--suite', 'scope', '--out', out])), 'report.json')
+    const r2 = join(folderOf(await run(['run', '--target', t1, '--suite', 'scope', '--out', out], { CLI_PRIMARY_SECRET: 'wrong' })), 'report.json')
+    expect(r2).not.toBe(r1)
     const cmp = await run(['compare', r1, r2, '--out', join(dir, 'out-matrix')])
     expect(cmp.code).toBe(0)
-    const folder = runFolder(join(dir, 'out-matrix'))
+    const folder = folderOf(cmp)
     const matrix = JSON.parse(readFileSync(join(folder, 'matrix.json'), 'utf8'))
     expect(matrix.targets[0]).toBe('tenant-one')
     expect(matrix.targets[1]).toMatch(/^tenant-one \(/)

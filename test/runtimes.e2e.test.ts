@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { createReferenceServer } from '../src/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { outcomes, referenceTarget, ROOT, runAgainst } from './_run.ts'
 

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createReferenceServer } from '../fixtures/reference-server/app.ts'
-import { FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
+import { createReferenceServer } from '../src/reference-server/app.ts'
+import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { createHostileServer } from '../fixtures/hostile/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { main, type Io } from '../src/cli/main.ts'
+import { leaksIn, secretForms } from './_leaks.ts'
 import { ROOT } from './_run.ts'
 
-const jwk = JSON.parse(readFileSync(join(ROOT, 'fixtures/keys/jwt-client.private.jwk.json'), 'utf8')) as Record<string, string>
+const jwk = JSON.parse(readFileSync(join(ROOT, 'src/reference-server/keys/jwt-client.private.jwk.json'), 'utf8')) as Record<string, string>
 const ENV = {
   T_PRIMARY: FIXTURE_SECRETS.primary,
   T_POST: FIXTURE_SECRETS.post,
@@ -125,13 +126,6 @@ afterAll(async () => {
   for (const s of servers) await s.close()
 })
 
-/** Every form a secret may be written in. */
-function forms(value: string): string[] {
-  const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-  const form = (s: string) => new URLSearchParams([['', s]]).toString().slice(1)
-  return [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), form(value), b64(value), b64(value).replace(/=+$/, '')]
-}
-
 function writtenFiles(d: string): string[] {
   return readdirSync(d).flatMap((f) => {
     const p = join(d, f)
@@ -156,10 +150,13 @@ describe('secrets never reach an output', () => {
       ...[...seen].filter((t) => t.split('.').length === 3).map((t): [string, string] => ['JWT signature', t.split('.')[2]!]),
       ['Basic credentials', `grantcheck-primary:${FIXTURE_SECRETS.primary}`],
     ]
-    const leaks: string[] = []
-    for (const [name, value] of secrets) {
-      for (const f of forms(value)) if (f.length >= 8 && corpus.some((text) => text.includes(f))) leaks.push(`${name} as ${JSON.stringify(f.slice(0, 12))}…`)
-    }
-    expect(leaks).toEqual([])
+    expect(leaksIn(corpus, secrets)).toEqual([])
+  })
+
+  it('the scan finds each form it looks for, Base64url included', () => {
+    // A secret whose Base64 has + and /, so that its Base64url form differs.
+    const secret = 'k?>~k?>~k?>~'
+    for (const form of secretForms(secret)) expect(leaksIn([`… ${form} …`], [['planted', secret]]), form).not.toEqual([])
+    expect(secretForms(secret)).toContain('az8-fms_Pn5rPz5-')
   })
 })

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOidcProvider, type RunningOidcProvider } from '../fixtures/oidc-provider/server.ts'
-import { FIXTURE_CLIENTS, FIXTURE_SECRETS } from '../fixtures/reference-server/clients.ts'
-import { createReferenceServer } from '../fixtures/reference-server/app.ts'
+import { FIXTURE_CLIENTS, FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
+import { createReferenceServer } from '../src/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { loadSuiteFile } from '../src/cli/files.ts'
 import { InputInvalidError } from '../src/core/errors.ts'
@@ -172,6 +172,8 @@ describe('a misspelt suite is refused before anything is sent, naming the file, 
     ['a location', 'location.yaml', '    expect:\n      - that: token.claim/aud\n        exists: true\n', 10, 'cases[0].expect[0].that', 'a location'],
     ['a regular expression', 'regex.yaml', '    expect:\n      - that: headers/pragma\n        matches: "no-cache("\n', 11, 'cases[0].expect[0].matches', 'not a regular expression'],
     ['a secret in an operand', 'secret.yaml', '    expect:\n      - that: body/client_secret\n        absent: true\n      - that: body\n        excludes: "${client.secret}"\n', 13, 'cases[0].expect[1].excludes', 'is a secret: it can be sent, never compared or shown'],
+    ['a comparison outside steps', 'same-one.yaml', '    expect:\n      - that: status\n        sameAs: 1\n', 11, 'cases[0].expect[0].sameAs', 'goes in a case with "steps"'],
+    ['a comparison with a later step', 'same-later.yaml', '    steps:\n      - expect: [{ that: status, sameAs: 2 }]\n      - request: {}\n        expect: [{ check: response.observe }]\n', 10, 'cases[0].steps[0].expect[0].sameAs', 'step 1 has none'],
     ['an auth method', 'auth.yaml', '    request: { auth: basik }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.auth', 'Invalid option'],
   ])('%s', (_what, name, body, line, field, message) => {
     const e = refusal(name, caseWith(body))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Operator } from '../schema/expect.ts'
-import { describeAssertion, evaluateAssertion, pointer } from './assert.ts'
+import { describeAssertion, evaluateAssertion, evaluateSameAs, pointer } from './assert.ts'
 import type { CheckInput } from './types.ts'
 
 function answer(over: { status?: number; headers?: Record<string, string>; body?: unknown; text?: string; token?: CheckInput['token']; requestedScope?: string } = {}): CheckInput {
@@ -124,5 +124,40 @@ describe('generic assertion operators', () => {
   it('cuts long values in the evidence', () => {
     const long = answer({ body: { x: 'a'.repeat(5000) } })
     expect(judge('body/x', 'equals', 'b', long).actual.length).toBeLessThan(260)
+  })
+})
+
+describe('sameAs: a location compared with an earlier step', () => {
+  const granted = (scope: string | undefined, requestedScope?: string) =>
+    answer({ body: { access_token: 'x', token_type: 'Bearer', ...(scope === undefined ? {} : { scope }) }, token: { value: 'x', scope }, requestedScope })
+  const refused = (error: string, status = 400) => answer({ status, body: { error } })
+  const same = (location: string, earlier: CheckInput, now: CheckInput) => evaluateSameAs({ location }, 1, earlier, now).holds
+
+  it.each<[string, string, CheckInput, CheckInput, boolean | 'n/a']>([
+    ['the same status', 'status', refused('invalid_scope'), refused('invalid_scope'), true],
+    ['a token, then a refusal', 'status', granted('read'), refused('invalid_scope'), false],
+    ['no error in either answer (absent is the same)', 'body/error', granted('read'), granted('read'), true],
+    ['no error, then invalid_scope', 'body/error', granted('read'), refused('invalid_scope'), false],
+    ['invalid_scope, then invalid_request', 'body/error', refused('invalid_scope'), refused('invalid_request'), false],
+    ['scopes in another order (a set)', 'granted-scopes', granted('read write'), granted('write read'), true],
+    ['fewer scopes granted', 'granted-scopes', granted('read write'), granted('write'), false],
+    ['a grant, then none (no token)', 'granted-scopes', granted('read'), refused('invalid_scope'), false],
+    ['no grant in either answer', 'granted-scopes', refused('invalid_scope'), refused('invalid_scope'), 'n/a'],
+  ])('%s: %s', (_, location, earlier, now, holds) => {
+    expect(same(location, earlier, now)).toBe(holds)
+  })
+
+  it('keeps the order of lists where order is data', () => {
+    const a = answer({ body: { list: [1, 2] } })
+    const b = answer({ body: { list: [2, 1] } })
+    expect(same('body/list', a, b)).toBe(false)
+    expect(same('body/list', a, a)).toBe(true)
+  })
+
+  it('says what each answer held', () => {
+    const v = evaluateSameAs({ location: 'body/error' }, 1, granted('read'), refused('invalid_scope'))
+    expect(v.expected).toBe('body/error the same as in step 1')
+    expect(v.actual).toBe('"invalid_scope"; step 1: (absent)')
+    expect(v.message).toBe('body/error is "invalid_scope", but was (absent) in step 1')
   })
 })

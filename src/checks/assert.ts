@@ -101,6 +101,7 @@ const PHRASES: Record<Operator, string> = {
   excludes: 'not containing',
   subsetOf: 'a subset of',
   type: 'of type',
+  sameAs: 'the same as in step',
 }
 
 /** How an assertion's expectation reads: `token.lifetime at most 3600`. */
@@ -119,10 +120,39 @@ export function evaluateAssertion(a: Assertion, input: CheckInput): Verdict {
   return fails(expected, actual, found.value === undefined ? `${a.location} is absent${found.note ? ` (${found.note})` : ''}; expected ${expected}` : `${a.location} is ${actual}: ${problem}`)
 }
 
+/** Locations whose value is a set written as a list: their order carries no meaning. */
+const UNORDERED = new Set(['granted-scopes', 'token.audiences'])
+
+/**
+ * `sameAs`: the location holds in this answer what it held in an earlier step's answer, for
+ * requirements that are relative ("treated as if omitted", "order does not matter"). Absent in
+ * both is the same; where neither answer has the value at all (no token in either) the
+ * comparison does not apply, and where only one has it, it does not hold.
+ */
+export function evaluateSameAs(a: Omit<Assertion, 'operator' | 'operand'>, step: number, earlier: CheckInput, input: CheckInput): Verdict {
+  const before = locate(a.location, a.from, earlier)
+  const now = locate(a.location, a.from, input)
+  const expected = `${a.location}${a.from ? ` (of ${a.from})` : ''} the same as in step ${step}`
+  const describe = (l: Located) => ('notApplicable' in l ? `not there (${l.notApplicable})` : l.value === undefined ? '(absent)' : show(l.value))
+  if ('notApplicable' in before && 'notApplicable' in now) return notApplicable(`in neither answer: ${now.notApplicable}`)
+  const actual = `${describe(now)}; step ${step}: ${describe(before)}`
+  const same =
+    !('notApplicable' in before) &&
+    !('notApplicable' in now) &&
+    (UNORDERED.has(a.location) && Array.isArray(before.value) && Array.isArray(now.value) ? sameMembers(before.value, now.value) : deepEqual(before.value, now.value))
+  return same ? holds(expected, actual, `${a.location} is ${describe(now)}, as in step ${step}`) : fails(expected, actual, `${a.location} is ${describe(now)}, but was ${describe(before)} in step ${step}`)
+}
+
+function sameMembers(a: unknown[], b: unknown[]): boolean {
+  return a.every((x) => b.some((y) => deepEqual(x, y))) && b.every((y) => a.some((x) => deepEqual(x, y)))
+}
+
 /** Undefined when the operator holds; otherwise what is wrong. */
 function judge(op: Operator, v: unknown, x: unknown): string | undefined {
   const not = `not ${PHRASES[op]}${op === 'exists' || op === 'absent' ? '' : ` ${op === 'matches' || op === 'type' ? String(x) : show(x)}`}`
   switch (op) {
+    case 'sameAs':
+      throw new Error('"sameAs" compares two answers: see evaluateSameAs')
     case 'exists':
       return v !== undefined ? undefined : 'absent'
     case 'absent':

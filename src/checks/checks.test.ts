@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { CHECKS } from './index.ts'
+import { ALL_CHECKS, CHECKS } from './index.ts'
 import type { CheckInput, DecodedToken, Verdict } from './types.ts'
 
 const NOW = 1_800_000_000
@@ -230,10 +230,12 @@ describe('JWT access token checks (RFC9068)', async () => {
 
 describe('the vocabulary', () => {
   it('has unique dotted ids and a summary for every check', () => {
-    for (const [id, def] of CHECKS) {
-      expect(id).toBe(def.id)
-      expect(id).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
-      expect(def.summary.length).toBeGreaterThan(10)
+    const ids = ALL_CHECKS.map((c) => c.id)
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([])
+    expect(CHECKS.size).toBe(ALL_CHECKS.length)
+    for (const def of ALL_CHECKS) {
+      expect(def.id).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
+      expect(def.summary.length, def.id).toBeGreaterThan(10)
     }
   })
 })

@@ -13,7 +13,8 @@ import type { CheckDefinition } from './types.ts'
 
 export type { CheckDefinition, CheckInput, Verdict } from './types.ts'
 
-const ALL: CheckDefinition<any>[] = [
+/** Every check, as written: the map below would silently keep only the last of two with one id. */
+export const ALL_CHECKS: readonly CheckDefinition<any>[] = [
   response.statusIn,
   response.noTokenIssued,
   response.tokenOrError,
@@ -61,4 +62,4 @@ const ALL: CheckDefinition<any>[] = [
   metadata.endpointsOnNamedOrigins,
 ]
 
-export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL.map((c) => [c.id, c]))
+export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL_CHECKS.map((c) => [c.id, c]))

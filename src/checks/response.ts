@@ -70,6 +70,7 @@ export const observe = defineCheck({
   id: 'response.observe',
   summary: 'Records how the server answered (accepted or refused, and how).',
   args: noArgs,
+  observation: true,
   run(input) {
     const body = bodyObject(input)
     const { status } = input.response

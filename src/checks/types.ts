@@ -94,7 +94,11 @@ export interface CheckDefinition<A = Record<string, never>> {
   summary: string
   args: z.ZodType<A>
   needsJwks?: boolean
-  /** INFO-level observations record behaviour rather than judge it. */
+  /**
+   * Records behaviour rather than judging it: it always holds, so no defect can fail it, and the
+   * proof of the tester (every check caught by a defect aimed at it) leaves it out.
+   */
+  observation?: true
   run(input: CheckInput, args: A): Verdict | Promise<Verdict>
 }
 

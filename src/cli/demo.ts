@@ -4,15 +4,14 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createReferenceServer } from '../../fixtures/reference-server/app.ts'
-import { DEFECTS } from '../../fixtures/reference-server/defects.ts'
-import { listen } from '../../fixtures/serve.ts'
+import { createReferenceServer } from '../reference-server/app.ts'
+import { DEFECTS } from '../reference-server/defects.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import { TargetSchema } from '../schema/target.ts'
 import { displayPath, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
+import { REFERENCE_TARGET, startEmulations } from './emulations.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
-
-export const REFERENCE_TARGET = 'fixtures/targets/reference.json'
+import { listen } from './serve.ts'
 
 /** Starts the reference server on a free loopback port and runs every built-in suite against it. */
 export async function demoCommand(args: string[], io: Io): Promise<number> {
@@ -59,7 +58,6 @@ export async function fixtureCommand(args: string[], io: Io): Promise<number> {
  * comparison report can be seen without any tenant.
  */
 async function compareEmulations(io: Io, out: string | undefined): Promise<number> {
-  const { startEmulations } = await import('../../fixtures/emulations.ts')
   const running = await startEmulations()
   try {
     io.out(`Reference server and ${running.targets.length - 1} provider emulations on 127.0.0.1`)

@@ -30,7 +30,7 @@ Usage:
   grantcheck init --provider okta|auth0|entra|cognito|keycloak|rfc6749|oauth21 [--output FILE]
   grantcheck demo [--defect NAME…] [--out DIR]     run every suite against the embedded reference server
   grantcheck fixture [--port N] [--defect NAME…]   serve the reference server on 127.0.0.1
-  grantcheck generate                              regenerate schemas/*.schema.json and docs/requirements.md
+  grantcheck generate                              regenerate schemas/*.schema.json, docs/requirements.md and docs/proof.md
 
 Secrets come from the environment variables the target file names ({ "env": "VAR" }).
 Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error

@@ -118,7 +118,7 @@ export function planSuite(data: unknown, file: string, locate?: Locate, groups: 
         do: kind,
         label: kind === 'replay' ? 'the same token request again' : kind === 'inspect' ? 'metadata discovery' : STEP_LABELS[request!.endpoint],
         request,
-        checks: ctx.expectations(s.expect, [...s.path, 'expect'], c, library),
+        checks: ctx.expectations(s.expect, [...s.path, 'expect'], c, library, c.steps ? si + 1 : undefined),
       })
     })
     return { suite, case: c, steps, needs: [...ctx.roles, ...c.needs], refs: ctx.refs, written: raw[ci]?.request }
@@ -225,7 +225,8 @@ class CaseContext {
   }
 
   /** Validates a step's expectations, expanding groups. */
-  expectations(list: Expect[], path: PropertyKey[], c: Case, groups: GroupLibrary): PlannedCheck[] {
+  /** `step`: the step's number (1 is the first) in a case with steps; undefined in a one-request case. */
+  expectations(list: Expect[], path: PropertyKey[], c: Case, groups: GroupLibrary, step?: number): PlannedCheck[] {
     const out: PlannedCheck[] = []
     const calls = new Set<string>()
     const visit = (e: Expect, at: PropertyKey[], via: string[], inherited: When | undefined) => {
@@ -268,7 +269,14 @@ class CaseContext {
       }
       const operator = OPERATORS.find((o) => e[o] !== undefined)!
       const operand = e[operator]
-      const problem = this.operand(operator, operand, [...at, operator])
+      const problem =
+        operator === 'sameAs'
+          ? step === undefined
+            ? '"sameAs" compares the answers of two steps: it goes in a case with "steps"'
+            : (operand as number) >= step
+              ? `"sameAs" names an earlier step: ${step === 1 ? 'step 1 has none' : `1 to ${step - 1} here`}`
+              : undefined
+          : this.operand(operator, operand, [...at, operator])
       if (problem) return where([operator], problem)
       const id = e.id ?? `that ${e.that}${e.from ? ` of ${e.from}` : ''}`
       const call = `${id} ${operator} ${JSON.stringify(operand)} ${JSON.stringify(when ?? {})}`

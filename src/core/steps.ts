@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { evaluateAssertion } from '../checks/assert.ts'
+import { evaluateAssertion, evaluateSameAs } from '../checks/assert.ts'
 import type { CheckInput } from '../checks/types.ts'
 import { factsOf, unmetCondition } from '../checks/when.ts'
 import { tryDecodeJwt } from '../checks/_util.ts'
@@ -46,6 +46,8 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
   const exchanges: Exchange[] = []
   let issued: { token: Token; requestedScope?: string } | undefined
   let last: PreparedRequest | undefined
+  /** What each step's checks saw, for comparisons with an earlier step (`sameAs`). */
+  const seen: CheckInput[] = []
   for (const [i, step] of planned.steps.entries()) {
     if (step.do === 'inspect') {
       // Nothing is sent: the checks judge what discovery found (its exchange is the evidence) and
@@ -53,13 +55,21 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
       if (s.discovered) exchanges.push(s.discovered.exchange)
       const input = baseInput(s, 'inspect', s.discovered?.response ?? NO_RESPONSE, profile)
       if (step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
-      for (const p of step.checks) checks.push(await judge(s, p, input))
+      seen.push(input)
+      for (const p of step.checks) checks.push(await judge(s, p, input, seen))
       continue
     }
     let prepared: PreparedRequest | { skip: string } | { error: string }
     if (step.do === 'replay') prepared = last ?? { error: 'nothing to replay: no earlier request' }
     else prepared = await prepare(step, s, issued?.token?.value)
-    if ('skip' in prepared) return finish('skipped', { reason: prepared.skip, checks, exchanges })
+    if ('skip' in prepared) {
+      // A step that cannot run (no token to introspect) does not hide what earlier steps found:
+      // a failed or warned check keeps its outcome, with the reason the case stopped.
+      const soFar = caseOutcome(checks, c.level)
+      if (soFar === 'failed' || soFar === 'warning' || soFar === 'errored')
+        return finish(soFar, { reason: `${reasonFor(soFar, checks)}; ${prepared.skip}`, checks, exchanges })
+      return finish('skipped', { reason: prepared.skip, checks, exchanges })
+    }
     if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
     const label = planned.steps.length > 1 ? `step ${i + 1}: ${step.label}` : step.label
     const sent = await sendWithDpopNonce(prepared, step, s, issued?.token?.value, label, exchanges)
@@ -83,7 +93,8 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     input.token = endpoint === 'token' ? fromResponse : sent.prepared.sentIssuedToken ? issued?.token : undefined
     if (input.token?.jwt && step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
     const stepScope = sessionScope(s, issued?.token?.value)
-    for (const p of step.checks) checks.push(await judge(s, p, input, stepScope))
+    seen.push(input)
+    for (const p of step.checks) checks.push(await judge(s, p, input, seen, stepScope))
     last = sent.prepared
   }
   const outcome = caseOutcome(checks, c.level)
@@ -173,19 +184,20 @@ function isError(res: ReceivedResponse, code: string): boolean {
 }
 
 /** Judges one expectation: its condition, then the named check or the assertion. */
-async function judge(s: Session, p: PlannedCheck, input: CheckInput, scope?: RefScope): Promise<CheckResult> {
+async function judge(s: Session, p: PlannedCheck, input: CheckInput, seen: readonly CheckInput[], scope?: RefScope): Promise<CheckResult> {
   const base = { check: p.id, level: p.level, requirements: p.requirements }
   const unmet = unmetCondition(p.when, factsOf(input))
   if (unmet) return { ...base, outcome: 'skipped', expected: '', actual: '', message: unmet }
   return timed(s.ctx.metrics, p.def?.needsJwks ? 'jwt-verification' : 'checks', async () => {
     try {
       let verdict
+      const a = p.assertion
       if (p.def) verdict = await p.def.run(input, p.args)
+      else if (a!.operator === 'sameAs') verdict = evaluateSameAs(a!, a!.operand as number, seen[(a!.operand as number) - 1]!, input)
       else {
-        const a = p.assertion!
-        const operand = resolveValue(a.operand, scope ?? sessionScope(s, undefined))
+        const operand = resolveValue(a!.operand, scope ?? sessionScope(s, undefined))
         if ('missing' in operand) return { ...base, outcome: 'skipped' as const, expected: '', actual: '', message: operand.missing }
-        verdict = evaluateAssertion({ ...a, operand: operand.value }, input)
+        verdict = evaluateAssertion({ ...a!, operand: operand.value }, input)
       }
       return { ...base, outcome: checkOutcome(verdict.holds, p.level), expected: verdict.expected, actual: verdict.actual, message: verdict.message }
     } catch (e) {

@@ -66,6 +66,7 @@ export const OPERATORS = [
   'excludes',
   'subsetOf',
   'type',
+  'sameAs',
 ] as const
 export type Operator = (typeof OPERATORS)[number]
 
@@ -97,6 +98,13 @@ export const ExpectSchema = z
     excludes: ValueSchema.optional().describe('the opposite of contains (an absent value excludes everything)'),
     subsetOf: ValueSchema.optional().describe('every element (or the value itself) is in this list'),
     type: z.enum(VALUE_TYPES).optional(),
+    sameAs: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "the number of an earlier step (1 is the first): the location holds what it held in that step's answer. Absent in both is the same; granted-scopes and token.audiences compare as sets",
+      ),
     id: z.string().regex(CHECK_ID, 'ids are dotted, e.g. policy.aud-is-our-api').optional().describe('an assertion\'s name in reports (default: "that <location>")'),
     level: z.enum(LEVELS).optional().describe("overrides the case's level"),
     requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2')).optional(),

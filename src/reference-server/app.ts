@@ -1,0 +1,590 @@
+/**
+ * The reference authorization server: a client-credentials token endpoint, with metadata, JWKS,
+ * introspection and revocation, conformant to RFC 6749, RFC 7523, RFC 8414, RFC 9068 and RFC 9449
+ * under the {@link CONFORMANT} policy. Each defect or provider behaviour changes one policy field,
+ * so the conformant path reads straight through and every deviation is a named decision.
+ *
+ * It is an independent oracle for the engine's tests: it imports nothing from the engine, its
+ * encoders or its checks. It takes its issuer from the request's origin, so it works on any port.
+ *
+ * @module
+ */
+import { Hono, type Context } from 'hono'
+import {
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose'
+import { BEHAVIOURS, isBehaviour } from './behaviours.ts'
+import { FIXTURE_CLIENTS, SERVER_SCOPES, type FixtureClient } from './clients.ts'
+import { DEFECTS, isDefect } from './defects.ts'
+import { verifyDpopProof } from './dpop.ts'
+import { CONFORMANT, type Policy } from './policy.ts'
+
+export interface ReferenceServerOptions {
+  /** Defects and provider behaviours to switch on. A Set passed in stays live: a test may change it between two runs. */
+  defects?: string[] | Set<string>
+  clients?: FixtureClient[]
+  /** Called with every token issued and every client assertion received, for leak tests. */
+  onSecret?: (value: string) => void
+  /** A fixed issuer, for a server reached under another name; by default the request's origin. */
+  issuer?: string
+  /** A signing key pair to reuse (tests start many servers); by default a fresh one. */
+  signingKey?: { publicKey: CryptoKey; privateKey: CryptoKey }
+  /** Claims added to every JWT access token, as a tenant's custom claims (a rule or action in Auth0, a claim in Okta). */
+  extraClaims?: Record<string, unknown>
+}
+
+/** The policy of a set of defect and behaviour names, each overriding its field of the conformant one. */
+export function policyOf(names: Iterable<string>): Policy {
+  const policy: Policy = { ...CONFORMANT }
+  for (const n of names) {
+    if (!isDefect(n) && !isBehaviour(n)) throw new TypeError(`unknown defect "${n}"; known: ${[...Object.keys(DEFECTS), ...Object.keys(BEHAVIOURS)].join(', ')}`)
+    Object.assign(policy, isDefect(n) ? DEFECTS[n].set : BEHAVIOURS[n].set)
+  }
+  return policy
+}
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const TOKEN_LIFETIME = 3600
+/** Parameters RFC 6749 defines for this request: each may appear once (§3.2, erratum 5708). */
+const SINGLE_PARAMS = ['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
+/** Every parameter the server understands, for a server that refuses the others. */
+const KNOWN_PARAMS = [...SINGLE_PARAMS, 'resource', 'audience']
+const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+/** An origin that is not the server's, for the foreign-endpoints defect. */
+const ELSEWHERE = 'https://elsewhere.grantcheck.invalid'
+
+type Json = Record<string, unknown>
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
+
+class OAuthError extends Error {
+  readonly status: 400 | 401 | 403 | 405 | 500
+  readonly error: string
+  readonly description: string
+  readonly challenge?: string
+  readonly headers?: Record<string, string>
+  constructor(status: 400 | 401 | 403 | 405 | 500, error: string, description: string, challenge?: string, headers?: Record<string, string>) {
+    super(description)
+    this.status = status
+    this.error = error
+    this.description = description
+    this.challenge = challenge
+    this.headers = headers
+  }
+}
+
+export async function createReferenceServer(options: ReferenceServerOptions = {}): Promise<Hono> {
+  const defects: Set<string> = options.defects instanceof Set ? options.defects : new Set(options.defects ?? [])
+  policyOf(defects) // refuses unknown names before the server starts
+  // Read per request, so a live Set changes the server between two runs.
+  const policy = () => policyOf(defects)
+  const clients = new Map((options.clients ?? FIXTURE_CLIENTS).map((c) => [c.clientId, c]))
+
+  const signing = options.signingKey ?? (await generateKeyPair('RS256', { extractable: true }))
+  const publicJwk: JWK = { ...(await exportJWK(signing.publicKey)), alg: 'RS256', use: 'sig' }
+  publicJwk.kid = await calculateJwkThumbprint(publicJwk)
+  const privateSigningJwk = { ...(await exportJWK(signing.privateKey)), kid: publicJwk.kid }
+  // A key the JWKS does not publish, for tokens signed with an unpublished key.
+  const unpublished = generateKeyPair('RS256')
+  const usedJtis = new Set<string>()
+  const usedProofJtis = new Set<string>()
+  const dpopNonce = randomToken()
+  /** Issued access tokens, for introspection and revocation. */
+  const issued = new Map<string, { clientId: string; scope: string; exp: number; aud: string | string[]; jkt?: string; revoked: boolean }>()
+
+  const app = new Hono()
+  const issuerOf = (c: Context) => options.issuer ?? new URL(c.req.url).origin
+
+  function metadataDocument(c: Context, document: 'rfc8414' | 'openid'): Json {
+    const p = policy()
+    const issuer = issuerOf(c)
+    const token = { issuer: `${issuer}/token`, 'plain-http': `${issuer.replace(/^https:/, 'http:')}/token`, 'with-fragment': `${issuer}/token#token`, relative: '/token' }[p.tokenEndpoint]
+    const endpoints = p.endpointsOrigin === 'issuer' ? issuer : ELSEWHERE
+    const doc: Json = {
+      issuer: document === 'rfc8414' && p.rfc8414Issuer === 'other' ? `${issuer}/other` : issuer,
+      token_endpoint: token,
+      jwks_uri: `${endpoints}/jwks`,
+      introspection_endpoint: `${endpoints}/introspect`,
+      revocation_endpoint: `${endpoints}/revoke`,
+      grant_types_supported: { client_credentials: ['client_credentials'], 'with-password': ['client_credentials', 'password'], omitted: undefined }[p.grantTypesSupported],
+      response_types_supported: p.responseTypesAdvertised ? ['token'] : undefined,
+      token_endpoint_auth_methods_supported: p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: p.signingAlgsAdvertised ? ['RS256', 'ES256', 'HS256'] : undefined,
+      introspection_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
+      revocation_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
+      dpop_signing_alg_values_supported: ['ES256', 'RS256'],
+      scopes_supported: SERVER_SCOPES,
+    }
+    return doc
+  }
+  app.get('/.well-known/oauth-authorization-server', (c) => c.json(metadataDocument(c, 'rfc8414')))
+  app.get('/.well-known/openid-configuration', (c) => c.json(metadataDocument(c, 'openid')))
+  app.get('/jwks', (c) => c.json({ keys: [policy().jwksKey === 'private' ? privateSigningJwk : publicJwk] }))
+
+  // RFC 7662 introspection and RFC 7009 revocation, for clients of this server.
+  app.post('/introspect', (c) =>
+    handle(c, async () => {
+      const p = policy()
+      const form = await readBody(c, p)
+      const param = (name: string) => form.get(name) || undefined
+      const caller = p.introspectionAuthorization === 'none' ? undefined : await authenticate(c, param, p)
+      const token = param('token')
+      if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing')
+      const record = issued.get(token)
+      if (!record && p.introspectionUnknownToken === 'error') throw new OAuthError(400, 'invalid_request', 'unknown token')
+      const now = Math.floor(Date.now() / 1000)
+      const active = !!record && !record.revoked && record.exp > now && p.introspectionActive === 'truthful' && (!caller || caller.clientId === record.clientId)
+      if (!active) return c.json({ active: false }, 200, NO_STORE)
+      return c.json(
+        {
+          active: true,
+          client_id: p.introspectionClientId === 'other' ? 'someone-else' : record!.clientId,
+          scope: record!.scope,
+          token_type: record!.jkt ? 'DPoP' : 'Bearer',
+          exp: record!.exp,
+          aud: record!.aud,
+          iss: issuerOf(c),
+          ...(record!.jkt ? { cnf: { jkt: record!.jkt } } : {}),
+        },
+        200,
+        NO_STORE,
+      )
+    }),
+  )
+  app.post('/revoke', (c) =>
+    handle(c, async () => {
+      const p = policy()
+      const form = await readBody(c, p)
+      const param = (name: string) => form.get(name) || undefined
+      const caller = await authenticate(c, param, p)
+      const token = param('token')
+      if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing')
+      const record = issued.get(token)
+      if (!record && p.revocationUnknownToken === 'error') throw new OAuthError(400, 'invalid_request', 'unknown token')
+      // A token of another client is not revoked, and that is not said (RFC 7009 §2.1).
+      if (record && record.clientId === caller.clientId && p.revocation === 'revokes') record.revoked = true
+      return c.body(null, 200)
+    }),
+  )
+  app.get('/', (c) => c.text(`grantcheck reference authorization server\nissuer: ${issuerOf(c)}\ndefects: ${[...defects].join(', ') || 'none'}\n`))
+
+  app.all('/token', (c) => handle(c, async () => tokenResponse(c, await tokenEndpoint(c, policy()))))
+
+  /** Runs an endpoint, turning OAuth errors into error responses. */
+  async function handle(c: Context, run: () => Promise<Response>): Promise<Response> {
+    try {
+      return await run()
+    } catch (e) {
+      if (e instanceof OAuthError) return errorResponse(c, e)
+      if (e instanceof URIError) return errorResponse(c, new OAuthError(500, 'server_error', 'malformed percent-encoding'))
+      throw e
+    }
+  }
+
+  async function tokenEndpoint(c: Context, p: Policy): Promise<Json> {
+    const url = new URL(c.req.url)
+    let form: URLSearchParams
+    const fromQuery = p.queryCredentials === 'accepted' && url.searchParams.has('client_secret')
+    if (c.req.method === 'GET' && p.getRequests === 'accepted') {
+      form = url.searchParams
+    } else {
+      if (c.req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the token endpoint accepts only POST (RFC 6749 §3.2)')
+      if (p.queryCredentials === 'refused' && (url.searchParams.has('client_secret') || url.searchParams.has('client_assertion')))
+        throw new OAuthError(400, 'invalid_request', 'client credentials must not be sent in the request URI (RFC 6749 §2.3.1)')
+      form = await readBody(c, p)
+      if (p.queryCredentials === 'accepted') for (const [k, v] of url.searchParams) form.append(k, v)
+    }
+    if (p.repeatedParameters === 'refused')
+      for (const name of SINGLE_PARAMS)
+        if (form.getAll(name).length > 1) throw new OAuthError(400, 'invalid_request', `parameter "${name}" is repeated (RFC 6749 §3.2)`)
+    if (p.unknownParameters === 'refused') {
+      const unknown = [...form.keys()].find((k) => !KNOWN_PARAMS.includes(k))
+      if (unknown) throw new OAuthError(400, 'invalid_request', `unknown parameter "${unknown}"`)
+    }
+    if (p.emptyScope !== 'as-omitted' && form.get('scope') === '') throw new OAuthError(400, p.emptyScope, 'scope must not be empty')
+    // "Parameters sent without a value MUST be treated as if they were omitted" (§3.2).
+    const param = (name: string) => form.get(name) || undefined
+
+    if (param('redirect_uri') !== undefined && p.redirectUri === 'server-error') throw new OAuthError(500, 'server_error', 'unexpected redirect_uri')
+
+    const client = await authenticate(c, param, p, fromQuery)
+    const grantType = param('grant_type') ?? (p.missingGrantType === 'client_credentials' ? 'client_credentials' : undefined)
+    if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is missing')
+    if (grantType !== 'client_credentials') throw new OAuthError(400, p.unknownGrantType, `grant type "${grantType}" is not supported`)
+    if (!client.grants.includes('client_credentials') && p.clientGrantTypes === 'enforced')
+      throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client credentials grant')
+
+    const scopes = grantScopes(client, param('scope'), p)
+    const resources = form.getAll('resource')
+    if (p.resources === 'validated')
+      for (const r of resources) {
+        // RFC 8707 §2: "MUST be an absolute URI … MUST NOT include a fragment component".
+        if (!URL.canParse(r) || r.includes('#')) throw new OAuthError(400, 'invalid_target', `resource '${r}' is not an absolute URI without a fragment`)
+      }
+    const jkt = await checkDpop(c, p)
+    const aud = [...(p.resourceInAud ? resources : []), ...(p.audienceInAud ? form.getAll('audience') : [])]
+    return issueToken(c, client, scopes, param('scope'), aud, jkt, p)
+  }
+
+  /** Verifies the DPoP proof, if one was sent; returns the key thumbprint to bind the token to. */
+  async function checkDpop(c: Context, p: Policy): Promise<string | undefined> {
+    const proof = c.req.header('dpop')
+    if (proof === undefined) return undefined
+    options.onSecret?.(proof)
+    if (proof.includes(',')) throw new OAuthError(400, 'invalid_dpop_proof', 'more than one DPoP header')
+    const result = await verifyDpopProof(
+      proof,
+      { htm: c.req.method, htu: `${issuerOf(c)}/token`, nowSec: Math.floor(Date.now() / 1000), nonce: p.dpopNonce === 'required' ? dpopNonce : undefined },
+      usedProofJtis,
+      {
+        checkHtm: p.dpopHtm === 'checked',
+        checkHtu: p.dpopHtu === 'checked',
+        checkIat: p.dpopIat === 'checked',
+        checkPrivateKey: p.dpopPrivateJwk === 'refused',
+        checkTyp: p.dpopTyp === 'checked',
+      },
+    )
+    if ('nonce' in result) throw new OAuthError(400, 'use_dpop_nonce', 'a DPoP nonce is required', undefined, { 'DPoP-Nonce': dpopNonce })
+    if ('invalid' in result) throw new OAuthError(400, 'invalid_dpop_proof', result.invalid)
+    return p.dpopBinding === 'bound' ? result.jkt : undefined
+  }
+
+  /** The form body; a JSON body only where the policy accepts one. */
+  async function readBody(c: Context, p: Policy): Promise<URLSearchParams> {
+    const contentType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    if (contentType === 'application/json' && p.jsonBodies === 'accepted') {
+      const json = (await c.req.json().catch(() => null)) as Record<string, unknown> | null
+      if (!json || typeof json !== 'object') throw new OAuthError(400, 'invalid_request', 'the body is not a JSON object')
+      return new URLSearchParams(Object.entries(json).map(([k, v]) => [k, String(v)]))
+    }
+    if (contentType !== 'application/x-www-form-urlencoded')
+      throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)')
+    return new URLSearchParams(await c.req.text())
+  }
+
+  async function authenticate(c: Context, param: (n: string) => string | undefined, p: Policy, fromQuery = false): Promise<FixtureClient> {
+    const header = c.req.header('authorization')
+    const basic = header && /^basic /i.test(header) ? header.slice(6).trim() : undefined
+    const bodySecret = param('client_secret')
+    const assertion = param('client_assertion')
+    const used = [basic !== undefined, bodySecret !== undefined, assertion !== undefined].filter(Boolean).length
+    if (used > 1 && p.twoMethods !== 'accepted') {
+      const challenge = p.twoMethods === 'invalid_request-401' ? 'Basic realm="grantcheck-reference"' : undefined
+      throw new OAuthError(challenge ? 401 : 400, 'invalid_request', 'more than one client authentication method (RFC 6749 §2.3, §5.2)', challenge)
+    }
+
+    // A client that tried Basic gets 401 with a Basic challenge (RFC 6749 §5.2); the others get
+    // 400, which §5.2 allows and which needs no challenge.
+    const refuse = (description: string): never => {
+      const error = p.clientAuthErrorCode
+      if ((basic !== undefined && p.failedBasic === '401-challenge') || (basic === undefined && p.failedBody === '401-challenge'))
+        throw new OAuthError(401, error, description, 'Basic realm="grantcheck-reference", charset="UTF-8"')
+      throw new OAuthError(400, error, description)
+    }
+
+    let clientId: string | undefined
+    let secret: string | undefined
+    let method: string
+    if (basic !== undefined) {
+      if (p.basic === 'refused') return refuse('HTTP Basic authentication is not supported')
+      const decoded = decodeBasic(basic)
+      if (!decoded) return refuse('malformed Basic credentials')
+      const decode = (s: string) => {
+        if (p.basicDecoding === 'none') return s
+        if (p.basicDecoding === 'strict') decodeURIComponent(s.replace(/\+/g, ' ')) // throws on bad %-escapes
+        return formDecode(s)
+      }
+      clientId = decode(decoded[0])
+      secret = decode(decoded[1])
+      method = 'client_secret_basic'
+    } else if (assertion !== undefined) {
+      const type = param('client_assertion_type')
+      if (type !== ASSERTION_TYPE && !(type === undefined && p.assertionType === 'optional'))
+        throw new OAuthError(400, 'invalid_request', 'client_assertion_type is missing or unsupported')
+      options.onSecret?.(assertion)
+      return verifyAssertion(c, assertion, param('client_id'), refuse, p)
+    } else {
+      clientId = param('client_id')
+      secret = bodySecret
+      method = 'client_secret_post'
+    }
+    const client = clientId !== undefined ? clients.get(clientId) : undefined
+    if (!client) {
+      if (p.unknownClients === 'accepted' && clientId) return { ...FIXTURE_CLIENTS[0]!, clientId }
+      if (p.errorDialect === 'entra') throw new OAuthError(400, 'unauthorized_client', aadsts(700016, 'Application with identifier was not found in the directory.'))
+      return refuse('unknown client')
+    }
+    if (secret === undefined) {
+      if (p.missingSecret === 'accepted') return client
+      return refuse('no client authentication included')
+    }
+    if (client.secret === undefined) return refuse('this client does not authenticate with a secret')
+    if (method === 'client_secret_post' && p.postMethod === 'refused') return refuse('client_secret_post is not supported')
+    if (p.secrets === 'verified' && !timingSafeEqual(secret, client.secret)) {
+      if (p.wrongSecret === 'access_denied-401') throw new OAuthError(401, 'access_denied', 'Unauthorized')
+      if (p.wrongSecret === 'unauthorized_client-401') throw new OAuthError(401, 'unauthorized_client', 'Invalid client or Invalid client credentials')
+      if (p.errorDialect === 'entra') return refuse(aadsts(7000215, 'Invalid client secret provided.'))
+      return refuse('client authentication failed')
+    }
+    // Basic works for every client with a password (RFC 6749 §2.3.1 MUST); the body method only
+    // for clients registered for it.
+    if (method === 'client_secret_post' && client.authMethod !== 'client_secret_post' && p.postMethod !== 'every-client-unadvertised' && !fromQuery)
+      return refuse('this client is not registered for client_secret_post')
+    return client
+  }
+
+  /**
+   * Verifies a client assertion step by step (RFC 7523 §3 and OpenID Connect Core §9), each step
+   * one that a policy field can switch off.
+   */
+  async function verifyAssertion(c: Context, assertion: string, bodyClientId: string | undefined, refuse: (d: string) => never, p: Policy): Promise<FixtureClient> {
+    let header: ReturnType<typeof decodeProtectedHeader>
+    let claims: Record<string, unknown>
+    try {
+      header = decodeProtectedHeader(assertion)
+      claims = JSON.parse(new TextDecoder().decode(base64urlDecode(assertion.split('.')[1] ?? ''))) as Record<string, unknown>
+    } catch {
+      return refuse('the client assertion is not a JWT')
+    }
+    // OpenID Connect Core §9 makes iss the client_id; fall back to sub to find the client.
+    const client = clients.get(String(claims.iss)) ?? clients.get(String(claims.sub))
+    if (!client) return refuse('unknown client in the assertion')
+    if (client.authMethod === 'client_secret_jwt' && p.clientSecretJwt === 'refused') return refuse('client_secret_jwt is not supported')
+    if (bodyClientId !== undefined && bodyClientId !== client.clientId && p.assertionBodyClientId === 'checked')
+      return refuse('client_id does not match the assertion (RFC 7521 section 4.2)')
+
+    if (header.alg === 'none') {
+      if (p.unsignedAssertions === 'refused') return refuse('the client assertion is not signed')
+    } else if (p.assertionSignatures === 'verified') {
+      const key = await assertionKey(client, String(header.alg), p)
+      if (typeof key === 'string') return refuse(key)
+      try {
+        await compactVerify(assertion, key)
+      } catch {
+        return refuse('the client assertion signature does not verify')
+      }
+    }
+
+    const issuer = issuerOf(c)
+    const now = Math.floor(Date.now() / 1000)
+    const skew = 30
+    const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+    const accepted = p.assertionAudiences === 'token-endpoint-only' ? [`${issuer}/token`] : [`${issuer}/token`, issuer]
+    if (p.assertionAudiences !== 'any' && !auds.some((a) => accepted.includes(String(a)))) return refuse('the assertion is not addressed to this server')
+    if (p.assertionIssuer === 'checked' && claims.iss !== client.clientId) return refuse('iss must be the client_id')
+    if (p.assertionSubject === 'checked' && claims.sub !== client.clientId) return refuse('sub must be the client_id')
+    if (typeof claims.exp !== 'number') return refuse('exp is missing')
+    if (p.assertionExpiry === 'checked' && claims.exp < now - skew) return refuse('the assertion has expired')
+    if (p.assertionNotBefore === 'checked' && typeof claims.nbf === 'number' && claims.nbf > now + skew) return refuse('the assertion is not valid yet')
+    if (typeof claims.jti !== 'string') return refuse('jti is missing')
+    if (usedJtis.has(claims.jti) && p.assertionReplay === 'refused') return refuse('the assertion was already used (jti replay)')
+    usedJtis.add(claims.jti)
+    return client
+  }
+
+  /** The key a client's assertions verify with, for the algorithm they claim; or why there is none. */
+  async function assertionKey(client: FixtureClient, alg: string, p: Policy): Promise<CryptoKey | Uint8Array | string> {
+    if (client.authMethod === 'client_secret_jwt') return alg === 'HS256' && client.secret ? new TextEncoder().encode(client.secret) : 'alg must be HS256'
+    if (client.authMethod !== 'private_key_jwt' || !client.publicJwk) return 'this client does not authenticate with a JWT'
+    const keyAlg = client.publicJwk.kty === 'EC' ? 'ES256' : 'RS256'
+    if (keyAlg === 'ES256' && p.ecKeys === 'refused') return 'only RSA keys are supported'
+    if (keyAlg === 'RS256' && p.rsaKeys === 'refused') return 'only EC keys are supported'
+    if (alg === 'HS256' && p.hmacWithPublicKey === 'verified-with-public-key') {
+      // The classic confusion: the registered public key, as PEM, used as an HMAC secret.
+      return new TextEncoder().encode(await exportSPKI((await importJWK(client.publicJwk, keyAlg, { extractable: true })) as CryptoKey))
+    }
+    if (alg !== keyAlg) return `alg must be ${keyAlg}`
+    return (await importJWK(client.publicJwk, keyAlg)) as CryptoKey
+  }
+
+  function grantScopes(client: FixtureClient, requested: string | undefined, p: Policy): string[] {
+    if (requested === undefined) {
+      if (p.missingScope === 'invalid_request') throw new OAuthError(400, 'invalid_request', 'scope is required')
+      if (p.errorDialect === 'entra') throw new OAuthError(400, 'invalid_request', aadsts(90014, "The required field 'scope' is missing from the credential."))
+      if (p.missingScope === 'invalid_scope') throw new OAuthError(400, 'invalid_scope', 'scope is required: there is no default scope')
+      return client.defaultScopes
+    }
+    const wanted = requested.split(' ').filter(Boolean)
+    if (p.scopeGrant === 'default') return client.defaultScopes
+    if (p.unknownScopes === 'granted') return wanted
+    if (p.unknownScopes === 'ignored') {
+      const kept = wanted.filter((s) => client.scopes.includes(s))
+      return kept.length ? kept : client.defaultScopes
+    }
+    const unknown = wanted.filter((s) => !SERVER_SCOPES.includes(s))
+    if (unknown.length && p.deniedScopes === 'access_denied-403') throw new OAuthError(403, 'access_denied', `Client has not been granted scopes: ${unknown.join(' ')}`)
+    if (unknown.length) {
+      if (p.unknownScopes === 'server-error') throw new OAuthError(500, 'server_error', 'scope lookup failed')
+      throw new OAuthError(400, 'invalid_scope', `unknown scope: ${unknown.join(' ')}`)
+    }
+    const inOrder = wanted.join(' ') === [...wanted].sort((a, b) => SERVER_SCOPES.indexOf(a) - SERVER_SCOPES.indexOf(b)).join(' ')
+    if (p.scopeOrder === 'configured' && !inOrder) throw new OAuthError(400, 'invalid_scope', 'scopes must be listed in the configured order')
+    if (p.validScopes === 'refused') throw new OAuthError(400, 'invalid_scope', `scope "${wanted.join(' ')}" is not available`)
+    if (p.scopeGrant === 'first-only' || (p.scopeGrant === 'order-dependent' && !inOrder)) return wanted.slice(0, 1)
+    if (p.scopeGrant === 'with-restricted') return wanted
+    // Scopes that exist but are not allowed for this client are dropped (RFC 6749 §3.3 allows
+    // partial grants); the response then echoes the narrower scope.
+    const granted = wanted.filter((s) => client.scopes.includes(s))
+    const denied = wanted.filter((s) => !client.scopes.includes(s))
+    if (denied.length && p.deniedScopes === 'access_denied-403') throw new OAuthError(403, 'access_denied', `Client has not been granted scopes: ${denied.join(' ')}`)
+    if (denied.length && p.deniedScopes === 'access_denied')
+      throw new OAuthError(
+        400,
+        'access_denied',
+        granted.length ? `Some of the requested scopes were denied by the policy. Denied scopes: ${denied.join(', ')}` : 'Policy evaluation succeeded, but all the requested scopes were rejected.',
+      )
+    if (!granted.length) throw new OAuthError(400, 'invalid_scope', 'none of the requested scopes is allowed for this client')
+    return granted
+  }
+
+  async function issueToken(c: Context, client: FixtureClient, scopes: string[], requested: string | undefined, resources: string[], jkt: string | undefined, p: Policy): Promise<Json> {
+    const issuer = issuerOf(c)
+    const now = Math.floor(Date.now() / 1000)
+    const scope = scopes.join(' ')
+    let accessToken: string
+    if (p.tokenFormat === 'short-opaque') accessToken = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')
+    else if (p.tokenFormat === 'uuid') accessToken = crypto.randomUUID()
+    else if (p.tokenFormat === 'opaque') accessToken = randomToken()
+    else if (p.tokenFormat === 'not-vschar') accessToken = `${randomToken()}\u00e9\u2028`
+    else accessToken = await accessTokenJwt(issuer, client, scopes, resources, jkt, now, p)
+    const body: Json = {
+      access_token: accessToken,
+      token_type: p.tokenType === 'mac' ? 'mac' : jkt ? 'DPoP' : p.tokenType,
+    }
+    if (p.expiresIn !== 'absent') body.expires_in = p.expiresIn === 'string' ? String(TOKEN_LIFETIME) : TOKEN_LIFETIME
+    const identical = requested !== undefined && sameScopes(requested, scope)
+    // What the server grants silently (the defects that narrow or swap a grant unannounced) has no scope member.
+    const silent = p.scopeGrant === 'default' || p.scopeGrant === 'first-only'
+    const echoed = { always: true, 'when-different': !identical, 'when-identical': identical, never: false }[p.scopeMember]
+    if (echoed && !silent) body.scope = scope
+    if (p.refreshToken) body.refresh_token = randomToken()
+    issued.set(accessToken, { clientId: client.clientId, scope, exp: now + TOKEN_LIFETIME, aud: resources.length ? resources : 'https://api.grantcheck.test', jkt, revoked: false })
+    options.onSecret?.(accessToken)
+    if (typeof body.refresh_token === 'string') options.onSecret?.(body.refresh_token)
+    return body
+  }
+
+  /** An RFC 9068 access token, or a provider's dialect of one. */
+  async function accessTokenJwt(issuer: string, client: FixtureClient, scopes: string[], resources: string[], jkt: string | undefined, now: number, p: Policy): Promise<string> {
+    const lifetime = { 'expires-in': TOKEN_LIFETIME, day: 86_400, expired: -3600 }[p.jwtLifetime]
+    const subject = p.jwtClient === 'other' ? 'someone-else' : client.clientId
+    const claims: Json = { client_id: subject, scope: scopes.join(' '), ...options.extraClaims }
+    if (p.jwtClientIdAndJti === 'missing') {
+      delete claims.client_id
+      claims.uti = randomToken()
+    }
+    if (p.jwtScopeClaim === 'absent') delete claims.scope
+    if (p.jwtScopeClaim === 'client-scopes') claims.scope = client.scopes.join(' ')
+    if (jkt && p.dpopCnf) claims.cnf = { jkt }
+    const dialect = p.claimsDialect
+    if (dialect === 'okta') {
+      claims.cid = claims.client_id
+      claims.scp = scopes
+      delete claims.client_id
+      delete claims.scope
+    }
+    if (dialect === 'auth0') claims.gty = 'client-credentials'
+    if (dialect === 'auth0' || dialect === 'entra' || dialect === 'keycloak') {
+      claims.azp = claims.client_id
+      delete claims.client_id
+    }
+    if (dialect === 'entra') {
+      claims.roles = scopes
+      delete claims.scope
+    }
+    const typ = dialect === 'okta' || dialect === 'cognito' ? undefined : dialect === 'rfc9068' ? p.jwtTyp : 'JWT'
+    let jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', ...(typ ? { typ } : {}), ...(p.jwtKid === 'published' ? { kid: publicJwk.kid } : p.jwtKid === 'unknown' ? { kid: 'grantcheck-unpublished-key' } : {}) })
+      .setIssuer(p.jwtIssuer === 'other' ? 'https://issuer.grantcheck.invalid' : issuer)
+      .setSubject(dialect === 'auth0' ? `${client.clientId}@clients` : subject)
+      .setIssuedAt(now)
+      .setExpirationTime(now + lifetime)
+    if (dialect !== 'cognito') jwt = jwt.setAudience(resources.length ? resources : 'https://api.grantcheck.test')
+    // Without jti the token still needs a unique value (as Entra's "uti"): identical tokens would
+    // make revocation of one revoke the other.
+    if (p.jwtClientIdAndJti === 'present') jwt = jwt.setJti(randomToken())
+    return jwt.sign(p.jwtSigningKey === 'published' ? signing.privateKey : (await unpublished).privateKey)
+  }
+
+  function tokenResponse(c: Context, body: Json): Response {
+    const p = policy()
+    const headers: Record<string, string> = { 'Content-Type': p.tokenContentType }
+    if (p.cacheHeaders) Object.assign(headers, NO_STORE)
+    return c.body(JSON.stringify(body), p.tokenStatus, headers)
+  }
+
+  function errorResponse(c: Context, e: OAuthError): Response {
+    const p = policy()
+    const headers: Record<string, string> = { ...NO_STORE, ...e.headers }
+    if (e.challenge && e.status === 401) headers['WWW-Authenticate'] = e.challenge
+    if (e.status === 405) headers.Allow = 'POST'
+    const status = p.errorStatus === 403 && e.status === 400 && e.error !== 'invalid_client' ? 403 : e.status
+    // error_description allows only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2): no '"', no '\\',
+    // nothing outside ASCII, so the messages' quotes and section signs are rewritten.
+    // (Entra's dialect keeps its CR LF trace lines: that is the behaviour it emulates.)
+    const plain = p.errorDialect === 'entra' ? e.description : e.description.replace(/["\\]/g, "'").replace(/§\s?/g, 'section ').replace(/[^\x20-\x7e]/g, '?')
+    const description = p.errorDescription === 'with-quote' ? `${plain} ("see the docs")` : plain
+    if (p.errorFormat === 'text') return c.body(`${e.error}: ${description}`, status, { ...headers, 'Content-Type': 'text/plain' })
+    const codes = /^AADSTS(\d+)/.exec(description)
+    return c.body(JSON.stringify({ error: e.error, error_description: description, ...(codes ? { error_codes: [Number(codes[1])] } : {}) }), status, {
+      ...headers,
+      'Content-Type': 'application/json',
+    })
+  }
+
+  return app
+}
+
+/** An Entra-style error_description: the AADSTS code, then trace lines separated by CR LF. */
+function aadsts(code: number, text: string): string {
+  return `AADSTS${code}: ${text}\r\nTrace ID: ${crypto.randomUUID()}\r\nCorrelation ID: ${crypto.randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`
+}
+
+function decodeBasic(value: string): [string, string] | undefined {
+  let text: string
+  try {
+    const bin = atob(value)
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)))
+  } catch {
+    return undefined
+  }
+  const i = text.indexOf(':')
+  return i < 0 ? undefined : [text.slice(0, i), text.slice(i + 1)]
+}
+
+/** application/x-www-form-urlencoded decoding of one value: '+' is a space. */
+function formDecode(value: string): string {
+  return new URLSearchParams(`v=${value.replace(/&/g, '%26').replace(/=/g, '%3D')}`).get('v') ?? ''
+}
+
+function sameScopes(a: string, b: string): boolean {
+  const x = new Set(a.split(' ').filter(Boolean))
+  const y = new Set(b.split(' ').filter(Boolean))
+  return x.size === y.size && [...x].every((s) => y.has(s))
+}
+
+function base64urlDecode(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
+  return Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (ch) => ch.charCodeAt(0))
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a)
+  const y = new TextEncoder().encode(b)
+  let diff = x.length ^ y.length
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  return diff === 0
+}

@@ -1,0 +1,243 @@
+/**
+ * The reference server's behaviour as data: one field per behaviour a defect or a provider
+ * emulation can change. {@link CONFORMANT} is what RFC 6749, RFC 7523, RFC 8414, RFC 9068 and the
+ * other specifications ask for; each defect (defects.ts) and provider behaviour (behaviours.ts) is
+ * a row that overrides exactly one field.
+ *
+ * @module
+ */
+
+export interface Policy {
+  // Metadata (RFC 8414)
+  /** The issuer the RFC 8414 document names: its own, or another (§3.3 says identical). */
+  rfc8414Issuer: 'own' | 'other'
+  /** The advertised token endpoint: under the issuer's scheme, as plain http, or with a fragment. */
+  tokenEndpoint: 'issuer' | 'plain-http' | 'with-fragment' | 'relative'
+  grantTypesSupported: 'client_credentials' | 'with-password' | 'omitted'
+  /** token_endpoint_auth_signing_alg_values_supported, required beside JWT methods. */
+  signingAlgsAdvertised: boolean
+  responseTypesAdvertised: boolean
+  /** Where introspection, revocation and the JWKS are advertised. */
+  endpointsOrigin: 'issuer' | 'elsewhere'
+  /** The JWKS publishes the public signing key, or (a defect) the private one. */
+  jwksKey: 'public' | 'private'
+
+  // Request handling (RFC 6749 §3.2, §4.4.2)
+  getRequests: 'refused' | 'accepted'
+  queryCredentials: 'refused' | 'accepted'
+  repeatedParameters: 'refused' | 'accepted'
+  unknownParameters: 'ignored' | 'refused'
+  /** scope= is treated as omitted (§3.2), or refused. */
+  emptyScope: 'as-omitted' | 'invalid_request' | 'invalid_scope'
+  redirectUri: 'ignored' | 'server-error'
+  missingGrantType: 'invalid_request' | 'client_credentials'
+  unknownGrantType: 'unsupported_grant_type' | 'invalid_request'
+  clientGrantTypes: 'enforced' | 'ignored'
+  jsonBodies: 'refused' | 'accepted'
+
+  // Client authentication (RFC 6749 §2.3, §5.2)
+  basic: 'supported' | 'refused'
+  /** Basic credentials form-decoded (§2.3.1), not decoded, or decoded strictly (a bad escape is a 500). */
+  basicDecoding: 'form' | 'none' | 'strict'
+  /** Body credentials: for clients registered for them, refused, or for every client and unadvertised. */
+  postMethod: 'registered-clients' | 'refused' | 'every-client-unadvertised'
+  secrets: 'verified' | 'any'
+  unknownClients: 'refused' | 'accepted'
+  missingSecret: 'refused' | 'accepted'
+  twoMethods: 'invalid_request' | 'invalid_request-401' | 'accepted'
+  /** A failed Basic authentication: 401 with a Basic challenge (§5.2), or 400 without. */
+  failedBasic: '401-challenge' | '400'
+  /** A failed body authentication: 400, or 401 with a challenge (both allowed). */
+  failedBody: '400' | '401-challenge'
+  /** The code of failed client authentication. */
+  clientAuthErrorCode: 'invalid_client' | 'invalid_credentials'
+  /** A wrong secret: invalid_client, or a provider's other answer. */
+  wrongSecret: 'invalid_client' | 'access_denied-401' | 'unauthorized_client-401'
+
+  // Client assertions (RFC 7523 §3, OpenID Connect Core §9)
+  assertionAudiences: 'token-endpoint-and-issuer' | 'token-endpoint-only' | 'any'
+  assertionExpiry: 'checked' | 'unchecked'
+  assertionNotBefore: 'checked' | 'unchecked'
+  unsignedAssertions: 'refused' | 'accepted'
+  assertionSignatures: 'verified' | 'unchecked'
+  assertionSubject: 'checked' | 'unchecked'
+  assertionIssuer: 'checked' | 'unchecked'
+  assertionBodyClientId: 'checked' | 'unchecked'
+  /** An HS256 assertion for an asymmetric client: refused, or (confusion) verified with the public key. */
+  hmacWithPublicKey: 'refused' | 'verified-with-public-key'
+  assertionReplay: 'refused' | 'accepted'
+  assertionType: 'required' | 'optional'
+  rsaKeys: 'supported' | 'refused'
+  ecKeys: 'supported' | 'refused'
+  clientSecretJwt: 'supported' | 'refused'
+
+  // Scope (RFC 6749 §3.3)
+  missingScope: 'default' | 'invalid_request' | 'invalid_scope'
+  validScopes: 'granted' | 'refused'
+  /** What is granted for a valid request. */
+  scopeGrant: 'as-requested' | 'default' | 'first-only' | 'with-restricted' | 'order-dependent'
+  /** Scopes the server does not define: refused, a crash, silently left out, or granted as if they existed. */
+  unknownScopes: 'invalid_scope' | 'server-error' | 'ignored' | 'granted'
+  scopeOrder: 'any' | 'configured'
+  /** Scopes the client may not have: left out of a narrowed grant, or refused with access_denied (400, or 403 for unknown ones too). */
+  deniedScopes: 'narrowed' | 'access_denied' | 'access_denied-403'
+
+  // Token response (RFC 6749 §5.1)
+  tokenFormat: 'jwt' | 'opaque' | 'short-opaque' | 'uuid' | 'not-vschar'
+  tokenStatus: 200 | 201
+  tokenContentType: 'application/json' | 'application/json; charset=utf-8' | 'text/plain'
+  cacheHeaders: boolean
+  tokenType: 'Bearer' | 'bearer' | 'mac'
+  expiresIn: 'number' | 'string' | 'absent'
+  /** The scope member: always, not when identical to the request, not when narrowed, or never. */
+  scopeMember: 'always' | 'when-different' | 'when-identical' | 'never'
+  refreshToken: boolean
+
+  // JWT access tokens (RFC 9068)
+  jwtTyp: 'at+jwt' | 'JWT'
+  /** Where the claims name the client and the scopes: RFC 9068's way, or a provider's. */
+  claimsDialect: 'rfc9068' | 'okta' | 'auth0' | 'entra' | 'cognito' | 'keycloak'
+  jwtClientIdAndJti: 'present' | 'missing'
+  jwtIssuer: 'issuer' | 'other'
+  jwtSigningKey: 'published' | 'unpublished'
+  jwtLifetime: 'expires-in' | 'day' | 'expired'
+  jwtClient: 'requesting' | 'other'
+  /** The kid in the header: the published key's, none, or one the JWKS does not have. */
+  jwtKid: 'published' | 'absent' | 'unknown'
+  /** The scope claim: the grant, none, or every scope the client may have. */
+  jwtScopeClaim: 'grant' | 'absent' | 'client-scopes'
+  resourceInAud: boolean
+  audienceInAud: boolean
+  resources: 'validated' | 'unvalidated'
+
+  // Error responses (RFC 6749 §5.2)
+  errorFormat: 'json' | 'text'
+  /** The status of errors other than invalid_client. */
+  errorStatus: 400 | 403
+  errorDescription: 'clean' | 'with-quote'
+  /** Error texts: RFC 6749's, or Entra's (AADSTS codes and CR LF trace lines, its codes for unknown clients and missing scopes). */
+  errorDialect: 'rfc6749' | 'entra'
+
+  // Introspection (RFC 7662) and revocation (RFC 7009)
+  introspectionAuthorization: 'required' | 'none'
+  introspectionActive: 'truthful' | 'never'
+  introspectionUnknownToken: 'inactive' | 'error'
+  introspectionClientId: 'truthful' | 'other'
+  revocation: 'revokes' | 'ignored'
+  revocationUnknownToken: 'ok' | 'error'
+
+  // DPoP (RFC 9449)
+  dpopHtm: 'checked' | 'unchecked'
+  dpopHtu: 'checked' | 'unchecked'
+  dpopIat: 'checked' | 'unchecked'
+  dpopPrivateJwk: 'refused' | 'accepted'
+  dpopTyp: 'checked' | 'unchecked'
+  dpopBinding: 'bound' | 'unbound'
+  dpopCnf: boolean
+  dpopNonce: 'optional' | 'required'
+}
+
+/** The conformant server. */
+export const CONFORMANT: Readonly<Policy> = {
+  rfc8414Issuer: 'own',
+  tokenEndpoint: 'issuer',
+  grantTypesSupported: 'client_credentials',
+  signingAlgsAdvertised: true,
+  responseTypesAdvertised: true,
+  endpointsOrigin: 'issuer',
+  jwksKey: 'public',
+
+  getRequests: 'refused',
+  queryCredentials: 'refused',
+  repeatedParameters: 'refused',
+  unknownParameters: 'ignored',
+  emptyScope: 'as-omitted',
+  redirectUri: 'ignored',
+  missingGrantType: 'invalid_request',
+  unknownGrantType: 'unsupported_grant_type',
+  clientGrantTypes: 'enforced',
+  jsonBodies: 'refused',
+
+  basic: 'supported',
+  basicDecoding: 'form',
+  postMethod: 'registered-clients',
+  secrets: 'verified',
+  unknownClients: 'refused',
+  missingSecret: 'refused',
+  twoMethods: 'invalid_request',
+  failedBasic: '401-challenge',
+  failedBody: '400',
+  clientAuthErrorCode: 'invalid_client',
+  wrongSecret: 'invalid_client',
+
+  assertionAudiences: 'token-endpoint-and-issuer',
+  assertionExpiry: 'checked',
+  assertionNotBefore: 'checked',
+  unsignedAssertions: 'refused',
+  assertionSignatures: 'verified',
+  assertionSubject: 'checked',
+  assertionIssuer: 'checked',
+  assertionBodyClientId: 'checked',
+  hmacWithPublicKey: 'refused',
+  assertionReplay: 'refused',
+  assertionType: 'required',
+  rsaKeys: 'supported',
+  ecKeys: 'supported',
+  clientSecretJwt: 'supported',
+
+  missingScope: 'default',
+  validScopes: 'granted',
+  scopeGrant: 'as-requested',
+  unknownScopes: 'invalid_scope',
+  scopeOrder: 'any',
+  deniedScopes: 'narrowed',
+
+  tokenFormat: 'jwt',
+  tokenStatus: 200,
+  tokenContentType: 'application/json',
+  cacheHeaders: true,
+  tokenType: 'Bearer',
+  expiresIn: 'number',
+  scopeMember: 'always',
+  refreshToken: false,
+
+  jwtTyp: 'at+jwt',
+  claimsDialect: 'rfc9068',
+  jwtClientIdAndJti: 'present',
+  jwtIssuer: 'issuer',
+  jwtSigningKey: 'published',
+  jwtLifetime: 'expires-in',
+  jwtClient: 'requesting',
+  jwtKid: 'published',
+  jwtScopeClaim: 'grant',
+  resourceInAud: true,
+  audienceInAud: true,
+  resources: 'validated',
+
+  errorFormat: 'json',
+  errorStatus: 400,
+  errorDescription: 'clean',
+  errorDialect: 'rfc6749',
+
+  introspectionAuthorization: 'required',
+  introspectionActive: 'truthful',
+  introspectionUnknownToken: 'inactive',
+  introspectionClientId: 'truthful',
+  revocation: 'revokes',
+  revocationUnknownToken: 'ok',
+
+  dpopHtm: 'checked',
+  dpopHtu: 'checked',
+  dpopIat: 'checked',
+  dpopPrivateJwk: 'refused',
+  dpopTyp: 'checked',
+  dpopBinding: 'bound',
+  dpopCnf: true,
+  dpopNonce: 'optional',
+}
+
+/** A named change of the server: one field of the policy, with what it is for. */
+export interface Switch {
+  description: string
+  set: Partial<Policy>
+}

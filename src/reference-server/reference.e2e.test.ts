@@ -1,0 +1,139 @@
+/**
+ * Proves the tester against the reference server over real HTTP on 127.0.0.1, check by check: the
+ * conformant server passes; each defect makes exactly the listed checks of exactly the listed cases
+ * not hold; benign variations change no verdict; and every check and every case of the built-in
+ * suites is failed by a defect that exists for it (not only by collateral damage).
+ */
+import { generateKeyPair } from 'jose'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { fetchVia, listen } from '../../fixtures/serve.ts'
+import { mapPool } from '../../src/core/engine.ts'
+import { allChecks } from '../../src/core/plan.ts'
+import type { CaseResult } from '../../src/schema/report.ts'
+import { disagreements, expectedText, judged, loadExpected, ReferenceExpectationsSchema, RUN_TIME_VALUES, type Judged } from '../../test/_expected.ts'
+import { builtinSuites, HOSTED_ISSUER, hostedReferenceTarget, runAgainst } from '../../test/_run.ts'
+import { createReferenceServer } from './app.ts'
+import { DEFECTS, type DefectInfo } from './defects.ts'
+
+const FILE = 'reference.yaml'
+const expected = loadExpected(FILE, ReferenceExpectationsSchema)
+const defects = Object.entries(DEFECTS as Record<string, DefectInfo>)
+const allCases = builtinSuites().flatMap((s) => s.cases.map((c) => `${s.suite.id}/${c.case.id}`))
+/** Every check and assertion id the built-in suites judge with, but observations (they always hold). */
+const judgingChecks = [...new Set(builtinSuites().flatMap((s) => s.cases.flatMap((c) => allChecks(c).filter((p) => !p.def?.observation).map((p) => p.id))))]
+const runs = new Map<string, CaseResult[]>()
+
+// The server is reached as https://as.grantcheck.test (mapped to its 127.0.0.1 port), so that the
+// TLS case is judged as it would be for a hosted tenant.
+// One signing key for all the servers: generating RSA keys dominates the matrix's time otherwise.
+const signingKey = generateKeyPair('RS256', { extractable: true })
+
+async function runWith(names: string[]): Promise<CaseResult[]> {
+  const server = await listen((await createReferenceServer({ defects: names, issuer: HOSTED_ISSUER, signingKey: await signingKey })).fetch)
+  try {
+    const { target, env } = hostedReferenceTarget()
+    return (await runAgainst(target, builtinSuites(), env, fetchVia(HOSTED_ISSUER, server.url))).targets[0]!.cases
+  } finally {
+    await server.close()
+  }
+}
+
+beforeAll(async () => {
+  await mapPool(['conformant', ...Object.keys(DEFECTS)], 4, async (name) => {
+    runs.set(name, await runWith(name === 'conformant' ? [] : [name]))
+  })
+}, 180_000)
+
+const conformant = (key: string): Judged => {
+  const e = expected.conformant[key]
+  return e ? { outcome: e.outcome, checks: e.checks } : { outcome: 'passed', checks: [] }
+}
+const underDefect = (name: string) => (key: string) => {
+  const cases = expected.defects[name]?.cases ?? {}
+  return cases[key] ?? cases['*'] ?? conformant(key)
+}
+/** The checks that did not hold in a case, with their levels, under a defect. */
+const notHolding = (name: string, key: string) => runs.get(name)!.find((c) => `${c.suite}/${c.id}` === key)?.checks.filter((k) => ['failed', 'warning', 'errored'].includes(k.outcome)) ?? []
+
+describe(`the expected-results file (fixtures/expected/${FILE})`, () => {
+  it('lists every defect once, only known cases and check ids', () => {
+    expect(Object.keys(expected.defects).sort()).toEqual(Object.keys(DEFECTS).sort())
+    const known = new Set(judgingChecks)
+    for (const [where, cases] of [['conformant', expected.conformant] as const, ...Object.entries(expected.defects).map(([n, d]) => [n, d.cases] as const)])
+      for (const [key, e] of Object.entries(cases)) {
+        if (key !== '*') expect(allCases, `${where}: unknown case ${key}`).toContain(key)
+        for (const id of e.checks) expect(known.has(id), `${where}: ${key}: unknown check ${id}`).toBe(true)
+      }
+  })
+
+  it('marks as collateral exactly the entries of cases a defect is not aimed at', () => {
+    const wrong = defects.flatMap(([name, d]) =>
+      Object.entries(expected.defects[name]!.cases)
+        .filter(([key, e]) => (e.collateral === true) === d.targets.includes(key))
+        .map(([key]) => `${name}: ${key}`),
+    )
+    expect(wrong).toEqual([])
+  })
+
+  it('holds no run-time values, and says each reason once, in its own words', () => {
+    expect(expectedText(FILE).match(RUN_TIME_VALUES)).toBeNull()
+    const reasons = [...Object.values(expected.conformant).map((e) => e.why), ...Object.values(expected.defects).flatMap((d) => [d.why, ...Object.values(d.cases).flatMap((e) => (e.why ? [e.why] : []))])]
+    const repeated = reasons.filter((r, i) => reasons.indexOf(r) !== i)
+    expect(repeated).toEqual([])
+  })
+})
+
+describe('the conformant reference server', () => {
+  it('gets the expected verdict, check by check, for every case', () => {
+    const got = judged(runs.get('conformant')!)
+    expect(Object.keys(got).sort()).toEqual([...allCases].sort())
+    expect(disagreements(got, conformant)).toEqual([])
+  })
+
+  it('fails and warns nowhere: its expected verdicts are all passes, observations or not applicable', () => {
+    const bad = Object.entries(expected.conformant).filter(([, e]) => !['passed', 'info', 'skipped'].includes(e.outcome) || e.checks.length)
+    expect(bad).toEqual([])
+  })
+})
+
+describe.each(defects)('defect %s', (name, info) => {
+  it(`makes exactly the listed checks of the listed cases not hold (${info.description})`, () => {
+    expect(disagreements(judged(runs.get(name)!), underDefect(name))).toEqual([])
+  })
+
+  if (info.benign)
+    it('is benign: no check fails or warns anywhere', () => {
+      const caught = Object.entries(judged(runs.get(name)!)).filter(([, j]) => j.checks.length || j.outcome === 'failed' || j.outcome === 'warning')
+      expect(caught).toEqual([])
+    })
+  else
+    it('fails every check it is aimed at, and every case it is aimed at through a MUST or SHOULD check', () => {
+      expect(info.targets.length, 'a defect names what it exists to fail').toBeGreaterThan(0)
+      const notMet: string[] = []
+      for (const target of info.targets) {
+        if (target.includes('/')) {
+          const levels = notHolding(name, target).map((k) => k.level)
+          if (!levels.some((l) => l === 'MUST' || l === 'SHOULD')) notMet.push(`case ${target} keeps its MUST and SHOULD checks`)
+        } else if (!allCases.some((key) => notHolding(name, key).some((k) => k.check === target))) notMet.push(`check ${target} holds everywhere`)
+      }
+      expect(notMet).toEqual([])
+    })
+})
+
+describe('targeted coverage of the built-in suites', () => {
+  const aimedAt = (target: string) => defects.filter(([, d]) => !d.benign && d.targets.includes(target)).map(([n]) => n)
+
+  it('every check that judges an answer has a defect aimed at it', () => {
+    expect(judgingChecks.length).toBeGreaterThan(40)
+    expect(judgingChecks.filter((id) => aimedAt(id).length === 0)).toEqual([])
+  })
+
+  it('every case has a defect aimed at it', () => {
+    expect(allCases.filter((key) => aimedAt(key).length === 0)).toEqual([])
+  })
+
+  it('names only checks and cases that exist', () => {
+    const unknown = defects.flatMap(([name, d]) => d.targets.filter((t) => !(t.includes('/') ? allCases.includes(t) : judgingChecks.includes(t))).map((t) => `${name}: ${t}`))
+    expect(unknown).toEqual([])
+  })
+})

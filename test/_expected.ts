@@ -1,0 +1,108 @@
+/**
+ * The expected-results files (fixtures/expected/*.yaml) as data: their zod schemas, and the
+ * comparison of a run with them at the level of checks. A case is expected with its outcome and
+ * the ids of the checks that must not hold there (failed, warning or errored); a run matches
+ * when both agree for every case, so a check that stops failing, or one that starts to, is seen
+ * even when the case's outcome stays the same.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import * as z from 'zod'
+import { OUTCOMES, type CaseResult, type Outcome } from '../src/schema/report.ts'
+import { ROOT } from './_run.ts'
+
+const CASE_KEY = z.string().regex(/^([a-z0-9-]+\/[a-z0-9-]+|\*)$/, 'suite/case, or * for every case not named')
+const CHECK_IDS = z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a check id')).default([])
+/** A reason in the file's own words: a sentence, not a placeholder. */
+const REASON = z.string().regex(/\S+(\s+\S+){3,}/, 'a reason of a few words')
+
+const ExpectedCaseSchema = z.strictObject({
+  outcome: z.enum(OUTCOMES),
+  checks: CHECK_IDS,
+  why: REASON.optional(),
+  /** Set on every entry of a case the defect is not aimed at. */
+  collateral: z.literal(true).optional(),
+})
+export type ExpectedCase = z.infer<typeof ExpectedCaseSchema>
+
+export const ReferenceExpectationsSchema = z.strictObject({
+  conformant: z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON })),
+  defects: z.record(
+    z.string(),
+    z.strictObject({
+      why: REASON,
+      cases: z.record(CASE_KEY, ExpectedCaseSchema),
+    }),
+  ),
+})
+export type ReferenceExpectations = z.infer<typeof ReferenceExpectationsSchema>
+
+export const EmulationExpectationsSchema = z.record(
+  z.string(),
+  z.record(
+    CASE_KEY,
+    z.strictObject({
+      outcome: z.enum(OUTCOMES),
+      checks: CHECK_IDS,
+      /** The provider's profile documents this failure or warning. */
+      known: z.boolean(),
+      /** The PROVIDERS.md fact the entry comes from, or why the emulation answers as it does. */
+      fact: REASON,
+    }),
+  ),
+)
+
+const ExplainedCasesSchema = z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON }))
+/** What both profiles share, and what each one's run adds or changes. */
+export const OidcProviderExpectationsSchema = z.strictObject({ both: ExplainedCasesSchema, rfc6749: ExplainedCasesSchema, oauth21: ExplainedCasesSchema })
+
+/** Reads and validates an expected-results file; a bad one fails with the file and field. */
+export function loadExpected<T extends z.ZodType>(name: string, schema: T): z.infer<T> {
+  const file = join(ROOT, 'fixtures/expected', name)
+  const text = readFileSync(file, 'utf8')
+  const parsed = schema.safeParse(parse(text))
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return parsed.data
+}
+
+/** The raw text of an expected-results file, for the tests that look at what it says. */
+export function expectedText(name: string): string {
+  return readFileSync(join(ROOT, 'fixtures/expected', name), 'utf8')
+}
+
+export interface Judged {
+  outcome: Outcome
+  /** Ids of the checks that did not hold (failed, warning, errored), sorted, each once. */
+  checks: string[]
+}
+
+const NOT_HOLDING = new Set<Outcome>(['failed', 'warning', 'errored'])
+
+/** `suite/case` → outcome and the checks that did not hold. */
+export function judged(cases: readonly CaseResult[]): Record<string, Judged> {
+  return Object.fromEntries(
+    cases.map((c) => [`${c.suite}/${c.id}`, { outcome: c.outcome, checks: [...new Set(c.checks.filter((k) => NOT_HOLDING.has(k.outcome)).map((k) => k.check))].sort() }]),
+  )
+}
+
+/**
+ * Every disagreement between a run and what is expected of it, one line each: the outcome, the
+ * checks that did not hold but are not listed, and the listed checks that held. Empty when they
+ * agree. `expected` answers for each case of the run.
+ */
+export function disagreements(got: Record<string, Judged>, expected: (key: string) => { outcome: Outcome; checks: readonly string[] }): string[] {
+  const out: string[] = []
+  for (const [key, j] of Object.entries(got)) {
+    const e = expected(key)
+    if (j.outcome !== e.outcome) out.push(`${key}: ${j.outcome}, expected ${e.outcome}`)
+    const unlisted = j.checks.filter((c) => !e.checks.includes(c))
+    const held = e.checks.filter((c) => !j.checks.includes(c))
+    if (unlisted.length) out.push(`${key}: ${unlisted.join(', ')} did not hold, and the file does not list ${unlisted.length === 1 ? 'it' : 'them'}`)
+    if (held.length) out.push(`${key}: ${held.join(', ')} held, though the file lists ${held.length === 1 ? 'it' : 'them'} as not holding`)
+  }
+  return out
+}
+
+/** Run-time values that have no place in an expectation: ports, timestamps, random ids. */
+export const RUN_TIME_VALUES = /(127\.0\.0\.1|localhost|\[::1\]):\d+|\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/
