@@ -61,6 +61,8 @@ const KNOWN_PARAMS = [...SINGLE_PARAMS, 'resource', 'audience']
 const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
 /** An origin that is not the server's, for the foreign-endpoints defect. */
 const ELSEWHERE = 'https://elsewhere.grantcheck.invalid'
+/** An RFC 7638 thumbprint of no key grantcheck holds, for tokens bound to another key. */
+const OTHER_JKT = 'Q9XjT6tHnB1l2x3y4z5A6b7C8d9E0f1G2h3I4j5K6lM'
 
 type Json = Record<string, unknown>
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
@@ -117,7 +119,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       grant_types_supported: { client_credentials: ['client_credentials'], 'with-password': ['client_credentials', 'password'], omitted: undefined }[p.grantTypesSupported],
       response_types_supported: p.responseTypesAdvertised ? ['token'] : undefined,
       token_endpoint_auth_methods_supported: p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS,
-      token_endpoint_auth_signing_alg_values_supported: p.signingAlgsAdvertised ? ['RS256', 'ES256', 'HS256'] : undefined,
+      token_endpoint_auth_signing_alg_values_supported: { listed: ['RS256', 'ES256', 'HS256'], absent: undefined, 'with-none': ['RS256', 'ES256', 'HS256', 'none'] }[p.signingAlgs],
       introspection_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
       dpop_signing_alg_values_supported: ['ES256', 'RS256'],
@@ -146,8 +148,8 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       return c.json(
         {
           active: true,
-          client_id: p.introspectionClientId === 'other' ? 'someone-else' : record!.clientId,
-          scope: record!.scope,
+          client_id: p.introspectionDescription === 'other-client' ? 'someone-else' : record!.clientId,
+          scope: p.introspectionDescription === 'other-scope' ? 'admin' : record!.scope,
           token_type: record!.jkt ? 'DPoP' : 'Bearer',
           exp: record!.exp,
           aud: record!.aud,
@@ -483,7 +485,8 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     }
     if (p.jwtScopeClaim === 'absent') delete claims.scope
     if (p.jwtScopeClaim === 'client-scopes') claims.scope = client.scopes.join(' ')
-    if (jkt && p.dpopCnf) claims.cnf = { jkt }
+    // Another key's thumbprint: the token is bound, but not to the key that proved possession.
+    if (jkt && p.dpopCnf !== 'absent') claims.cnf = { jkt: p.dpopCnf === 'proof-key' ? jkt : OTHER_JKT }
     const dialect = p.claimsDialect
     if (dialect === 'okta') {
       claims.cid = claims.client_id

@@ -415,7 +415,12 @@ export const DEFECTS = {
   },
   'metadata-no-signing-algs': {
     description: 'JWT client authentication is advertised without signing algorithms (RFC 8414 §2)',
-    set: { signingAlgsAdvertised: false },
+    set: { signingAlgs: 'absent' },
+    targets: ['metadata.signing-algs-for-jwt-methods', 'metadata/metadata-signing-algs'],
+  },
+  'metadata-signing-alg-none': {
+    description: 'token_endpoint_auth_signing_alg_values_supported lists "none" (RFC 8414 §2: MUST NOT)',
+    set: { signingAlgs: 'with-none' },
     targets: ['metadata.signing-algs-for-jwt-methods', 'metadata/metadata-signing-algs'],
   },
   'metadata-no-response-types': {
@@ -452,7 +457,12 @@ export const DEFECTS = {
   },
   'introspection-wrong-client-id': {
     description: 'introspection names another client_id',
-    set: { introspectionClientId: 'other' },
+    set: { introspectionDescription: 'other-client' },
+    targets: ['introspection.describes-token', 'introspection/introspect-issued-token'],
+  },
+  'introspection-wrong-scope': {
+    description: 'introspection names a scope the token was not granted',
+    set: { introspectionDescription: 'other-scope' },
     targets: ['introspection.describes-token', 'introspection/introspect-issued-token'],
   },
   'revocation-ignored': {
@@ -491,7 +501,12 @@ export const DEFECTS = {
   },
   'dpop-no-cnf': {
     description: 'DPoP tokens are announced but their JWT has no cnf.jkt (RFC 9449 §6.1)',
-    set: { dpopCnf: false },
+    set: { dpopCnf: 'absent' },
+    targets: ['jwt-access-token.cnf-jkt', 'dpop/dpop-bound-token'],
+  },
+  'dpop-cnf-other-key': {
+    description: "DPoP tokens are bound (cnf.jkt) to another key than the proof's (RFC 9449 §6.1)",
+    set: { dpopCnf: 'other-key' },
     targets: ['jwt-access-token.cnf-jkt', 'dpop/dpop-bound-token'],
   },
   'dpop-htm-unchecked': { description: 'DPoP proofs are accepted for another HTTP method', set: { dpopHtm: 'unchecked' }, targets: ['dpop/dpop-wrong-htm'] },

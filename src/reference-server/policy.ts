@@ -15,7 +15,8 @@ export interface Policy {
   tokenEndpoint: 'issuer' | 'plain-http' | 'with-fragment' | 'relative'
   grantTypesSupported: 'client_credentials' | 'with-password' | 'omitted'
   /** token_endpoint_auth_signing_alg_values_supported, required beside JWT methods. */
-  signingAlgsAdvertised: boolean
+  /** token_endpoint_auth_signing_alg_values_supported: listed, left out, or listing "none" too. */
+  signingAlgs: 'listed' | 'absent' | 'with-none'
   responseTypesAdvertised: boolean
   /** Where introspection, revocation and the JWKS are advertised. */
   endpointsOrigin: 'issuer' | 'elsewhere'
@@ -122,7 +123,8 @@ export interface Policy {
   introspectionAuthorization: 'required' | 'none'
   introspectionActive: 'truthful' | 'never'
   introspectionUnknownToken: 'inactive' | 'error'
-  introspectionClientId: 'truthful' | 'other'
+  /** What introspection says of an active token: the truth, another client, or another scope. */
+  introspectionDescription: 'truthful' | 'other-client' | 'other-scope'
   revocation: 'revokes' | 'ignored'
   revocationUnknownToken: 'ok' | 'error'
 
@@ -133,7 +135,8 @@ export interface Policy {
   dpopPrivateJwk: 'refused' | 'accepted'
   dpopTyp: 'checked' | 'unchecked'
   dpopBinding: 'bound' | 'unbound'
-  dpopCnf: boolean
+  /** cnf.jkt of a DPoP-bound JWT: the proof key's thumbprint, none, or another key's. */
+  dpopCnf: 'proof-key' | 'absent' | 'other-key'
   dpopNonce: 'optional' | 'required'
 }
 
@@ -142,7 +145,7 @@ export const CONFORMANT: Readonly<Policy> = {
   rfc8414Issuer: 'own',
   tokenEndpoint: 'issuer',
   grantTypesSupported: 'client_credentials',
-  signingAlgsAdvertised: true,
+  signingAlgs: 'listed',
   responseTypesAdvertised: true,
   endpointsOrigin: 'issuer',
   jwksKey: 'public',
@@ -222,7 +225,7 @@ export const CONFORMANT: Readonly<Policy> = {
   introspectionAuthorization: 'required',
   introspectionActive: 'truthful',
   introspectionUnknownToken: 'inactive',
-  introspectionClientId: 'truthful',
+  introspectionDescription: 'truthful',
   revocation: 'revokes',
   revocationUnknownToken: 'ok',
 
@@ -232,7 +235,7 @@ export const CONFORMANT: Readonly<Policy> = {
   dpopPrivateJwk: 'refused',
   dpopTyp: 'checked',
   dpopBinding: 'bound',
-  dpopCnf: true,
+  dpopCnf: 'proof-key',
   dpopNonce: 'optional',
 }
 
