@@ -19,6 +19,7 @@ import { resolveTarget } from '../src/core/resolve.ts'
 import { renderHtml } from '../src/reporters/html/index.ts'
 import { renderJson } from '../src/reporters/json.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
+import { floorInWorkerd, runInWorkerd, startHarness, type RunAnswer } from './workerd.ts'
 
 const REPEATS = 9
 const SMALL_YOUNG_GENERATION = '--max-semi-space-size=2'
@@ -84,6 +85,63 @@ async function measure(name: string, target: TargetInput, concurrency: number) {
     nodeRatioSpread: `${Math.min(...pick('nodeRatio')).toFixed(2)}–${Math.max(...pick('nodeRatio')).toFixed(2)}`,
     phases: Object.fromEntries(['discovery', 'request-latency', 'checks', 'jwt-verification'].map((p) => [p, median(pick(p))])),
     renderMs: median(pick('render')),
+  }
+}
+
+/** Measured rounds of a full run in workerd, after the first run in a fresh isolate. */
+const WORKERD_ROUNDS = 5
+/** Fresh isolates started, each for one first run, so that the first run's figure has a median too. */
+const WORKERD_ISOLATES = 3
+/** The floor's requests are sent this many times over and its CPU divided: one floor is a few 10 ms ticks. */
+const WORKERD_FLOOR_REPEATS = 5
+
+/**
+ * A full built-in run in workerd (the engine alone, bench/workerd-harness.ts), CPU read from
+ * /proc: the first run in a fresh isolate, which also plans the suites and generates the stand-in
+ * key a Worker keeps per isolate; then, in one isolate, measured rounds of a run followed by its
+ * floor (the same number of token requests, sent raw from workerd).
+ */
+async function measureWorkerd(target: TargetInput, concurrency: number) {
+  const first: Array<{ cpuMs: number; wallMs: number }> = []
+  const rows: Array<Record<string, number>> = []
+  let shape: Omit<RunAnswer, 'error' | 'tokenEndpoint'> | undefined
+  const primary = target.clients.primary!
+  for (let n = 0; n < WORKERD_ISOLATES; n++) {
+    const mf = await startHarness(ROOT)
+    try {
+      for (let i = 0; i <= (n === 0 ? WORKERD_ROUNDS : 0); i++) {
+        const run = await runInWorkerd(mf, { ...target, limits: { concurrency } })
+        if (run.cpuMs === undefined) return undefined
+        const { error: _, tokenEndpoint, ...rest } = run.answer
+        shape = rest
+        if (i === 0) {
+          first.push({ cpuMs: run.cpuMs, wallMs: run.wallMs })
+          continue
+        }
+        const authorization = `Basic ${btoa(`${primary.clientId}:${primary.clientSecret as string}`)}`
+        const f = await floorInWorkerd(mf, { url: tokenEndpoint!, authorization, requests: run.answer.requests * WORKERD_FLOOR_REPEATS, concurrency })
+        const floorCpuMs = f.cpuMs! / WORKERD_FLOOR_REPEATS
+        rows.push({ cpuMs: run.cpuMs, wallMs: run.wallMs, floorCpuMs, ratio: run.cpuMs / Math.max(floorCpuMs, 1) })
+      }
+    } finally {
+      await mf.dispose()
+    }
+  }
+  const pick = (k: string) => rows.map((r) => r[k]!)
+  return {
+    ...shape!,
+    concurrency,
+    firstRun: { cpuMs: median(first.map((r) => r.cpuMs)), cpuSpread: spread(first.map((r) => r.cpuMs)), wallMs: median(first.map((r) => r.wallMs)), isolates: first.length },
+    laterRuns: {
+      cpuMs: median(pick('cpuMs')),
+      cpuSpread: spread(pick('cpuMs')),
+      wallMs: median(pick('wallMs')),
+      wallSpread: spread(pick('wallMs')),
+      floorCpuMs: median(pick('floorCpuMs')),
+      floorCpuSpread: spread(pick('floorCpuMs')),
+      ratio: median(pick('ratio')),
+      rounds: rows.length,
+    },
   }
 }
 
@@ -164,6 +222,28 @@ async function hostileRoutes(hostileUrl: string, dir: string) {
   return out
 }
 
+/** The workerd figures, as the bench prints them. */
+function printWorkerd(w: Awaited<ReturnType<typeof measureWorkerd>>): void {
+  if (!w) return console.log('\nworkerd: no CPU figures (they are read from Linux /proc)')
+  const { firstRun: f, laterRuns: l } = w
+  console.log(`\nfull run in workerd (${w.cases} cases, ${w.requests} requests, concurrency ${w.concurrency}; workerd CPU from /proc, in 10 ms ticks):`)
+  console.log(`  first run in a fresh isolate: ${f.cpuMs.toFixed(0)} ms CPU (${f.cpuSpread} over ${f.isolates} isolates), ${f.wallMs.toFixed(0)} ms wall`)
+  console.log(`  later runs: ${l.cpuMs.toFixed(0)} ms CPU (${l.cpuSpread} over ${l.rounds} runs), ${l.wallMs.toFixed(0)} ms wall (${l.wallSpread})`)
+  console.log(`  floor (the same requests sent raw from workerd, ${WORKERD_FLOOR_REPEATS} times over, per run): ${l.floorCpuMs.toFixed(0)} ms CPU (${l.floorCpuSpread}); run / floor ${l.ratio.toFixed(2)}`)
+}
+
+// `node dist/bench.mjs --workerd`: the workerd figures alone, printed, bench.json left as it is.
+if (process.argv.includes('--workerd')) {
+  const servers = await startServers()
+  try {
+    printWorkerd(await measureWorkerd({ ...reference, issuer: servers.ref.url }, 4))
+  } finally {
+    transport.close()
+    await servers.close()
+  }
+  process.exit(0)
+}
+
 const results: Record<string, unknown> = {}
 const servers = await startServers()
 const { ref, op } = servers
@@ -176,6 +256,7 @@ try {
   runs.push(await measure('oidc-provider', op.target, 4))
   results.runs = runs
   results.loadSuitesMs = loadMs
+  results.workerd = await measureWorkerd({ ...reference, issuer: ref.url }, 4)
 
   const dir = mkdtempSync(join(tmpdir(), 'grantcheck-bench-'))
   const targetFile = (name: string) => {
@@ -232,6 +313,7 @@ const c = results.cliStartToExit as { seconds: number; maxRssMb: number }
 const t10 = results.tenTargetRun as { seconds: number; maxRssMb: number; rssSpread: string }
 const t10small = results.tenTargetRunSmallYoungGeneration as typeof t10
 const h = results.tenTargetHtml as { ms: number; spread: string; bytes: number }
+printWorkerd(results.workerd as Awaited<ReturnType<typeof measureWorkerd>>)
 console.log(`\nload and validate the built-in suites: ${(results.loadSuitesMs as number).toFixed(1)} ms`)
 console.log(`CLI start to report written (${suites.reduce((n, x) => n + x.cases.length, 0)} cases, loopback): ${c.seconds.toFixed(2)} s, peak RSS ${c.maxRssMb.toFixed(0)} MB`)
 console.log(`10-target run: ${t10.seconds.toFixed(2)} s, peak RSS ${t10.maxRssMb.toFixed(0)} MB (${t10.rssSpread} over 3 runs)`)

@@ -1,22 +1,35 @@
 // Builds what the runtimes need:
 //  - dist/grantcheck.mjs (and dist/chunks/): the Node CLI, ESM that starts without a TypeScript
 //    loader; the parts a command may not need are chunks it imports on demand;
-//  - src/generated/builtin-suites.json: the built-in suites as JSON, for the Worker and Deno,
-//    which carry no YAML parser and read no files;
+//  - src/generated/builtin.json: the built-in data (tool version, suites with their groups,
+//    provider profiles, requirement catalogue) as JSON, read through src/core/builtin.ts by every
+//    runtime: the Worker carries no YAML parser and reads no files;
 //  - dist/worker.mjs: the Worker bundle (what the Miniflare tests run; wrangler bundles the same
-//    entry itself for dev and deploy).
+//    entry itself for dev and deploy);
+//  - dist/bench*.mjs: the benchmark, its servers, and the engine alone as a Worker for workerd.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 import { parse } from 'yaml'
 
+/** Every YAML file of a folder, parsed, in a stable order; "_" files are not suites. */
+const yamlFiles = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
+    .sort()
+    .map((f) => ({ file: `${dir}/${f}`, data: parse(readFileSync(`${dir}/${f}`, 'utf8')) }))
+// Parsed only: src/core/builtin.ts validates (this script runs without a TypeScript loader).
 // suites/_groups.yaml holds the expectation groups every suite may use.
-const suites = readdirSync('suites')
-  .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
-  .sort()
-  .map((f) => ({ file: `suites/${f}`, data: parse(readFileSync(`suites/${f}`, 'utf8')) }))
-const groups = { file: 'suites/_groups.yaml', data: parse(readFileSync('suites/_groups.yaml', 'utf8')) }
+const builtin = {
+  version: JSON.parse(readFileSync('package.json', 'utf8')).version,
+  groups: { file: 'suites/_groups.yaml', data: parse(readFileSync('suites/_groups.yaml', 'utf8')) },
+  suites: yamlFiles('suites'),
+  profiles: yamlFiles('profiles'),
+  catalogue: yamlFiles('requirements'),
+}
 mkdirSync('src/generated', { recursive: true })
-writeFileSync('src/generated/builtin-suites.json', `${JSON.stringify({ groups, suites })}\n`)
+writeFileSync('src/generated/builtin.json', `${JSON.stringify(builtin)}\n`)
+// What builtin.json replaced: a stale copy must not be imported by mistake.
+rmSync('src/generated/builtin-suites.json', { force: true })
 
 /** Node bundles: dependencies stay in node_modules. */
 const forNode = {
@@ -43,9 +56,8 @@ await build({
   sourcemap: 'linked',
 })
 
-await build({
-  entryPoints: ['src/worker/index.ts'],
-  outfile: 'dist/worker.mjs',
+/** workerd bundles: everything inlined, resolved as Cloudflare's bundler resolves it. */
+const forWorkerd = {
   bundle: true,
   platform: 'neutral',
   format: 'esm',
@@ -56,8 +68,12 @@ await build({
   jsxImportSource: 'hono/jsx',
   minify: true,
   logLevel: 'warning',
-})
+}
+
+await build({ ...forWorkerd, entryPoints: ['src/worker/index.ts'], outfile: 'dist/worker.mjs' })
 
 // The benchmark (npm run bench).
 await build({ ...forNode, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' })
 await build({ ...forNode, entryPoints: ['bench/servers.ts'], outfile: 'dist/bench-servers.mjs' })
+// The engine alone in workerd, built as the Worker is, for the bench's CPU figure.
+await build({ ...forWorkerd, entryPoints: ['bench/workerd-harness.ts'], outfile: 'dist/bench-workerd-harness.mjs' })

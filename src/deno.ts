@@ -1,42 +1,55 @@
 /**
- * grantcheck under Deno: runs the built-in suites against one target file and prints the summary.
- * The same engine as the CLI and the Worker; only this file knows it is in Deno.
+ * grantcheck under Deno: the CLI's `run` command through Deno's Node compatibility, sending with
+ * Deno's own fetch. The same options, built-in data (src/core/builtin.ts), report files and exit
+ * codes as `grantcheck run`; only this file knows it is in Deno.
  *
- *   deno run --allow-read --allow-env --allow-net src/deno.ts --target src/reference-server/reference-target.json [--json]
+ *   deno run --allow-read --allow-write --allow-env --allow-net src/deno.ts --target FILE [--target FILE…]
+ *     [--suite FILE|ID…] [--out DIR] [--baseline OLD.json] [--accept FILE] [--accept-known] [--strict]
+ *     [--allow-errored] [--json]
+ *
+ * `--json` prints one JSON line per target ({ target, outcomes, cases }) on standard output and
+ * moves the text summary to standard error.
  */
-import suiteData from './generated/builtin-suites.json' with { type: 'json' }
-import { runPlan } from './core/engine.ts'
-import { planBundle, type SuiteBundle } from './core/plan.ts'
-import { resolveTarget } from './core/resolve.ts'
-import { renderText } from './reporters/text.ts'
-import { TargetSchema } from './schema/target.ts'
+import { main, type Io } from './cli/main.ts'
+import type { Report } from './schema/report.ts'
 
 declare const Deno: {
   args: string[]
-  readTextFile(path: string): Promise<string>
-  env: { get(name: string): string | undefined }
+  env: { toObject(): Record<string, string> }
+  stdout: { isTerminal(): boolean }
+  stderr: { isTerminal(): boolean; writeSync(bytes: Uint8Array): number }
   exit(code: number): never
 }
 
-const at = Deno.args.indexOf('--target')
-const file = at >= 0 ? Deno.args[at + 1] : undefined
-if (!file) {
-  console.error('usage: deno run --allow-read --allow-env --allow-net src/deno.ts --target FILE [--json]')
-  Deno.exit(2)
+const USAGE = `usage: deno run --allow-read --allow-write --allow-env --allow-net src/deno.ts --target FILE [--target FILE…]
+  [--suite FILE|ID…] [--out DIR] [--baseline OLD.json] [--accept FILE] [--accept-known] [--strict] [--allow-errored] [--json]
+Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error`
+
+if (Deno.args.includes('--help') || Deno.args.includes('-h')) {
+  console.log(USAGE)
+  Deno.exit(0)
 }
-const parsed = TargetSchema.safeParse(JSON.parse(await Deno.readTextFile(file)))
-if (!parsed.success) {
-  console.error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  Deno.exit(2)
+
+const json = Deno.args.includes('--json')
+const env = Deno.env.toObject()
+const encoder = new TextEncoder()
+
+/** What --json prints for each target: its counts and every case's outcome by `suite/case`. */
+function jsonLines(report: Report): string[] {
+  return report.targets.map((t) =>
+    JSON.stringify({ target: t.name, outcomes: t.summary.outcomes, cases: Object.fromEntries(t.cases.map((c) => [`${c.suite}/${c.id}`, c.outcome])) }),
+  )
 }
-const target = resolveTarget(parsed.data, (name) => Deno.env.get(name), file)
-const suites = planBundle(suiteData as SuiteBundle)
-const report = await runPlan([target], suites, {
-  fetch,
-  now: () => Date.now(),
-  randomId: () => crypto.randomUUID().replace(/-/g, ''),
-  toolVersion: 'deno',
-})
-if (Deno.args.includes('--json')) console.log(JSON.stringify({ outcomes: report.targets[0]!.summary.outcomes, cases: Object.fromEntries(report.targets[0]!.cases.map((c) => [`${c.suite}/${c.id}`, c.outcome])) }))
-else console.log(renderText(report))
-Deno.exit(report.targets[0]!.cases.some((c) => c.outcome === 'failed') ? 1 : 0)
+
+const io: Io = {
+  // Under --json, standard output carries only the JSON.
+  out: (line) => (json ? console.error(line) : console.log(line)),
+  err: (line) => console.error(line),
+  progress: Deno.stderr.isTerminal() ? (text) => void Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${text}`)) : undefined,
+  env,
+  color: !json && Deno.stdout.isTerminal() && !env.NO_COLOR,
+  report: json ? (report) => jsonLines(report).forEach((l) => console.log(l)) : undefined,
+  usage: USAGE,
+}
+
+Deno.exit(await main(['run', ...Deno.args.filter((a) => a !== '--json')], io, fetch))

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { profileFor } from '../core/builtin.ts'
 import { InputInvalidError, formatPath } from '../core/errors.ts'
 import { planSuite, type PlannedSuite } from '../core/plan.ts'
 import { planGroupLibrary, type GroupLibrary } from '../core/groups.ts'
@@ -170,7 +171,11 @@ export function loadAcceptancesFile(file: string): Acceptance[] {
   return parsed.data
 }
 
-/** Every provider profile in profiles/, by id. */
+/**
+ * Every provider profile file in profiles/, by id. The product reads the built-in profiles from
+ * src/core/builtin.ts, as the Worker and Deno do; these and loadProfileFile are for validating
+ * the sources with line numbers (the tests).
+ */
 export function profileFiles(): Map<string, string> {
   const dir = join(packageRoot(), 'profiles')
   return new Map(
@@ -190,13 +195,7 @@ export function loadProfileFile(file: string): Profile {
   return parsed.data
 }
 
-/** The profile a target names; an unknown name is a config error on the target's "profile" field. */
+/** The built-in profile a target names; an unknown name is a config error on the target file's "profile" field. */
 export function profileForTarget(target: Target, targetFile: string): Profile | undefined {
-  const files = profileFiles()
-  const file = files.get(target.profile)
-  if (!file)
-    throw new InputInvalidError('CC_TARGET_INVALID', displayPath(targetFile), [
-      { path: 'profile', message: `unknown profile "${target.profile}"; known: ${[...files.keys()].join(', ')}` },
-    ])
-  return loadProfileFile(file)
+  return profileFor(target, displayPath(targetFile))
 }

@@ -7,7 +7,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Profile } from '../schema/profile.ts'
 import type { TargetInput } from '../schema/target.ts'
-import { displayPath, loadProfileFile, profileFiles } from './files.ts'
+import { builtinProfiles } from '../core/builtin.ts'
+import { displayPath } from './files.ts'
 import { EXIT, type Io } from './main.ts'
 
 /**
@@ -44,13 +45,12 @@ export function targetTemplate(profile: Profile): TargetInput {
 
 export function initCommand(args: string[], io: Io): number {
   const { values } = parseArgs({ args, options: { provider: { type: 'string' }, output: { type: 'string' }, force: { type: 'boolean' } } })
-  const files = profileFiles()
-  const file = values.provider ? files.get(values.provider) : undefined
-  if (!file) {
-    io.err(`grantcheck: --provider must be one of ${[...files.keys()].join(', ')}`)
+  const profiles = builtinProfiles()
+  const profile = values.provider ? profiles.get(values.provider) : undefined
+  if (!profile) {
+    io.err(`grantcheck: --provider must be one of ${[...profiles.keys()].join(', ')}`)
     return EXIT.usage
   }
-  const profile = loadProfileFile(file)
   const out = resolve(values.output ?? `${profile.id}.target.json`)
   if (existsSync(out) && !values.force) {
     io.err(`grantcheck: ${displayPath(out)} exists; use --force to overwrite it`)

@@ -3,9 +3,10 @@
  * The grantcheck command line: the Node adapter around the engine. Files, environment, console
  * and exit codes live here and nowhere else.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { TOOL_VERSION } from '../core/builtin.ts'
 import { ConformanceError, InputInvalidError } from '../core/errors.ts'
 import { runPlan, type RunContext } from '../core/engine.ts'
 import { assertDistinctSuites, type PlannedSuite } from '../core/plan.ts'
@@ -16,7 +17,7 @@ import { renderText } from '../reporters/text.ts'
 import { plain } from '../reporters/plain.ts'
 import type { FetchLike } from '../core/http.ts'
 import { createNodeTransport } from './transport.ts'
-import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
+import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, profileForTarget, resolveSuiteArgs } from './files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 
@@ -37,19 +38,18 @@ Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config erro
 With --baseline only new failures count; --accept lists accepted deviations (case, target, reason);
 --strict also fails on warnings; --allow-errored does not fail on cases that could not be judged.`
 
-export function toolVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
-}
-
 class UsageError extends Error {}
 
-/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+/**
+ * Runs the CLI; returns the exit code instead of exiting, so tests can call it. `fetchImpl`
+ * replaces the node:http transport for runs (Deno sends with its own fetch).
+ */
+export async function main(argv: string[], io: Io = processIo(), fetchImpl?: FetchLike): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest, io)
+        return await runCommand(rest, io, fetchImpl)
       case 'report':
         return await reportCommand(rest, io)
       case 'compare':
@@ -72,7 +72,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return EXIT.ok
       }
       case '--version':
-        io.out(toolVersion())
+        io.out(TOOL_VERSION)
         return EXIT.ok
       case undefined:
       case '--help':
@@ -86,7 +86,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   } catch (e) {
     // Messages may quote input files or servers: printed through plain, like every report value.
     if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`grantcheck: ${plain(e.message)}\n\n${USAGE}`)
+      io.err(`grantcheck: ${plain(e.message)}\n\n${io.usage ?? USAGE}`)
       return EXIT.usage
     }
     if (e instanceof InputInvalidError) {
@@ -106,6 +106,10 @@ export interface Io {
   progress?(text: string): void
   env: Record<string, string | undefined>
   color: boolean
+  /** Given the finished report once its files are written (Deno's --json prints it). */
+  report?(report: Report): void
+  /** The usage text for usage errors, where another adapter offers only some commands (Deno). */
+  usage?: string
 }
 
 function processIo(): Io {
@@ -137,7 +141,7 @@ export interface GateOptions {
   acceptKnown?: boolean
 }
 
-async function runCommand(args: string[], io: Io): Promise<number> {
+async function runCommand(args: string[], io: Io, fetchImpl?: FetchLike): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -159,7 +163,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   const twice = names.find((n, i) => names.indexOf(n) !== i)
   if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`)
   const suites = resolveSuiteArgs(values.suite ?? [])
-  return executeRun(targets, suites, values.out ?? 'reports', io, undefined, gateOptionsOf(values))
+  return executeRun(targets, suites, values.out ?? 'reports', io, fetchImpl, gateOptionsOf(values))
 }
 
 function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: boolean; 'allow-errored'?: boolean; 'accept-known'?: boolean }): GateOptions {
@@ -183,13 +187,12 @@ export async function executeRun(
   const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
   const acceptances = gate.accept ? loadAcceptancesFile(resolve(gate.accept)) : []
   const totals = new Map<string, { done: number; of: number }>()
-  const version = toolVersion()
-  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${version}`)
+  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${TOOL_VERSION}`)
   const ctx: RunContext = {
     fetch: fetchImpl ?? transport!.fetch,
     now: () => Date.now(),
     randomId: () => crypto.randomUUID().replace(/-/g, ''),
-    toolVersion: version,
+    toolVersion: TOOL_VERSION,
     onEvent: (e) => {
       if (e.type === 'target:start') totals.set(e.target, { done: 0, of: e.cases })
       if (e.type === 'case:result') {
@@ -204,6 +207,7 @@ export async function executeRun(
   report = applyAcceptances(report, acceptances)
   if (baseline) report = compareWithBaseline(report, baseline, gate.strict)
   const dir = await writeReport(report, outDir)
+  io.report?.(report)
   io.out(renderText(report, io.color ? paint : undefined))
   io.out(`\nReport: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'report.json'))} (also junit.xml, summary.md${report.targets.length > 1 ? ', matrix.json' : ''})`)
   return gateExitCode(report, gate, io)

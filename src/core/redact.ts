@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { formEncode } from './request/encoding.ts'
 
 /** Shorter values are not redacted: they would blank out ordinary text. */
 const MIN_SECRET_LENGTH = 3
@@ -197,7 +198,7 @@ export function encodings(value: string): string[] {
     value,
     JSON.stringify(value).slice(1, -1),
     encodeURIComponent(value),
-    new URLSearchParams([['', value]]).toString().slice(1),
+    formEncode(value),
     b64,
     b64.replace(/=+$/, ''),
     b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),

@@ -1,71 +1,207 @@
 /**
- * The grantcheck Worker: runs configured targets on request and on a schedule, keeps the reports
- * in KV, shows a dashboard. Same engine, suites and reporters as the CLI; no Node APIs.
+ * The grantcheck Worker: a monitoring service for configured authorization servers. The cron
+ * queues runs that are due; queue consumers run them in parts within the platform's limits, one
+ * target's runs through its gate; finished runs update per-case states and raise alerts; a
+ * dashboard, an API, a badge and metrics read the history from D1 and the reports from R2.
  *
- * Nothing here fetches a URL taken from a request: runs name a configured target, and the drift
- * webhook comes from configuration.
+ * Nothing here fetches a URL taken from a request: runs name a configured target, and the webhook
+ * and Access addresses come from configuration.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import * as z from 'zod'
-import { InputInvalidError } from '../core/errors.ts'
+import { builtinSuites } from '../core/builtin.ts'
 import { renderHtml } from '../reporters/html/index.ts'
+import { SCRIPT, STYLES } from '../reporters/html/styles.ts'
+import { resolveRequirement } from '../schema/requirements.ts'
 import { renderJunit } from '../reporters/junit.ts'
 import { renderMarkdown } from '../reporters/markdown.ts'
-import { bearerMatches } from './auth.ts'
-import type { Env } from './env.ts'
-import { renderDashboard } from './pages.tsx'
-import { configuredTargets, runAllTargets, runTarget, RunRefusedError } from './runner.ts'
-import { loadIndex, loadRun } from './store.ts'
+import { accessConfigured, CLEAR_SESSION, createSession, csrfAllows, csrfToken, identify, roleOfToken, sessionCookie, type Identity } from './auth.ts'
+import { Budget } from './budget.ts'
+import { configuration, settings } from './config.ts'
+import type { Env, ExecutionContext, MessageBatch, WorkMessage } from './env.ts'
+import { TargetGate } from './gate.ts'
+import { badge, openMetrics } from './metrics.ts'
+import { alertsPage, DASHBOARD_STYLES, loginPage, overviewPage, targetHref, targetPage, type PageContext, type TargetView } from './pages.tsx'
+import { scheduled } from './schedule.ts'
+import { Store } from './store.ts'
+import { consume, planRun, RunRefusedError } from './work.ts'
+
+export { TargetGate }
 
 const MAX_BODY_BYTES = 4096
 
 /** A run request: a configured target's name and, optionally, which built-in suites. Nothing else. */
 const RunRequestSchema = z.strictObject({
   target: z.string().min(1).max(120),
-  suites: z.array(z.string().regex(/^[a-z0-9-]+$/)).max(20).optional(),
+  suites: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).max(20).optional(),
 })
 
-const app = new Hono<{ Bindings: Env }>()
+type Vars = { identity: Identity; store: Store }
+const app = new Hono<{ Bindings: Env; Variables: Vars }>()
 
-app.get('/healthz', (c) => c.json({ ok: true }))
+let cspValue: Promise<string> | undefined
+/** The pages' policy: nothing loads from elsewhere; the one stylesheet and one script are named by hash. */
+function csp(): Promise<string> {
+  const sha = async (s: string) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))))}'`
+  cspValue ??= Promise.all([sha(STYLES), sha(DASHBOARD_STYLES), sha(SCRIPT)]).then(
+    ([report, dashboard, script]) =>
+      `default-src 'none'; style-src ${report} ${dashboard}; script-src ${script}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  )
+  return cspValue
+}
 
 app.use('*', async (c, next) => {
-  if (!c.env.API_TOKEN) return c.json({ error: 'the API_TOKEN secret is not configured' }, 503)
-  if (!(await bearerMatches(c.req.header('authorization'), c.env.API_TOKEN)))
-    return c.json({ error: 'unauthorized: send Authorization: Bearer <API_TOKEN>' }, 401, { 'WWW-Authenticate': 'Bearer realm="grantcheck"' })
+  await next()
+  const h = c.res.headers
+  h.set('Content-Security-Policy', await csp())
+  h.set('X-Content-Type-Options', 'nosniff')
+  h.set('X-Frame-Options', 'DENY')
+  // Not no-referrer: under it a browser sends `Origin: null` with the pages' own form posts, and
+  // sign-in and the CSRF check (which compare the Origin) refuse them. same-origin still sends
+  // nothing to other sites.
+  h.set('Referrer-Policy', 'same-origin')
+  if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store')
+})
+
+app.use('*', async (c, next) => {
+  c.set('store', new Store(c.env, new Budget(settings(c.env).maxSubrequests)))
+  await next()
+})
+
+/** Liveness, and whether the configuration is whole: 503 "degraded" names how many entries are broken, never what they hold. */
+app.get('/healthz', (c) => {
+  const { monitors, problems } = configuration(c.env)
+  const body = { status: problems.length ? 'degraded' : 'ok', targets: monitors.length, problems: problems.length }
+  return c.json(body, problems.length ? 503 : 200)
+})
+
+app.get('/login', (c) => (accessConfigured(c.env) ? c.redirect('/', 303) : c.html(loginPage())))
+
+app.post('/login', async (c) => {
+  if (accessConfigured(c.env)) return c.redirect('/', 303)
+  const origin = c.req.header('origin')
+  if (origin && origin !== new URL(c.req.url).origin) return c.text('cross-site sign-in refused', 403)
+  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+  const token = typeof form.token === 'string' ? form.token : ''
+  const role = token ? await roleOfToken(token, c.env) : undefined
+  if (!role) return c.html(loginPage('That token is not valid.'), 401)
+  const cookie = await createSession(c.env, role, role === 'run' ? 'signed in with the run token' : 'signed in read-only', Date.now())
+  return c.body(null, 303, { Location: '/', 'Set-Cookie': sessionCookie(cookie) })
+})
+
+app.get('/badge/:file', async (c, next) => {
+  // Public only where the operator says so; otherwise the badge is behind authentication.
+  if (!settings(c.env).publicBadges) return next()
+  return badgeResponse(c)
+})
+
+app.use('*', async (c, next) => {
+  if (!c.env.API_TOKEN && !accessConfigured(c.env)) return c.json({ error: 'neither the API_TOKEN secret nor Cloudflare Access (ACCESS_TEAM_DOMAIN, ACCESS_AUD) is configured' }, 503)
+  const identity = await identify(c.req.raw, c.env, Date.now(), c.get('store').budget.fetch)
+  if (!identity) {
+    const wantsPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
+    if (wantsPage && !accessConfigured(c.env)) return c.redirect('/login', 303)
+    return c.json({ error: 'unauthorized: send Authorization: Bearer <token>, or sign in' }, 401, { 'WWW-Authenticate': 'Bearer realm="grantcheck"' })
+  }
+  c.set('identity', identity)
+  // A browser identity (cookie, Access) changes nothing without this origin and its CSRF token.
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    const form = (c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded') ? await c.req.parseBody().catch(() => ({}) as Record<string, unknown>) : {}
+    const token = c.req.header('x-csrf-token') ?? (typeof form.csrf === 'string' ? form.csrf : undefined)
+    if (!(await csrfAllows(c.req.raw, identity, c.env, token))) return c.json({ error: 'refused: a request from a browser needs this origin and its CSRF token' }, 403)
+  }
   return next()
 })
 
-app.get('/', async (c) => {
-  const targets = configuredTargets(c.env)
-  const rows = await Promise.all(
-    targets.map(async (t) => ({ name: t.name, issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, runs: await loadIndex(c.env.REPORTS, t.name) })),
+async function pageContext(c: Context<{ Bindings: Env; Variables: Vars }>): Promise<PageContext> {
+  const identity = c.get('identity')
+  return { identity, csrf: await csrfToken(identity, c.env), canLogout: identity.via === 'session' }
+}
+
+/** Every monitored target with its state, case states and recent runs: four queries in all. */
+async function views(c: Context<{ Bindings: Env; Variables: Vars }>): Promise<TargetView[]> {
+  const store = c.get('store')
+  const { monitors } = configuration(c.env)
+  const [states, cases, runs] = await Promise.all([store.targetStates(), store.allCaseStates(), store.recentRuns(30)])
+  return monitors.map((m) => ({ monitor: m, state: states.get(m.target.name), cases: cases.get(m.target.name) ?? new Map(), runs: runs.filter((r) => r.target === m.target.name) }))
+}
+
+app.post('/logout', (c) => c.body(null, 303, { Location: '/login', 'Set-Cookie': CLEAR_SESSION }))
+
+app.get('/', async (c) => c.html(overviewPage(await pageContext(c), await views(c), configuration(c.env).problems)))
+
+app.get('/targets/:name', async (c) => {
+  const name = c.req.param('name')
+  const view = (await views(c)).find((v) => v.monitor.target.name === name)
+  if (!view) return c.json({ error: `"${name}" is not a configured target` }, 404)
+  const store = c.get('store')
+  const [snapshots, alerts] = await Promise.all([store.snapshots(name, 10), store.recentAlerts(name, 10)])
+  const titles = new Map(
+    builtinSuites().flatMap((s) => s.cases.map((pc) => [`${s.suite.id}/${pc.case.id}`, { title: pc.case.title, level: pc.case.level, requirement: requirementOf(pc.case.requirements[0]) }] as const)),
   )
-  return c.html(renderDashboard(rows))
+  return c.html(targetPage(await pageContext(c), { view, titles, snapshots, alerts, now: Date.now() }))
 })
+
+function requirementOf(id: string | undefined): { label: string; url: string } {
+  return id ? resolveRequirement(id) : { label: '', url: '#' }
+}
+
+app.post('/targets/:name/run', async (c) => {
+  const identity = c.get('identity')
+  if (identity.role !== 'run') return c.json({ error: 'your role is read-only' }, 403)
+  const queued = await requestRun(c, c.req.param('name'), undefined, 'dashboard')
+  if ('error' in queued) return c.json({ error: queued.error }, queued.status)
+  return c.redirect(`${targetHref(c.req.param('name'))}?queued=${queued.id}`, 303)
+})
+
+app.get('/alerts', async (c) => c.html(alertsPage(await pageContext(c), await c.get('store').recentAlerts(undefined, 50))))
 
 app.get('/runs/:id', async (c) => {
-  const report = await loadRun(c.env.REPORTS, c.req.param('id'))
-  return report ? c.html(renderHtml(report)) : c.json({ error: 'no such run' }, 404)
+  const store = c.get('store')
+  const report = await store.report(c.req.param('id'))
+  if (report) return c.html(renderHtml(report))
+  const run = await store.run(c.req.param('id'))
+  return run ? c.json({ id: run.id, status: run.status, parts: run.parts, partsDone: run.partsDone }, 202) : c.json({ error: 'no such run' }, 404)
 })
 
-app.get('/api/runs/:id', async (c) => {
-  const report = await loadRun(c.env.REPORTS, c.req.param('id'))
-  if (!report) return c.json({ error: 'no such run' }, 404)
-  const format = c.req.query('format') ?? 'json'
-  if (format === 'junit') return c.body(renderJunit(report), 200, { 'Content-Type': 'application/xml; charset=utf-8' })
-  if (format === 'md') return c.body(renderMarkdown(report), 200, { 'Content-Type': 'text/markdown; charset=utf-8' })
-  if (format !== 'json') return c.json({ error: 'format must be json, junit or md' }, 400)
-  return c.json(report)
-})
+app.get('/badge/:file', (c) => badgeResponse(c))
 
-app.get('/api/targets', (c) =>
-  c.json(
-    configuredTargets(c.env).map((t) => ({ name: t.name, issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, clients: Object.keys(t.clients) })),
-  ),
+async function badgeResponse(c: Context<{ Bindings: Env; Variables: Vars }>) {
+  const name = c.req.param('file')?.replace(/\.svg$/, '') ?? ''
+  const view = (await views(c)).find((v) => v.monitor.target.name === name)
+  return c.body(badge(view), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'max-age=60' })
+}
+
+app.get('/metrics', async (c) =>
+  c.body(openMetrics(await views(c), configuration(c.env).problems.length), 200, { 'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' }),
 )
 
+// API ------------------------------------------------------------------------------------------
+
+app.get('/api/targets', async (c) => {
+  const { problems } = configuration(c.env)
+  return c.json({
+    targets: (await views(c)).map((v) => ({
+      name: v.monitor.target.name,
+      issuer: v.monitor.target.issuer,
+      tokenEndpoint: v.monitor.target.tokenEndpoint,
+      clients: Object.keys(v.monitor.target.clients),
+      monitor: { everyMinutes: v.monitor.everyMinutes, suites: v.monitor.suites ?? null, concurrency: v.monitor.concurrency, confirm: v.monitor.confirm },
+      state: v.state ?? null,
+      failing: [...v.cases].filter(([, s]) => s.state === 'failing').map(([key, s]) => ({ case: key, since: s.since })),
+    })),
+    problems,
+  })
+})
+
+app.get('/api/runs', async (c) => {
+  const limit = Math.min(100, Math.max(1, Number(c.req.query('limit')) || 20))
+  const runs = await c.get('store').runs({ target: c.req.query('target'), before: c.req.query('before'), limit })
+  return c.json({ runs, next: runs.length === limit ? `/api/runs?${new URLSearchParams({ ...(c.req.query('target') ? { target: c.req.query('target')! } : {}), before: runs.at(-1)!.id, limit: String(limit) })}` : null })
+})
+
 app.post('/api/runs', async (c) => {
+  if (c.get('identity').role !== 'run') return c.json({ error: 'your role is read-only' }, 403)
   const length = Number(c.req.header('content-length') ?? '0')
   const text = length > MAX_BODY_BYTES ? '' : await c.req.text()
   if (length > MAX_BODY_BYTES || text.length > MAX_BODY_BYTES) return c.json({ error: `the body is limited to ${MAX_BODY_BYTES} bytes` }, 413)
@@ -78,27 +214,63 @@ app.post('/api/runs', async (c) => {
   const parsed = RunRequestSchema.safeParse(body)
   if (!parsed.success)
     return c.json({ error: 'invalid run request: only { "target", "suites" } are accepted', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400)
-  const target = configuredTargets(c.env).find((t) => t.name === parsed.data.target)
-  if (!target) return c.json({ error: `"${parsed.data.target}" is not a configured target; runs name configured targets, never URLs` }, 404)
+  const queued = await requestRun(c, parsed.data.target, parsed.data.suites, 'api')
+  if ('error' in queued) return c.json({ error: queued.error }, queued.status)
+  return c.json({ id: queued.id, status: 'queued', parts: queued.parts, statusUrl: `/api/runs/${queued.id}`, report: `/runs/${queued.id}` }, 202, { Location: `/api/runs/${queued.id}` })
+})
+
+async function requestRun(c: Context<{ Bindings: Env; Variables: Vars }>, name: string, suites: string[] | undefined, trigger: 'api' | 'dashboard') {
+  const monitor = configuration(c.env).monitors.find((m) => m.target.name === name)
+  if (!monitor) return { error: `"${name}" is not a configured target; runs name configured targets, never URLs`, status: 404 as const }
   try {
-    const { report, newFailures } = await runTarget(c.env, target, parsed.data.suites)
-    const t = report.targets[0]!
-    return c.json({ id: report.runId, target: t.name, summary: t.summary.outcomes, newFailures, report: `/runs/${report.runId}` }, 201)
+    const planned = planRun(c.env, monitor, trigger, Date.now(), { suites })
+    await c.get('store').createRuns([planned], planned.messages)
+    return { id: planned.row.id, parts: planned.row.parts }
   } catch (e) {
-    if (e instanceof RunRefusedError) return c.json({ error: e.message }, 422)
+    if (e instanceof RunRefusedError) return { error: e.message, status: 422 as const }
     throw e
   }
+}
+
+app.get('/api/runs/:id', async (c) => {
+  const run = await c.get('store').run(c.req.param('id'))
+  return run ? c.json(run) : c.json({ error: 'no such run' }, 404)
 })
+
+app.get('/api/runs/:id/report', async (c) => {
+  const store = c.get('store')
+  const report = await store.report(c.req.param('id'))
+  if (!report) return (await store.run(c.req.param('id'))) ? c.json({ error: 'the run has not finished yet' }, 409) : c.json({ error: 'no such run' }, 404)
+  const format = c.req.query('format') ?? 'json'
+  if (format === 'junit') return c.body(renderJunit(report), 200, { 'Content-Type': 'application/xml; charset=utf-8' })
+  if (format === 'md') return c.body(renderMarkdown(report), 200, { 'Content-Type': 'text/markdown; charset=utf-8' })
+  if (format === 'html') return c.html(renderHtml(report))
+  if (format !== 'json') return c.json({ error: 'format must be json, junit, md or html' }, 400)
+  return c.json(report)
+})
+
+app.get('/api/targets/:name/cases/:suite/:case', async (c) => {
+  const { name, suite } = c.req.param()
+  const key = `${suite}/${c.req.param('case')}`
+  const store = c.get('store')
+  const [states, history] = await Promise.all([store.caseStates(name), store.caseHistory(name, key, Math.min(200, Number(c.req.query('limit')) || 50))])
+  return c.json({ target: name, case: key, state: states.get(key) ?? null, history })
+})
+
+app.get('/api/alerts', async (c) => c.json({ alerts: (await c.get('store').recentAlerts(c.req.query('target'), 50)).map((a) => ({ ...a, body: JSON.parse(a.body) })) }))
 
 app.onError((e, c) => {
   // Configuration problems name the binding and field; no secret is ever in these messages.
-  if (e instanceof InputInvalidError) return c.json({ error: e.message }, 500)
+  console.error(JSON.stringify({ event: 'grantcheck.error', path: c.req.path, message: e.message }))
   return c.json({ error: 'internal error' }, 500)
 })
 
 export default {
   fetch: app.fetch,
-  async scheduled(_event: unknown, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<void> {
-    ctx.waitUntil(runAllTargets(env))
+  async scheduled(event: { scheduledTime?: number }, env: Env, ctx: ExecutionContext): Promise<void> {
+    ctx.waitUntil(scheduled(env, event.scheduledTime ?? Date.now()))
+  },
+  async queue(batch: MessageBatch<WorkMessage>, env: Env): Promise<void> {
+    await consume(batch, env)
   },
 }

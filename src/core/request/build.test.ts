@@ -6,6 +6,7 @@ import type { RefScope } from '../refs.ts'
 import { resolveTarget, type ResolvedTarget } from '../resolve.ts'
 import { buildRequest, type DpopKey, type PreparedRequest } from './build.ts'
 import { formEncode } from './encoding.ts'
+import { rng } from '../../../test/_rng.ts'
 
 const unregisteredKey = async (alg: string) => (await generateKeyPair(alg)).privateKey
 
@@ -40,6 +41,23 @@ describe('form-urlencoding (RFC6749-B)', () => {
   it('encodes the Appendix B example as the RFC says, and a space as %20 on request', () => {
     expect(formEncode(' %&+£€')).toBe('+%25%26%2B%C2%A3%E2%82%AC')
     expect(formEncode(' %&+£€', '%20')).toBe('%20%25%26%2B%C2%A3%E2%82%AC')
+  })
+
+  it('writes what URLSearchParams writes, for every UTF-16 code unit, astral characters, lone surrogates and seeded random strings', () => {
+    const reference = (v: string) => new URLSearchParams([['', v]]).toString().slice(1)
+    const next = rng(17)
+    const pick = () => {
+      const r = next()
+      // Mostly ASCII (where the two encoders' sets differ), some of the BMP, some surrogates.
+      return r < 0.6 ? String.fromCharCode(32 + Math.floor(next() * 95)) : r < 0.9 ? String.fromCharCode(Math.floor(next() * 0x10000)) : String.fromCharCode(0xd800 + Math.floor(next() * 0x800))
+    }
+    const values = [
+      ...Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c)),
+      '😀', 'a\u{10FFFF}b', '\uDC00\uD800', 'x\uD83D', '+ +',
+      ...Array.from({ length: 3000 }, () => Array.from({ length: 1 + Math.floor(next() * 12) }, pick).join('')),
+    ]
+    const differ = values.filter((v) => formEncode(v) !== reference(v) || formEncode(v, '%20') !== reference(v).replace(/\+/g, '%20'))
+    expect(differ.map((v) => [...v].map((c) => c.codePointAt(0)!.toString(16)).join(' '))).toEqual([])
   })
 })
 

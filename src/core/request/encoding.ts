@@ -5,11 +5,29 @@
  * @module
  */
 
-/** `application/x-www-form-urlencoded` encoding of one value (RFC 6749 Appendix B). */
+/** Characters encodeURIComponent leaves as they are and the form encoding escapes. */
+const FORM_ONLY = /[!'()~]/g
+const escapeFormOnly = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
+
+/**
+ * `application/x-www-form-urlencoded` encoding of one value (RFC 6749 Appendix B), byte for byte
+ * what URLSearchParams writes: everything but ASCII letters, digits and `*-._` percent-encoded
+ * as UTF-8, a space as `+` (or `%20`).
+ *
+ * encodeURIComponent does it in JavaScript, where a URLSearchParams per value is a call into the
+ * runtime (in workerd, an object of its own), and every parameter of every request is encoded
+ * several times (body, display copy, curl line). A lone surrogate, which encodeURIComponent
+ * refuses, goes to URLSearchParams, which writes it as U+FFFD.
+ */
 export function formEncode(value: string, spaceAs: '+' | '%20' = '+'): string {
-  const encoded = new URLSearchParams([['', value]]).toString().slice(1)
-  // The encoder writes a space as '+' and a literal '+' as %2B, so each '+' left is a space.
-  return spaceAs === '+' ? encoded : encoded.replace(/\+/g, '%20')
+  let encoded: string
+  try {
+    encoded = encodeURIComponent(value).replace(FORM_ONLY, escapeFormOnly)
+  } catch {
+    encoded = new URLSearchParams([['', value]]).toString().slice(1).replace(/\+/g, '%20')
+  }
+  // A literal '+' is %2B by now, so every %20 is a space.
+  return spaceAs === '%20' ? encoded : encoded.replace(/%20/g, '+')
 }
 
 export function base64(text: string): string {
