@@ -28,6 +28,8 @@ export type ExpectedCase = z.infer<typeof ExpectedCaseSchema>
 
 export const ReferenceExpectationsSchema = z.strictObject({
   conformant: z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON })),
+  /** The conformant server under another clientAuthProfile, for the defects judged under it. */
+  conformantUnder: z.record(z.string(), z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON }))).optional(),
   defects: z.record(
     z.string(),
     z.strictObject({

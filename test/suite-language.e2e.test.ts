@@ -174,6 +174,8 @@ describe('a misspelt suite is refused before anything is sent, naming the file, 
     ['a secret in an operand', 'secret.yaml', '    expect:\n      - that: body/client_secret\n        absent: true\n      - that: body\n        excludes: "${client.secret}"\n', 13, 'cases[0].expect[1].excludes', 'is a secret: it can be sent, never compared or shown'],
     ['a comparison outside steps', 'same-one.yaml', '    expect:\n      - that: status\n        sameAs: 1\n', 11, 'cases[0].expect[0].sameAs', 'goes in a case with "steps"'],
     ['a comparison with a later step', 'same-later.yaml', '    steps:\n      - expect: [{ that: status, sameAs: 2 }]\n      - request: {}\n        expect: [{ check: response.observe }]\n', 10, 'cases[0].steps[0].expect[0].sameAs', 'step 1 has none'],
+    ['a finding naming a case the suite lacks', 'finding-case.yaml', '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    classify: [{ label: x, means: y, when: { two: accepted } }]\n', 13, 'findings[0].classify[0].when.two', 'no case "two" in this suite'],
+    ['a measure with a value per request it lacks', 'finding-measure.yaml', '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    measure: { case: one, values: [1, 2], unit: s }\n', 13, 'findings[0].measure.values', '"one" sends 1 request(s): give one value for each'],
     ['an auth method', 'auth.yaml', '    request: { auth: basik }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.auth', 'Invalid option'],
   ])('%s', (_what, name, body, line, field, message) => {
     const e = refusal(name, caseWith(body))

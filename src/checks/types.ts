@@ -6,6 +6,7 @@
  * @module
  */
 import type * as z from 'zod'
+import type { ClientAuthProfile } from '../schema/target.ts'
 
 export interface ObservedResponse {
   status: number
@@ -45,7 +46,7 @@ export interface CheckInput {
   target: {
     issuer?: string
     profile: string
-    clientAuthProfile: 'oidc' | 'rfc7523'
+    clientAuthProfile: ClientAuthProfile
     /** The target's scopes, for checks that ask whether a grant includes one of them. */
     scopes: { valid: string[]; restricted?: string; unknown: string }
     resource?: string

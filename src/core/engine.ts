@@ -11,6 +11,8 @@ import { REPORT_FORMAT, REPORT_VERSION, type CaseResult, type Report, type Targe
 import type { FetchLike } from './http.ts'
 import type { PlannedCase, PlannedSuite } from './plan.ts'
 import type { ResolvedTarget } from './resolve.ts'
+import { chooseAudience, type AudienceChoice } from './audience.ts'
+import { evaluateFindings } from './findings.ts'
 import { openSession } from './session.ts'
 import { caseBase, runCase } from './steps.ts'
 import { summarize } from './summary.ts'
@@ -64,12 +66,15 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
   const cases = suites.flatMap((s) => s.cases)
   ctx.onEvent?.({ type: 'target:start', target: target.name, cases: cases.length })
   const opened = await openSession(resolved, ctx)
+  let audience: Promise<AudienceChoice> | undefined
   let results: CaseResult[]
   let requests = opened.requests
   try {
     const s = opened.session
     if (!s) results = cases.map((c) => erroredCase(c, opened.error!))
     else {
+      // Chosen once, when the first client assertion is made (a run without one sends no probe).
+      s.assertionAudience = () => (audience ??= chooseAudience(s))
       results = await mapPoolLongestFirst(cases, target.limits.concurrency, requestsOf, async (c) => {
         let r: CaseResult
         try {
@@ -100,12 +105,14 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
       Object.values(resolved.clients).map((c) => [c.role, { clientId: c.clientId, authMethod: c.authMethod, secret: c.secretSource }]),
     ),
     error: opened.error,
+    assertionAudience: audience && (await audience),
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,
     requests,
     cases: results,
     summary: summarize(results),
+    ...(suites.some((x) => x.suite.findings?.length) ? { findings: evaluateFindings(suites, results) } : {}),
   }
   // Scrubbed again as a whole: a token issued in one case may show up in another's response.
   const safe = redactor.scrubDeep(result)

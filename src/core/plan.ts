@@ -123,6 +123,7 @@ export function planSuite(data: unknown, file: string, locate?: Locate, groups: 
     })
     return { suite, case: c, steps, needs: [...ctx.roles, ...c.needs], refs: ctx.refs, written: raw[ci]?.request }
   })
+  findingIssues(suite, cases, issue)
   if (issues.length) throw new InputInvalidError('CC_SUITE_INVALID', file, issues)
   return { suite, file, cases }
 }
@@ -317,6 +318,28 @@ class CaseContext {
         return undefined
     }
   }
+}
+
+/** A finding names cases of its suite, steps they have, and a measure has one value per request. */
+function findingIssues(suite: Suite, cases: PlannedCase[], issue: (path: PropertyKey[], message: string) => void): void {
+  const sending = new Map(cases.map((c) => [c.case.id, c.steps.filter((st) => st.do !== 'inspect').length]))
+  suite.findings?.forEach((f, fi) => {
+    const at = ['findings', fi]
+    if (f.measure) {
+      const n = sending.get(f.measure.case)
+      if (n === undefined) issue([...at, 'measure', 'case'], `no case "${f.measure.case}" in this suite`)
+      else if (n !== f.measure.values.length) issue([...at, 'measure', 'values'], `"${f.measure.case}" sends ${n} request(s): give one value for each`)
+    }
+    f.classify?.forEach((r, ri) => {
+      for (const key of ['when', 'whenAny'] as const)
+        for (const ref of Object.keys(r[key] ?? {})) {
+          const [id, step] = ref.split('#') as [string, string | undefined]
+          const n = sending.get(id)
+          if (n === undefined) issue([...at, 'classify', ri, key, ref], `no case "${id}" in this suite`)
+          else if (step !== undefined && Number(step) > n) issue([...at, 'classify', ri, key, ref], `"${id}" sends ${n} request(s)`)
+        }
+    })
+  })
 }
 
 /** Rejects two suites with the same id, which would make case ids ambiguous in reports. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TargetSchema } from '../schema/target.ts'
-import { displayOf, renderText, resolveValue, type RefScope } from './refs.ts'
+import { displayOf, renderText, resolveValue, type RefScope, issuerVariant } from './refs.ts'
 import { resolveTarget } from './resolve.ts'
 
 const target = TargetSchema.parse({
@@ -33,5 +33,21 @@ describe('resolving references against a target', () => {
     expect(resolveValue('${clients.jwt.id}', scope)).toEqual({ missing: 'the target has no "jwt" client' })
     expect(resolveValue('${endpoints.revocation}', scope)).toEqual({ missing: 'the target has no revocation endpoint (RFC 7009)' })
     expect(resolveValue('${metadata.issuer}', scope)).toEqual({ missing: 'no authorization server metadata was discovered' })
+  })
+})
+
+describe('the issuer spelled another way', () => {
+  it.each<[string, 'slash' | 'upper' | 'port', string]>([
+    ['https://as.example.com', 'slash', 'https://as.example.com/'],
+    ['https://as.example.com/tenant/', 'slash', 'https://as.example.com/tenant'],
+    ['https://as.example.com/Tenant', 'upper', 'HTTPS://AS.EXAMPLE.COM/Tenant'],
+    ['https://as.example.com/tenant', 'port', 'https://as.example.com:443/tenant'],
+    ['http://localhost', 'port', 'http://localhost:80'],
+  ])('%s, %s: %s', (issuer, variant, spelled) => {
+    expect(issuerVariant(issuer, variant)).toEqual({ value: spelled })
+  })
+
+  it('has no default-port spelling for an issuer that names its port', () => {
+    expect(issuerVariant('http://127.0.0.1:8080', 'port')).toEqual({ missing: 'the issuer http://127.0.0.1:8080 already names its port' })
   })
 })

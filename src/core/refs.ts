@@ -39,6 +39,8 @@ export interface RefScope {
   nowSec: number
   /** One random identifier per request. */
   random: string
+  /** One random identifier per case, shared by its steps. */
+  caseRandom?: string
   /** The access token the case's first request obtained. */
   issued?: string
   /** Inside a JWT spec: the key it is signed with. */
@@ -93,6 +95,10 @@ export function resolveRef(ref: Ref, scope: RefScope): Resolved {
       return { value: scope.nowSec + ref.offset }
     case 'random':
       return { value: scope.random }
+    case 'case.random':
+      return have(scope.caseRandom, 'no case is running')
+    case 'issuer.variant':
+      return scope.issuer === undefined ? { missing: 'the target names no issuer' } : issuerVariant(scope.issuer, ref.variant)
     case 'issued.access_token':
       return scope.issued === undefined ? { missing: 'no access token was issued by the first step, so there is nothing to send' } : { value: scope.issued, secretVar: 'ACCESS_TOKEN' }
     case 'key': {
@@ -103,6 +109,25 @@ export function resolveRef(ref: Ref, scope: RefScope): Resolved {
     case 'args':
       // Group arguments are replaced when the suite is loaded; one left here is a loader bug.
       return { missing: `\${${refSource(ref)}} outside a group` }
+  }
+}
+
+/** The issuer another way (see the Ref), or why that way does not exist for it. */
+export function issuerVariant(issuer: string, variant: 'slash' | 'upper' | 'port'): Resolved {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/i.exec(issuer)
+  if (!m) return { missing: `the issuer ${issuer} is not an absolute URL` }
+  const [, scheme, authority, rest] = m as unknown as [string, string, string, string]
+  switch (variant) {
+    case 'slash':
+      return { value: issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/` }
+    case 'upper':
+      return { value: `${scheme.toUpperCase()}://${authority.toUpperCase()}${rest}` }
+    case 'port': {
+      if (/:\d+$/.test(authority)) return { missing: `the issuer ${issuer} already names its port` }
+      const port = scheme.toLowerCase() === 'https' ? 443 : scheme.toLowerCase() === 'http' ? 80 : undefined
+      if (port === undefined) return { missing: `no default port for ${scheme}` }
+      return { value: `${scheme}://${authority}:${port}${rest}` }
+    }
   }
 }
 

@@ -16,6 +16,7 @@ import { discoveryExchange } from './evidence.ts'
 import { send, type FetchLike, type OutgoingRequest, type ReceivedResponse, type SendFailure, type SendLimits, type SendResult } from './http.ts'
 import type { RunContext } from './engine.ts'
 import type { RefScope } from './refs.ts'
+import type { AudienceChoice } from './audience.ts'
 import type { DpopKey } from './request/build.ts'
 import type { ResolvedTarget } from './resolve.ts'
 import { Throttle } from './throttle.ts'
@@ -37,6 +38,8 @@ export interface Session extends TargetFacts {
   dpopKey: () => Promise<DpopKey>
   unregisteredKey: (alg: string) => Promise<CryptoKey>
   jwks: () => Promise<CheckInput['jwks']>
+  /** The audience of the run's client assertions: the target's, or probed once (audience.ts). */
+  assertionAudience?: () => Promise<AudienceChoice>
   requests: number
 }
 
@@ -168,7 +171,7 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
 }
 
 /** What a reference resolves against in this session, before a request adds its own part. */
-export function sessionScope(s: Session, issued: string | undefined): RefScope {
+export function sessionScope(s: Session, issued: string | undefined, caseRandom?: string): RefScope {
   return {
     resolved: s.resolved,
     issuer: s.issuer,
@@ -177,6 +180,7 @@ export function sessionScope(s: Session, issued: string | undefined): RefScope {
     metadata: s.metadata,
     nowSec: Math.floor(s.ctx.now() / 1000),
     random: s.ctx.randomId(),
+    caseRandom,
     issued,
   }
 }

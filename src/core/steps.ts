@@ -10,6 +10,7 @@ import { factsOf, unmetCondition } from '../checks/when.ts'
 import { tryDecodeJwt } from '../checks/_util.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import type { CaseResult, CheckResult, Exchange, Outcome } from '../schema/report.ts'
+import type { Answer } from '../schema/suite.ts'
 import { missingNeeds } from './capabilities.ts'
 import { recordExchange, responseRecord } from './evidence.ts'
 import type { ReceivedResponse } from './http.ts'
@@ -30,7 +31,15 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
   const { case: c } = planned
   const { resolved, ctx } = s
   const started = ctx.now()
-  const finish = (outcome: Outcome, fields: Partial<CaseResult>): CaseResult => ({ ...caseBase(planned), outcome, ...fields, durationMs: ctx.now() - started })
+  /** What each request got, in step order (findings are drawn from these). */
+  const answers: Answer[] = []
+  const finish = (outcome: Outcome, fields: Partial<CaseResult>): CaseResult => ({
+    ...caseBase(planned),
+    outcome,
+    ...fields,
+    ...(answers.length ? { answers } : {}),
+    durationMs: ctx.now() - started,
+  })
 
   const missing = missingNeeds(planned.needs, s)
   if (missing) return finish('skipped', { reason: missing })
@@ -38,7 +47,8 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
   const unmet = unmetCondition(c.when, { profile, clientAuthProfile: resolved.target.clientAuthProfile, metadata: s.metadata })
   if (unmet) return finish('skipped', { reason: unmet })
   const first = planned.steps.find((st) => st.request)?.request
-  const scope: RefScope = { ...sessionScope(s, undefined), client: first ? resolved.clients[first.client] : undefined }
+  const caseRandom = ctx.randomId()
+  const scope: RefScope = { ...sessionScope(s, undefined, caseRandom), client: first ? resolved.clients[first.client] : undefined }
   const lacking = [...new Set(planned.refs.map((r) => resolveRef(r, scope)).flatMap((r) => ('missing' in r ? [r.missing] : [])))]
   if (lacking.length) return finish('skipped', { reason: lacking.join('; ') })
 
@@ -61,7 +71,7 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     }
     let prepared: PreparedRequest | { skip: string } | { error: string }
     if (step.do === 'replay') prepared = last ?? { error: 'nothing to replay: no earlier request' }
-    else prepared = await prepare(step, s, issued?.token?.value)
+    else prepared = await prepare(step, s, issued?.token?.value, caseRandom)
     if ('skip' in prepared) {
       // A step that cannot run (no token to introspect) does not hide what earlier steps found:
       // a failed or warned check keeps its outcome, with the reason the case stopped.
@@ -72,10 +82,11 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     }
     if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
     const label = planned.steps.length > 1 ? `step ${i + 1}: ${step.label}` : step.label
-    const sent = await sendWithDpopNonce(prepared, step, s, issued?.token?.value, label, exchanges)
+    const sent = await sendWithDpopNonce(prepared, step, s, issued?.token?.value, caseRandom, label, exchanges)
+    const endpoint = step.do === 'replay' ? 'token' : step.request!.endpoint
+    answers.push(sent.ok ? answerOf(endpoint, sent.response) : 'no answer')
     if (!sent.ok) return finish('errored', { reason: sent.error, checks, exchanges })
 
-    const endpoint = step.do === 'replay' ? 'token' : step.request!.endpoint
     const fromResponse = endpoint === 'token' ? extractToken(sent.response, resolved.redactor) : undefined
     if (i === 0 && endpoint === 'token') issued = { token: fromResponse, requestedScope: sent.prepared.requestedScope }
     // The exchange is recorded after the token is known to the redactor, so its body is clean.
@@ -92,13 +103,25 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     }
     input.token = endpoint === 'token' ? fromResponse : sent.prepared.sentIssuedToken ? issued?.token : undefined
     if (input.token?.jwt && step.checks.some((p) => p.def?.needsJwks)) input.jwks = await s.jwks()
-    const stepScope = sessionScope(s, issued?.token?.value)
+    const stepScope = sessionScope(s, issued?.token?.value, caseRandom)
     seen.push(input)
     for (const p of step.checks) checks.push(await judge(s, p, input, seen, stepScope))
     last = sent.prepared
   }
   const outcome = caseOutcome(checks, c.level)
   return finish(outcome, { reason: reasonFor(outcome, checks), checks, exchanges, accessToken: issued?.token?.jwt })
+}
+
+/**
+ * Whether a request got what it asked for: a token from the token endpoint, an introspection
+ * answer (a JSON object with a boolean `active`), a revocation's 200. Anything else is a refusal.
+ */
+export function answerOf(endpoint: string, res: ReceivedResponse): Answer {
+  const body = res.json as Record<string, unknown> | undefined
+  const object = body !== null && typeof body === 'object' && !Array.isArray(body)
+  if (endpoint === 'token') return object && typeof body.access_token === 'string' ? 'accepted' : 'refused'
+  if (endpoint === 'introspection') return res.status === 200 && object && typeof body.active === 'boolean' ? 'accepted' : 'refused'
+  return res.status === 200 ? 'accepted' : 'refused'
 }
 
 /** The RFC rules the target is judged by: a provider profile names its base. */
@@ -131,13 +154,17 @@ function baseInput(s: Session, step: CheckInput['step'], response: ReceivedRespo
 }
 
 /** Builds the request of one step, or says why the step (and so the case) cannot run. */
-async function prepare(step: PlannedStep, s: Session, issued: string | undefined, nonce?: string): Promise<PreparedRequest | { skip: string } | { error: string }> {
+async function prepare(step: PlannedStep, s: Session, issued: string | undefined, caseRandom: string, nonce?: string): Promise<PreparedRequest | { skip: string } | { error: string }> {
   const spec = step.request!
   try {
     const prepared = await buildRequest(spec, {
-      scope: sessionScope(s, issued),
+      scope: sessionScope(s, issued, caseRandom),
       client: s.resolved.clients[spec.client]!,
       dpop: spec.dpop ? { key: await s.dpopKey(), nonce } : undefined,
+      assertionDefaults: s.assertionAudience && (async () => {
+        const choice = await s.assertionAudience!()
+        return { aud: choice.value, typ: choice.typ }
+      }),
       unregisteredKey: s.unregisteredKey,
       randomId: s.ctx.randomId,
     })
@@ -158,6 +185,7 @@ async function sendWithDpopNonce(
   step: PlannedStep,
   s: Session,
   issued: string | undefined,
+  caseRandom: string,
   label: string,
   exchanges: Exchange[],
 ): Promise<{ ok: true; response: ReceivedResponse; prepared: PreparedRequest } | { ok: false; error: string }> {
@@ -168,7 +196,7 @@ async function sendWithDpopNonce(
   const nonce = sent.ok ? sent.response.headers.get('dpop-nonce') : null
   if (sent.ok && prepared.dpopJkt && nonce && step.request && isError(sent.response, 'use_dpop_nonce')) {
     exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, redactor)
-    const again = await prepare(step, s, issued, nonce)
+    const again = await prepare(step, s, issued, caseRandom, nonce)
     if (!('outgoing' in again)) return { ok: false, error: 'skip' in again ? again.skip : again.error }
     prepared = again
     s.requests++

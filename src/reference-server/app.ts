@@ -61,6 +61,10 @@ const KNOWN_PARAMS = [...SINGLE_PARAMS, 'resource', 'audience']
 const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
 /** An origin that is not the server's, for the foreign-endpoints defect. */
 const ELSEWHERE = 'https://elsewhere.grantcheck.invalid'
+/** Clock skew allowed on iat, nbf and exp of client assertions. */
+const CLOCK_LEEWAY = 60
+/** The longest lifetime (exp − iat) of a client assertion. */
+const MAX_ASSERTION_LIFETIME = 3600
 /** An RFC 7638 thumbprint of no key grantcheck holds, for tokens bound to another key. */
 const OTHER_JKT = 'Q9XjT6tHnB1l2x3y4z5A6b7C8d9E0f1G2h3I4j5K6lM'
 
@@ -377,18 +381,30 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
 
     const issuer = issuerOf(c)
     const now = Math.floor(Date.now() / 1000)
-    const skew = 30
-    const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
-    const accepted = p.assertionAudiences === 'token-endpoint-only' ? [`${issuer}/token`] : [`${issuer}/token`, issuer]
-    if (p.assertionAudiences !== 'any' && !auds.some((a) => accepted.includes(String(a)))) return refuse('the assertion is not addressed to this server')
+    if (!audienceAccepted(claims.aud, issuer, `${issuer}${new URL(c.req.url).pathname}`, p)) return refuse('the assertion is not addressed to this server')
+    // Media type names are case-insensitive, and "application/" may be left out (RFC 7515 §4.1.9).
+    const written = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined
+    const typ = p.assertionTyp === 'short-form-only' ? written : written?.replace(/^application\//, '')
+    // rfc7523bis §4: clients SHOULD type assertions, servers rejecting untyped ones is NOT
+    // RECOMMENDED; a JWT typed for another purpose is not a client assertion (RFC 8725 §3.11).
+    if (p.assertionTyp === 'required' && typ !== 'client-authentication+jwt') return refuse('typ must be client-authentication+jwt')
+    if (p.assertionTyp === 'untyped-only' && typ !== undefined && typ !== 'jwt') return refuse(`typ ${typ} is not accepted`)
+    if (p.assertionTyp === 'short-form-only' && typ !== undefined && typ !== 'jwt' && typ !== 'client-authentication+jwt') return refuse(`typ ${typ} is not accepted`)
+    if (p.assertionTyp === 'rfc7523bis' && typ !== undefined && typ !== 'jwt' && typ !== 'client-authentication+jwt') return refuse(`a JWT of type ${typ} is not a client assertion`)
     if (p.assertionIssuer === 'checked' && claims.iss !== client.clientId) return refuse('iss must be the client_id')
     if (p.assertionSubject === 'checked' && claims.sub !== client.clientId) return refuse('sub must be the client_id')
     if (typeof claims.exp !== 'number') return refuse('exp is missing')
-    if (p.assertionExpiry === 'checked' && claims.exp < now - skew) return refuse('the assertion has expired')
-    if (p.assertionNotBefore === 'checked' && typeof claims.nbf === 'number' && claims.nbf > now + skew) return refuse('the assertion is not valid yet')
+    if (p.assertionExpiry === 'checked' && claims.exp < now - CLOCK_LEEWAY) return refuse('the assertion has expired')
+    if (p.assertionNotBefore === 'checked' && typeof claims.nbf === 'number' && claims.nbf > now + CLOCK_LEEWAY) return refuse('the assertion is not valid yet')
+    if (p.assertionIatAndLifetime === 'bounded') {
+      if (typeof claims.iat === 'number' && claims.iat > now + CLOCK_LEEWAY) return refuse('the assertion was issued in the future')
+      if (claims.exp - (typeof claims.iat === 'number' ? claims.iat : now) > MAX_ASSERTION_LIFETIME) return refuse('the assertion lives longer than an hour')
+    }
     if (typeof claims.jti !== 'string') return refuse('jti is missing')
-    if (usedJtis.has(claims.jti) && p.assertionReplay === 'refused') return refuse('the assertion was already used (jti replay)')
-    usedJtis.add(claims.jti)
+    // A jti is spent everywhere once used (the default), or, for the defect, only where it was used.
+    const jtiKey = p.assertionReplayScope === 'global' ? claims.jti : `${new URL(c.req.url).pathname} ${claims.jti}`
+    if (usedJtis.has(jtiKey) && p.assertionReplay === 'refused') return refuse('the assertion was already used (jti replay)')
+    usedJtis.add(jtiKey)
     return client
   }
 
@@ -549,6 +565,36 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
 /** An Entra-style error_description: the AADSTS code, then trace lines separated by CR LF. */
 function aadsts(code: number, text: string): string {
   return `AADSTS${code}: ${text}\r\nTrace ID: ${crypto.randomUUID()}\r\nCorrelation ID: ${crypto.randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`
+}
+
+/**
+ * Whether an assertion's aud names this server under the audience policy. `endpoint` is the URL
+ * the assertion was sent to.
+ */
+function audienceAccepted(aud: unknown, issuer: string, endpoint: string, p: Policy): boolean {
+  const list = (Array.isArray(aud) ? aud : [aud]).map(String)
+  switch (p.assertionAudiences) {
+    case 'rfc7523bis':
+      return aud === issuer || (Array.isArray(aud) && aud.length === 1 && aud[0] === issuer)
+    case 'string-only':
+      return aud === issuer
+    case 'extra-members':
+      return list.includes(issuer)
+    case 'legacy':
+      return list.some((a) => a === issuer || a === `${issuer}/token` || a === endpoint)
+    case 'normalized':
+      return list.length === 1 && sameUrl(list[0]!, issuer)
+    case 'token-endpoint-only':
+      return list.includes(`${issuer}/token`)
+    case 'any':
+      return true
+  }
+}
+
+/** The same URL to a URL parser: case, a default port and a trailing slash ignored. */
+function sameUrl(a: string, b: string): boolean {
+  const norm = (u: string) => (URL.canParse(u) ? new URL(u).href.replace(/\/$/, '') : u)
+  return norm(a) === norm(b)
 }
 
 function decodeBasic(value: string): [string, string] | undefined {

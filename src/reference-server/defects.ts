@@ -9,12 +9,18 @@
  *
  * @module
  */
+import type { ClientAuthProfile } from '../schema/target.ts'
 import type { Switch } from './policy.ts'
 
 export interface DefectInfo extends Switch {
   /** The checks (ids) and cases (`suite/case`) this defect exists to catch. */
   targets: readonly string[]
   benign?: boolean
+  /**
+   * The clientAuthProfile the defect is judged under, when it breaks a rule only a stricter
+   * profile has (the reference target's is oidc).
+   */
+  clientAuthProfile?: ClientAuthProfile
 }
 
 export const DEFECTS = {
@@ -277,7 +283,61 @@ export const DEFECTS = {
   'assertion-issuer-aud-refused': {
     description: 'only the token endpoint URL is accepted as assertion audience, not the issuer',
     set: { assertionAudiences: 'token-endpoint-only' },
-    targets: ['jwt-client-authentication/assertion-aud-issuer'],
+    targets: ['client-assertion/aud-issuer', 'client-assertion/aud-at-introspection', 'client-assertion/aud-at-revocation'],
+  },
+  'assertion-aud-token-endpoint-accepted': {
+    description: 'assertions for the token endpoint URL (or for the endpoint they are sent to) are accepted, as before rfc7523bis',
+    set: { assertionAudiences: 'legacy' },
+    targets: ['response.no-token-issued', 'client-assertion.introspection-refused', 'client-assertion.revocation-refused', 'client-assertion/aud-token-endpoint', 'client-assertion/aud-issuer-and-token-endpoint', 'client-assertion/aud-at-introspection', 'client-assertion/aud-at-revocation'],
+    clientAuthProfile: 'rfc7523bis',
+  },
+  'assertion-aud-extra-members-accepted': {
+    description: 'an audience list that includes the issuer is accepted whatever else it holds',
+    set: { assertionAudiences: 'extra-members' },
+    targets: ['client-assertion/aud-issuer-and-token-endpoint'],
+    clientAuthProfile: 'rfc7523bis',
+  },
+  'assertion-aud-compared-as-urls': {
+    description: 'audiences are compared as URLs, so the issuer with a trailing slash, in upper case or with its default port passes (RFC 3986 §6.2.1 asks for simple string comparison)',
+    set: { assertionAudiences: 'normalized' },
+    targets: ['client-assertion/aud-issuer-slash', 'client-assertion/aud-issuer-upper', 'client-assertion/aud-issuer-port'],
+    clientAuthProfile: 'rfc7523bis',
+  },
+  'assertion-aud-array-refused': {
+    description: 'an audience of the issuer in a one-member array is refused (rfc7523bis allows it)',
+    set: { assertionAudiences: 'string-only' },
+    targets: ['client-assertion/aud-issuer-array'],
+    clientAuthProfile: 'rfc7523bis',
+  },
+  'assertion-untyped-refused': {
+    description: 'assertions without typ client-authentication+jwt are refused (NOT RECOMMENDED by rfc7523bis)',
+    set: { assertionTyp: 'required' },
+    targets: ['client-assertion/typ-none', 'client-assertion/typ-jwt'],
+  },
+  'assertion-typed-refused': {
+    description: 'assertions typed client-authentication+jwt are refused: only untyped or JWT-typed ones pass',
+    set: { assertionTyp: 'untyped-only' },
+    targets: ['client-assertion/typ-client-authentication', 'client-assertion/typ-client-authentication-media-type'],
+  },
+  'assertion-typ-media-type-form-refused': {
+    description: 'client-authentication+jwt is accepted, but not its media type form application/client-authentication+jwt (RFC 7515 §4.1.9: the same type)',
+    set: { assertionTyp: 'short-form-only' },
+    targets: ['client-assertion/typ-client-authentication-media-type'],
+  },
+  'assertion-foreign-typ-accepted': {
+    description: 'JWTs typed for another purpose (at+jwt, dpop+jwt, …) are accepted as client assertions (RFC 8725 §3.11)',
+    set: { assertionTyp: 'any' },
+    targets: ['client-assertion/typ-access-token', 'client-assertion/typ-dpop-proof', 'client-assertion/typ-client-attestation-pop'],
+  },
+  'assertion-clock-unbounded': {
+    description: 'an assertion may be issued any time ahead and live any time (iat and lifetime unchecked)',
+    set: { assertionIatAndLifetime: 'unchecked' },
+    targets: ['client-assertion/iat-ahead-window', 'client-assertion/lifetime-window'],
+  },
+  'assertion-replay-per-endpoint': {
+    description: 'a jti spent at one endpoint is accepted again at another',
+    set: { assertionReplayScope: 'per-endpoint' },
+    targets: ['client-assertion.replay-refused', 'client-assertion/replay-across-endpoints'],
   },
   'assertion-aud-unchecked': {
     description: 'client assertions are accepted whatever their aud (RFC 7523 §3)',
@@ -287,12 +347,12 @@ export const DEFECTS = {
   'assertion-exp-unchecked': {
     description: 'expired client assertions are accepted (RFC 7523 §3)',
     set: { assertionExpiry: 'unchecked' },
-    targets: ['jwt-client-authentication/assertion-expired'],
+    targets: ['jwt-client-authentication/assertion-expired', 'client-assertion/exp-past-window'],
   },
   'assertion-nbf-unchecked': {
     description: 'client assertions are accepted before their nbf (RFC 7523 §3)',
     set: { assertionNotBefore: 'unchecked' },
-    targets: ['jwt-client-authentication/assertion-not-yet-valid'],
+    targets: ['jwt-client-authentication/assertion-not-yet-valid', 'client-assertion/nbf-ahead-window'],
   },
   'assertion-alg-none-accepted': {
     description: 'unsigned (alg none) client assertions are accepted',
@@ -511,7 +571,11 @@ export const DEFECTS = {
   },
   'dpop-htm-unchecked': { description: 'DPoP proofs are accepted for another HTTP method', set: { dpopHtm: 'unchecked' }, targets: ['dpop/dpop-wrong-htm'] },
   'dpop-htu-unchecked': { description: 'DPoP proofs are accepted for another URL', set: { dpopHtu: 'unchecked' }, targets: ['dpop/dpop-wrong-htu'] },
-  'dpop-iat-unchecked': { description: 'old DPoP proofs are accepted', set: { dpopIat: 'unchecked' }, targets: ['dpop/dpop-old-proof'] },
+  'dpop-iat-unchecked': {
+    description: 'DPoP proofs are accepted whatever their iat, old or ahead',
+    set: { dpopIat: 'unchecked' },
+    targets: ['dpop/dpop-old-proof', 'client-assertion/dpop-iat-ahead-window', 'client-assertion/dpop-iat-past-window'],
+  },
   'dpop-private-jwk-accepted': {
     description: 'DPoP proofs whose jwk holds a private key are accepted',
     set: { dpopPrivateJwk: 'accepted' },

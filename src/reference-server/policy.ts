@@ -55,8 +55,25 @@ export interface Policy {
   /** A wrong secret: invalid_client, or a provider's other answer. */
   wrongSecret: 'invalid_client' | 'access_denied-401' | 'unauthorized_client-401'
 
-  // Client assertions (RFC 7523 §3, OpenID Connect Core §9)
-  assertionAudiences: 'token-endpoint-and-issuer' | 'token-endpoint-only' | 'any'
+  // Client assertions (RFC 7523 §3, OpenID Connect Core §9, draft-ietf-oauth-rfc7523bis-11 §4)
+  /**
+   * Which audiences an assertion may name. rfc7523bis: the issuer alone, as a string or a
+   * one-member array, compared as strings; string-only: the issuer as a string (FAPI 2.0);
+   * extra-members: any list that includes the issuer; legacy: the issuer, the token endpoint URL
+   * or the URL of the endpoint it was sent to; normalized: the issuer, compared as URLs (a trailing
+   * slash, case, a default port ignored); token-endpoint-only; any.
+   */
+  assertionAudiences: 'rfc7523bis' | 'string-only' | 'extra-members' | 'legacy' | 'normalized' | 'token-endpoint-only' | 'any'
+  /**
+   * The header's typ. rfc7523bis: none, JWT or client-authentication+jwt (either form) accepted,
+   * other explicit types refused; required: only the explicit type; untyped-only: none or JWT;
+   * short-form-only: the explicit type without its application/ prefix; any.
+   */
+  assertionTyp: 'rfc7523bis' | 'required' | 'untyped-only' | 'short-form-only' | 'any'
+  /** An iat more than a minute ahead, and a lifetime (exp − iat) over an hour: refused, or not checked. */
+  assertionIatAndLifetime: 'bounded' | 'unchecked'
+  /** A jti is spent at every endpoint once used at one, or only at the endpoint that saw it. */
+  assertionReplayScope: 'global' | 'per-endpoint'
   assertionExpiry: 'checked' | 'unchecked'
   assertionNotBefore: 'checked' | 'unchecked'
   unsignedAssertions: 'refused' | 'accepted'
@@ -173,7 +190,10 @@ export const CONFORMANT: Readonly<Policy> = {
   clientAuthErrorCode: 'invalid_client',
   wrongSecret: 'invalid_client',
 
-  assertionAudiences: 'token-endpoint-and-issuer',
+  assertionAudiences: 'rfc7523bis',
+  assertionTyp: 'rfc7523bis',
+  assertionIatAndLifetime: 'bounded',
+  assertionReplayScope: 'global',
   assertionExpiry: 'checked',
   assertionNotBefore: 'checked',
   unsignedAssertions: 'refused',

@@ -12,6 +12,7 @@ import { allChecks } from '../../src/core/plan.ts'
 import type { CaseResult } from '../../src/schema/report.ts'
 import { disagreements, expectedText, judged, loadExpected, ReferenceExpectationsSchema, RUN_TIME_VALUES, type Judged } from '../../test/_expected.ts'
 import { builtinSuites, HOSTED_ISSUER, hostedReferenceTarget, runAgainst } from '../../test/_run.ts'
+import type { ClientAuthProfile } from '../schema/target.ts'
 import { createReferenceServer } from './app.ts'
 import { DEFECTS, type DefectInfo } from './defects.ts'
 
@@ -22,35 +23,43 @@ const allCases = builtinSuites().flatMap((s) => s.cases.map((c) => `${s.suite.id
 /** Every check and assertion id the built-in suites judge with, but observations (they always hold). */
 const judgingChecks = [...new Set(builtinSuites().flatMap((s) => s.cases.flatMap((c) => allChecks(c).filter((p) => !p.def?.observation).map((p) => p.id))))]
 const runs = new Map<string, CaseResult[]>()
+/** Profiles some defects are judged under, besides the reference target's own (oidc). */
+const profiles = [...new Set(defects.flatMap(([, d]) => (d.clientAuthProfile ? [d.clientAuthProfile] : [])))]
+const conformantUnder = (profile: string) => `conformant@${profile}`
 
 // The server is reached as https://as.grantcheck.test (mapped to its 127.0.0.1 port), so that the
 // TLS case is judged as it would be for a hosted tenant.
 // One signing key for all the servers: generating RSA keys dominates the matrix's time otherwise.
 const signingKey = generateKeyPair('RS256', { extractable: true })
 
-async function runWith(names: string[]): Promise<CaseResult[]> {
+async function runWith(names: string[], clientAuthProfile?: ClientAuthProfile): Promise<CaseResult[]> {
   const server = await listen((await createReferenceServer({ defects: names, issuer: HOSTED_ISSUER, signingKey: await signingKey })).fetch)
   try {
     const { target, env } = hostedReferenceTarget()
-    return (await runAgainst(target, builtinSuites(), env, fetchVia(HOSTED_ISSUER, server.url))).targets[0]!.cases
+    return (await runAgainst({ ...target, ...(clientAuthProfile ? { clientAuthProfile } : {}) }, builtinSuites(), env, fetchVia(HOSTED_ISSUER, server.url))).targets[0]!.cases
   } finally {
     await server.close()
   }
 }
 
 beforeAll(async () => {
-  await mapPool(['conformant', ...Object.keys(DEFECTS)], 4, async (name) => {
-    runs.set(name, await runWith(name === 'conformant' ? [] : [name]))
+  await mapPool(['conformant', ...profiles.map(conformantUnder), ...Object.keys(DEFECTS)], 4, async (name) => {
+    if (name === 'conformant') runs.set(name, await runWith([]))
+    else if (name.startsWith('conformant@')) runs.set(name, await runWith([], name.slice('conformant@'.length) as ClientAuthProfile))
+    else runs.set(name, await runWith([name], (DEFECTS as Record<string, DefectInfo>)[name]!.clientAuthProfile))
   })
 }, 180_000)
 
-const conformant = (key: string): Judged => {
-  const e = expected.conformant[key]
-  return e ? { outcome: e.outcome, checks: e.checks } : { outcome: 'passed', checks: [] }
-}
+/** The conformant server's expected verdict, under the reference target's profile or another. */
+const conformant =
+  (profile?: string) =>
+  (key: string): Judged => {
+    const e = (profile ? expected.conformantUnder?.[profile] : expected.conformant)?.[key]
+    return e ? { outcome: e.outcome, checks: e.checks } : { outcome: 'passed', checks: [] }
+  }
 const underDefect = (name: string) => (key: string) => {
   const cases = expected.defects[name]?.cases ?? {}
-  return cases[key] ?? cases['*'] ?? conformant(key)
+  return cases[key] ?? cases['*'] ?? conformant((DEFECTS as Record<string, DefectInfo>)[name]!.clientAuthProfile)(key)
 }
 /** The checks that did not hold in a case, with their levels, under a defect. */
 const notHolding = (name: string, key: string) => runs.get(name)!.find((c) => `${c.suite}/${c.id}` === key)?.checks.filter((k) => ['failed', 'warning', 'errored'].includes(k.outcome)) ?? []
@@ -59,7 +68,11 @@ describe(`the expected-results file (fixtures/expected/${FILE})`, () => {
   it('lists every defect once, only known cases and check ids', () => {
     expect(Object.keys(expected.defects).sort()).toEqual(Object.keys(DEFECTS).sort())
     const known = new Set(judgingChecks)
-    for (const [where, cases] of [['conformant', expected.conformant] as const, ...Object.entries(expected.defects).map(([n, d]) => [n, d.cases] as const)])
+    for (const [where, cases] of [
+      ['conformant', expected.conformant] as const,
+      ...Object.entries(expected.conformantUnder ?? {}),
+      ...Object.entries(expected.defects).map(([n, d]) => [n, d.cases] as const),
+    ])
       for (const [key, e] of Object.entries(cases)) {
         if (key !== '*') expect(allCases, `${where}: unknown case ${key}`).toContain(key)
         for (const id of e.checks) expect(known.has(id), `${where}: ${key}: unknown check ${id}`).toBe(true)
@@ -77,7 +90,7 @@ describe(`the expected-results file (fixtures/expected/${FILE})`, () => {
 
   it('holds no run-time values, and says each reason once, in its own words', () => {
     expect(expectedText(FILE).match(RUN_TIME_VALUES)).toBeNull()
-    const reasons = [...Object.values(expected.conformant).map((e) => e.why), ...Object.values(expected.defects).flatMap((d) => [d.why, ...Object.values(d.cases).flatMap((e) => (e.why ? [e.why] : []))])]
+    const reasons = [...Object.values(expected.conformant).map((e) => e.why), ...Object.values(expected.conformantUnder ?? {}).flatMap((m) => Object.values(m).map((e) => e.why)), ...Object.values(expected.defects).flatMap((d) => [d.why, ...Object.values(d.cases).flatMap((e) => (e.why ? [e.why] : []))])]
     const repeated = reasons.filter((r, i) => reasons.indexOf(r) !== i)
     expect(repeated).toEqual([])
   })
@@ -87,11 +100,17 @@ describe('the conformant reference server', () => {
   it('gets the expected verdict, check by check, for every case', () => {
     const got = judged(runs.get('conformant')!)
     expect(Object.keys(got).sort()).toEqual([...allCases].sort())
-    expect(disagreements(got, conformant)).toEqual([])
+    expect(disagreements(got, conformant())).toEqual([])
+  })
+
+  it.each(profiles)('gets the expected verdict under the %s client authentication profile too', (profile) => {
+    expect(Object.keys(expected.conformantUnder ?? {}).sort()).toEqual([...profiles].sort())
+    expect(disagreements(judged(runs.get(conformantUnder(profile))!), conformant(profile))).toEqual([])
   })
 
   it('fails and warns nowhere: its expected verdicts are all passes, observations or not applicable', () => {
-    const bad = Object.entries(expected.conformant).filter(([, e]) => !['passed', 'info', 'skipped'].includes(e.outcome) || e.checks.length)
+    const all = [expected.conformant, ...Object.values(expected.conformantUnder ?? {})].flatMap((m) => Object.entries(m))
+    const bad = all.filter(([, e]) => !['passed', 'info', 'skipped'].includes(e.outcome) || e.checks.length)
     expect(bad).toEqual([])
   })
 })
@@ -136,4 +155,15 @@ describe('targeted coverage of the built-in suites', () => {
     const unknown = defects.flatMap(([name, d]) => d.targets.filter((t) => !(t.includes('/') ? allCases.includes(t) : judgingChecks.includes(t))).map((t) => `${name}: ${t}`))
     expect(unknown).toEqual([])
   })
+})
+
+describe('the fapi2 client authentication profile', () => {
+  it('fails a server that takes the issuer in an array, and passes one that takes it only as a string (FAPI 2.0 §5.3.2.1)', async () => {
+    const audienceCases = (r: CaseResult[]) => Object.fromEntries(Object.entries(judged(r)).filter(([k]) => k.startsWith('client-assertion/aud-')))
+    const stringOnly = audienceCases(await runWith(['assertion-aud-array-refused'], 'fapi2'))
+    const rfc7523bis = audienceCases(await runWith([], 'fapi2'))
+    expect(Object.entries(stringOnly).filter(([, j]) => j.checks.length || !['passed', 'skipped'].includes(j.outcome))).toEqual([])
+    expect(rfc7523bis['client-assertion/aud-issuer-array']).toEqual({ outcome: 'failed', checks: ['response.no-token-issued'] })
+    expect(Object.entries(rfc7523bis).filter(([k, j]) => k !== 'client-assertion/aud-issuer-array' && j.checks.length)).toEqual([])
+  }, 60_000)
 })

@@ -35,6 +35,7 @@ export function renderMarkdown(report: Report): string {
   for (const t of report.targets) {
     const attention = t.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'errored' || c.outcome === 'warning')
     if (t.error) lines.push('', `**${mdText(t.name)}** could not be run: ${mdText(t.error)}`)
+    if (t.findings?.length) lines.push('', `**${mdText(t.name)}** findings: ${t.findings.map((f) => `${mdText(f.title)}: **${mdText(f.value)}**`).join('; ')}`)
     if (!attention.length) continue
     const rank = (c: CaseResult) => (c.change === 'new-failure' ? 0 : c.outcome === 'failed' ? 1 : c.outcome === 'errored' ? 2 : 3)
     lines.push('', `### ${mdText(t.name)}`, '')

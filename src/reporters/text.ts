@@ -39,6 +39,7 @@ export function renderText(report: Report, paint: Paint = (_o, t) => t): string 
       .join(', ')
     lines.push(`  ${counts}`)
     lines.push(`  score: MUST ${percent(t.summary.score.MUST)}, SHOULD ${percent(t.summary.score.SHOULD)}`)
+    for (const f of t.findings ?? []) lines.push(`  ${plain(f.title)}: ${plain(f.value)}`)
   }
   return lines.join('\n')
 }

@@ -8,6 +8,7 @@
 import * as z from 'zod'
 import { REQUIREMENT_ID } from './requirements.ts'
 import { ValueSchema } from './request.ts'
+import { CLIENT_AUTH_PROFILES } from './target.ts'
 
 export const LEVELS = ['MUST', 'SHOULD', 'MAY', 'INFO'] as const
 export type Level = (typeof LEVELS)[number]
@@ -26,7 +27,7 @@ const metadataMember = z.string().regex(/^[a-zA-Z0-9_]+$/, 'a metadata member na
  */
 export const WhenSchema = z.strictObject({
   profile: oneOrMany(z.enum(['rfc6749', 'oauth21'])).optional().describe('the RFC rules the target is judged by (a provider profile names its base)'),
-  clientAuthProfile: oneOrMany(z.enum(['oidc', 'rfc7523'])).optional().describe("the target's rules for JWT client authentication"),
+  clientAuthProfile: oneOrMany(z.enum(CLIENT_AUTH_PROFILES)).optional().describe("the target's rules for JWT client authentication"),
   token: z
     .enum(TOKEN_FORMATS)
     .optional()

@@ -22,6 +22,12 @@ export type RefPlace =
 
 export type Ref =
   | { kind: 'issuer' }
+  /**
+   * The issuer spelled another way that a URL parser would take for the same but a simple string
+   * comparison (RFC 3986 §6.2.1) would not: a trailing slash added (or removed), the scheme and
+   * host in upper case, the default port written out.
+   */
+  | { kind: 'issuer.variant'; variant: (typeof ISSUER_VARIANTS)[number] }
   | { kind: 'endpoint'; name: (typeof ENDPOINTS)[number] }
   | { kind: 'metadata'; member: string }
   /** `role` undefined: the client of the request the reference is in. */
@@ -36,6 +42,8 @@ export type Ref =
   | { kind: 'now'; offset: number }
   /** A random identifier, the same for every use within one request. */
   | { kind: 'random' }
+  /** A random identifier, the same for every use within one case (all its steps). */
+  | { kind: 'case.random' }
   /** The access token the case's first request obtained. */
   | { kind: 'issued.access_token' }
   /** The key a JWT is signed with (JWT specs only). */
@@ -44,6 +52,7 @@ export type Ref =
   | { kind: 'args'; name: string }
 
 export const ENDPOINTS = ['token', 'introspection', 'revocation', 'jwks'] as const
+export const ISSUER_VARIANTS = ['slash', 'upper', 'port'] as const
 const KEY_FIELDS = ['publicJwk', 'privateJwk', 'thumbprint', 'kid'] as const
 
 /** What a reference's value is: a string, a list of strings, a number, or any JSON value. */
@@ -85,6 +94,8 @@ export function refSource(ref: Ref): string {
       return ref.offset === 0 ? 'now' : `now${ref.offset > 0 ? '+' : '-'}${Math.abs(ref.offset)}`
     case 'key':
       return `key.${ref.field}`
+    case 'issuer.variant':
+      return `issuer.${ref.variant}`
     case 'args':
       return `args.${ref.name}`
     default:
@@ -95,6 +106,7 @@ export function refSource(ref: Ref): string {
 const ROLE = '[a-zA-Z][a-zA-Z0-9]*'
 const GRAMMAR: Array<[RegExp, (m: RegExpExecArray) => Ref]> = [
   [/^issuer$/, () => ({ kind: 'issuer' })],
+  [/^issuer\.(slash|upper|port)$/, (m) => ({ kind: 'issuer.variant', variant: m[1] as (typeof ISSUER_VARIANTS)[number] })],
   [/^endpoints\.(token|introspection|revocation|jwks)$/, (m) => ({ kind: 'endpoint', name: m[1] as (typeof ENDPOINTS)[number] })],
   [/^metadata\.([a-zA-Z0-9_]+)$/, (m) => ({ kind: 'metadata', member: m[1]! })],
   [/^client\.(id|secret)$/, (m) => ({ kind: 'client', field: m[1] as 'id' | 'secret' })],
@@ -108,6 +120,7 @@ const GRAMMAR: Array<[RegExp, (m: RegExpExecArray) => Ref]> = [
   [/^redirectUri$/, () => ({ kind: 'redirectUri' })],
   [/^now(?:\s*([+-])\s*(\d{1,9}))?$/, (m) => ({ kind: 'now', offset: m[1] ? Number(`${m[1]}${m[2]}`) : 0 })],
   [/^random$/, () => ({ kind: 'random' })],
+  [/^case\.random$/, () => ({ kind: 'case.random' })],
   [/^issued\.access_token$/, () => ({ kind: 'issued.access_token' })],
   [/^key\.(publicJwk|privateJwk|thumbprint|kid)$/, (m) => ({ kind: 'key', field: m[1] as (typeof KEY_FIELDS)[number] })],
   [/^args\.([a-zA-Z][a-zA-Z0-9]*)$/, (m) => ({ kind: 'args', name: m[1]! })],
@@ -116,6 +129,7 @@ const GRAMMAR: Array<[RegExp, (m: RegExpExecArray) => Ref]> = [
 /** Every reference form, for error suggestions and the documentation. */
 export const REFERENCE_FORMS = [
   'issuer',
+  ...ISSUER_VARIANTS.map((v) => `issuer.${v}`),
   ...ENDPOINTS.map((e) => `endpoints.${e}`),
   'metadata.<member>',
   'client.id',
@@ -133,6 +147,7 @@ export const REFERENCE_FORMS = [
   'now+<seconds>',
   'now-<seconds>',
   'random',
+  'case.random',
   'issued.access_token',
   ...KEY_FIELDS.map((f) => `key.${f}`),
   'args.<name>',

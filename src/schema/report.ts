@@ -95,6 +95,8 @@ export const CaseResultSchema = z.object({
   accepted: z.string().optional(),
   /** The provider profile documents this behaviour: still an RFC failure, but a known one. */
   known: z.object({ provider: z.string(), behaviour: z.string(), source: z.string() }).optional(),
+  /** What each request of the case got (findings are drawn from these). */
+  answers: z.array(z.enum(['accepted', 'refused', 'no answer'])).optional(),
 })
 export type CaseResult = z.infer<typeof CaseResultSchema>
 
@@ -124,6 +126,21 @@ export const TargetResultSchema = z.object({
   ),
   /** A target that could not be run at all (discovery failed, …): every case is errored. */
   error: z.string().optional(),
+  /** The audience of the run's client assertions, and how it was chosen (probed: what the server answered each candidate). */
+  /** What the suites concluded about the server (an audience policy, a measured clock window). */
+  findings: z
+    .array(z.object({ suite: z.string(), id: z.string(), title: z.string(), value: z.string(), detail: z.string().optional() }))
+    .optional(),
+  assertionAudience: z
+    .object({
+      value: z.union([z.string(), z.array(z.string())]),
+      /** The header's typ the server needed, when an untyped assertion was refused. */
+      typ: z.string().optional(),
+      source: z.enum(['target', 'probe', 'default']),
+      tried: z.array(z.object({ aud: z.string(), typ: z.string().optional(), accepted: z.boolean(), status: z.int().optional(), error: z.string().optional() })).optional(),
+      note: z.string().optional(),
+    })
+    .optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number().min(0),

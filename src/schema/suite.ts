@@ -73,6 +73,48 @@ export type Case = z.infer<typeof CaseSchema>
 
 const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'parameter names are camelCase words')
 
+/** What a server did with a request: gave what was asked (a token; an introspection or revocation answer), refused it, or did not answer. */
+export const ANSWERS = ['accepted', 'refused', 'no answer'] as const
+export type Answer = (typeof ANSWERS)[number]
+
+/** A case's answer (its last request's), or one step's as `case#<step>` (1 is the first). */
+const answerRef = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*(#[1-9]\d?)?$/, 'a case id of this suite, or case#<step number>')
+
+/**
+ * What a suite concludes about a server from the answers its cases got, reported beside the
+ * verdicts: a classification (the first rule whose answers all match names it) or a measure (the
+ * largest value of a ladder of requests that was still accepted). Findings judge nothing; the
+ * cases do.
+ */
+export const FindingSchema = z
+  .strictObject({
+    id: z.string().regex(CASE_ID, 'finding ids are kebab-case'),
+    title: z.string().min(1),
+    description: z.string().optional(),
+    classify: z
+      .array(
+        z.strictObject({
+          label: z.string().min(1),
+          means: z.string().min(1).describe('what this label says about the server'),
+          when: z.record(answerRef, z.enum(ANSWERS)).optional().describe('every one of these answers, as given'),
+          whenAny: z.record(answerRef, z.enum(ANSWERS)).optional().describe('at least one of these answers, as given'),
+        }),
+      )
+      .min(1)
+      .optional()
+      .describe('labels in order; the first whose conditions hold is the finding (a rule without conditions always holds)'),
+    measure: z
+      .strictObject({
+        case: z.string().regex(CASE_ID),
+        values: z.array(z.number()).min(1).describe("the value each of the case's requests tried, in step order"),
+        unit: z.string().min(1),
+      })
+      .optional()
+      .describe('the largest value whose request was accepted'),
+  })
+  .refine((f) => (f.classify === undefined) !== (f.measure === undefined), { message: 'give either "classify" or "measure"', path: ['classify'] })
+export type Finding = z.infer<typeof FindingSchema>
+
 /** A named group of expectations; `${args.<name>}` in them stands for an argument. */
 export const GroupSchema = z.strictObject({
   description: z.string().min(1),
@@ -97,6 +139,7 @@ export const SuiteSchema = z.strictObject({
     .describe('client roles this suite uses beyond the built-in ones (primary, post, special, jwt, jwtEc, secretJwt, noGrant), each with what it is'),
   groups: groups.optional().describe('expectation groups of this suite, besides the built-in ones'),
   cases: z.array(CaseSchema).min(1),
+  findings: z.array(FindingSchema).optional().describe('what the suite concludes from the answers its cases got (a policy, a measured window)'),
 })
 export type Suite = z.infer<typeof SuiteSchema>
 

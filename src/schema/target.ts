@@ -8,6 +8,10 @@
  */
 import * as z from 'zod'
 
+/** The rules that judge JWT client authentication (see the target's clientAuthProfile). */
+export const CLIENT_AUTH_PROFILES = ['oidc', 'rfc7523', 'rfc7523bis', 'fapi2'] as const
+export type ClientAuthProfile = (typeof CLIENT_AUTH_PROFILES)[number]
+
 export const AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
@@ -85,9 +89,17 @@ export const TargetSchema = z
         "origins, besides those of the issuer and the endpoints named here, that may receive this target's credentials and tokens: an endpoint the metadata advertises on any other origin is not called",
       ),
     clientAuthProfile: z
-      .enum(['oidc', 'rfc7523'])
+      .enum(CLIENT_AUTH_PROFILES)
       .default('oidc')
-      .describe('which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti) or plain RFC 7523'),
+      .describe(
+        'which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti), plain RFC 7523, draft-ietf-oauth-rfc7523bis (the issuer as sole audience), or FAPI 2.0 (OpenID Connect, with the issuer as the sole audience, as a string)',
+      ),
+    assertionAudience: z
+      .union([z.enum(['issuer', 'issuer-array', 'token-endpoint']), httpUrl])
+      .optional()
+      .describe(
+        'the audience grantcheck puts in the client assertions of every case that does not test the audience: by default the first the server accepts of the issuer, then the token endpoint URL (one probe request each, recorded in the report)',
+      ),
     profile: z
       .string()
       .regex(/^[a-z0-9-]+$/)

@@ -11,6 +11,7 @@ import type { CryptoKey } from 'jose'
 import { authSpec, type JwtSpec, type RequestSpec } from '../../schema/request.ts'
 import { literal, renderText, type RefScope, type Text } from '../refs.ts'
 import type { ResolvedClient } from '../resolve.ts'
+import type { AssertionDefaults } from './build.ts'
 import { algOf, publicKeyAsHmac, publicPart, signJwt, type KeyChoices } from './jwt.ts'
 import { param, type Param } from './params.ts'
 
@@ -32,7 +33,8 @@ export interface AuthContext {
   scope: RefScope
   client: ResolvedClient
   /** The default audience of client assertions. */
-  audience: string
+  /** The audience and type of the client assertion, asked for only when one is made. */
+  assertionDefaults: () => Promise<AssertionDefaults>
   nowSec: number
   randomId: () => string
   unregisteredKey: (alg: string) => Promise<CryptoKey>
@@ -79,7 +81,7 @@ export async function presentClient(request: RequestSpec, ctx: AuthContext): Pro
 
 /**
  * A client assertion as OpenID Connect Core §9 describes it (iss = sub = client_id, aud = the
- * token endpoint, a fresh jti, a short exp), then the case's patch.
+ * audience the run chose, a fresh jti, a short exp), then the case's patch.
  *
  * @see [RFC 7523 §3](https://www.rfc-editor.org/rfc/rfc7523.html#section-3)
  */
@@ -91,8 +93,9 @@ async function presentAssertion(
 ): Promise<ClientPresentation | { skip: string }> {
   const keys = keyChoices(ctx)
   if ('skip' in keys) return keys
-  const claims = { iss: id.value, sub: id.value, aud: ctx.audience, jti: ctx.randomId(), iat: ctx.nowSec, exp: ctx.nowSec + 60 }
-  const header: Record<string, unknown> = typeof keys.facts.kid === 'string' ? { alg: '', kid: keys.facts.kid } : { alg: '' }
+  const defaults = await ctx.assertionDefaults()
+  const claims = { iss: id.value, sub: id.value, aud: defaults.aud, jti: ctx.randomId(), iat: ctx.nowSec, exp: ctx.nowSec + 60 }
+  const header: Record<string, unknown> = { alg: '', ...(defaults.typ ? { typ: defaults.typ } : {}), ...(typeof keys.facts.kid === 'string' ? { kid: keys.facts.kid } : {}) }
   const assertion = await signJwt({ header, claims, spec, keys, scope: ctx.scope, unregisteredKey: ctx.unregisteredKey })
   if (typeof assertion !== 'string') return assertion
   const hmac = keys.registered.kind === 'hmac'

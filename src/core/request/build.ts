@@ -62,6 +62,15 @@ export interface BuildContext {
   unregisteredKey: (alg: string) => Promise<CryptoKey>
   /** A fresh random identifier (jti values). */
   randomId: () => string
+  /** The audience (and explicit type) of client assertions, as audience.ts chose them; by default the token endpoint URL, untyped. */
+  assertionDefaults?: () => Promise<AssertionDefaults>
+}
+
+/** What every client assertion carries unless its case says otherwise. */
+export interface AssertionDefaults {
+  aud: string | string[]
+  /** The header's typ; none when undefined. */
+  typ?: string
 }
 
 /** Builds the request, or says why the target cannot make it (the case is then skipped). */
@@ -75,7 +84,7 @@ export async function buildRequest(spec: RequestSpec, ctx: BuildContext): Promis
   const presented = await presentClient(spec, {
     scope,
     client: ctx.client,
-    audience: scope.endpoints.token ?? endpoint,
+    assertionDefaults: ctx.assertionDefaults ?? (async () => ({ aud: scope.endpoints.token ?? endpoint })),
     nowSec: scope.nowSec,
     randomId: ctx.randomId,
     unregisteredKey: ctx.unregisteredKey,

@@ -131,7 +131,22 @@ function* targetSection(t: TargetResult, index: number): Generator<string> {
 function targetFacts(t: TargetResult): Html {
   return html`<dl class="facts"><dt>Token endpoint</dt><dd><code>${t.tokenEndpoint ?? '—'}</code></dd>${
     t.issuer && html`<dt>Issuer</dt><dd><code>${t.issuer}</code> ${t.discovery.url ? `(metadata: ${t.discovery.url})` : ''}</dd>`
-  }<dt>Profile</dt><dd>${t.profile}</dd><dt>Requests</dt><dd>${t.requests} in ${(t.durationMs / 1000).toFixed(2)} s</dd></dl>`
+  }<dt>Profile</dt><dd>${t.profile}</dd><dt>Requests</dt><dd>${t.requests} in ${(t.durationMs / 1000).toFixed(2)} s</dd>${
+    t.assertionAudience && html`<dt>Assertion audience</dt><dd><code>${JSON.stringify(t.assertionAudience.value)}</code>${t.assertionAudience.typ ? html`, typ <code>${t.assertionAudience.typ}</code>` : ''} (${audienceSource(t.assertionAudience)})</dd>`
+  }</dl>${t.findings?.length && findingsView(t.findings)}`
+}
+
+/** How the run's assertion audience was chosen, in words. */
+function audienceSource(a: NonNullable<TargetResult['assertionAudience']>): string {
+  if (a.source === 'target') return 'set in the target'
+  if (a.source === 'default') return a.note ?? 'the default'
+  return `the first the server accepted of ${(a.tried ?? []).map((t) => `${t.aud}${t.typ ? ` typed ${t.typ}` : ''}`).join(', ')}${a.note ? `; ${a.note}` : ''}`
+}
+
+function findingsView(findings: NonNullable<TargetResult['findings']>): Html {
+  return html`<section class="findings" aria-label="findings"><h3>Findings</h3><dl class="facts">${findings.map(
+    (f) => html`<dt>${f.title}</dt><dd><strong>${f.value}</strong>${f.detail ? html` <span class="hint">— ${f.detail}</span>` : ''}</dd>`,
+  )}</dl></section>`
 }
 
 function attentionList(cases: CaseResult[], index: number): Html {
