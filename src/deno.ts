@@ -11,10 +11,12 @@
  * moves the text summary to standard error.
  */
 import { main, type Io } from './cli/main.ts'
+import type { FetchLike } from './core/http.ts'
 import type { Report } from './schema/report.ts'
 
 declare const Deno: {
   args: string[]
+  createHttpClient(options: { cert?: string; key?: string; caCerts?: string[] }): { close(): void }
   env: { toObject(): Record<string, string> }
   stdout: { isTerminal(): boolean }
   stderr: { isTerminal(): boolean; writeSync(bytes: Uint8Array): number }
@@ -52,4 +54,27 @@ const io: Io = {
   usage: USAGE,
 }
 
-Deno.exit(await main(['run', ...Deno.args.filter((a) => a !== '--json')], io, fetch))
+/**
+ * Deno's fetch, with TLS the target asks for: a client certificate (RFC 8705) and a private CA go
+ * through an HTTP client of their own, one per certificate and CA, so a kept-alive connection
+ * never carries one request's certificate to another.
+ */
+const clients = new Map<string, { close(): void }>()
+const denoFetch: FetchLike = (url, init) => {
+  const { tls, connectTimeoutMs: _connect, ...rest } = init
+  const certificate = tls?.certificate
+  if (certificate && !(certificate.certPem && certificate.keyPem)) return Promise.reject(new TypeError('Deno presents certificates from PEM, not through a Worker binding'))
+  if (!certificate && !tls?.ca) return fetch(url, rest)
+  const key = `${certificate?.id ?? ''}\u0000${tls?.ca ?? ''}`
+  let client = clients.get(key)
+  if (!client) {
+    client = Deno.createHttpClient({ ...(certificate ? { cert: certificate.certPem, key: certificate.keyPem } : {}), ...(tls?.ca ? { caCerts: [tls.ca] } : {}) })
+    clients.set(key, client)
+  }
+  return fetch(url, { ...rest, client } as RequestInit)
+}
+denoFetch.clientCertificates = ['pem']
+
+const code = await main(['run', ...Deno.args.filter((a) => a !== '--json')], io, denoFetch)
+for (const client of clients.values()) client.close()
+Deno.exit(code)

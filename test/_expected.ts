@@ -56,8 +56,8 @@ export const EmulationExpectationsSchema = z.record(
 )
 
 const ExplainedCasesSchema = z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON }))
-/** What both profiles share, and what each one's run adds or changes. */
-export const OidcProviderExpectationsSchema = z.strictObject({ both: ExplainedCasesSchema, rfc6749: ExplainedCasesSchema, oauth21: ExplainedCasesSchema })
+/** What both profiles share, what each one's run adds or changes, and what the mutual-TLS (https) run changes. */
+export const OidcProviderExpectationsSchema = z.strictObject({ both: ExplainedCasesSchema, rfc6749: ExplainedCasesSchema, oauth21: ExplainedCasesSchema, mtls: ExplainedCasesSchema })
 
 /** Reads and validates an expected-results file; a bad one fails with the file and field. */
 export function loadExpected<T extends z.ZodType>(name: string, schema: T): z.infer<T> {

@@ -10,6 +10,7 @@ import { resolveTarget } from '../src/core/resolve.ts'
 import { builtinSuiteFiles, loadSuiteFile } from '../src/cli/files.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
+import type { TestPki } from '../fixtures/mtls.ts'
 
 export const ROOT = join(import.meta.dirname, '..')
 
@@ -28,12 +29,13 @@ export const HOSTED_ISSUER = 'https://as.grantcheck.test'
 
 /**
  * The reference target for a non-loopback issuer: literal secrets are refused there, so each
- * becomes an environment reference, returned with the values to resolve it.
+ * becomes an environment reference, returned with the values to resolve it. With a test PKI, the
+ * two mutual-TLS clients and the CA that issued the server's certificate are added.
  */
-export function hostedReferenceTarget(): { target: TargetInput; env: Record<string, string> } {
+export function hostedReferenceTarget(pki?: TestPki): { target: TargetInput; env: Record<string, string> } {
   const t = referenceTarget(HOSTED_ISSUER)
   const env: Record<string, string> = {}
-  const clients = Object.fromEntries(
+  const clients: TargetInput['clients'] = Object.fromEntries(
     Object.entries(t.clients).map(([role, c]) => {
       const name = `REF_${role.toUpperCase()}_SECRET`
       const field = c.authMethod === 'private_key_jwt' ? 'privateJwk' : 'clientSecret'
@@ -41,8 +43,26 @@ export function hostedReferenceTarget(): { target: TargetInput; env: Record<stri
       return [role, { ...c, [field]: { env: name } }]
     }),
   )
+  let tls: Partial<TargetInput> = {}
+  if (pki) {
+    Object.assign(env, {
+      REF_CA: pki.ca.certPem,
+      REF_MTLS_CERT: pki.mtlsClient.certPem,
+      REF_MTLS_KEY: pki.mtlsClient.keyPem,
+      REF_MTLS_SELF_SIGNED_CERT: pki.selfSigned.certPem,
+      REF_MTLS_SELF_SIGNED_KEY: pki.selfSigned.keyPem,
+    })
+    clients.mtls = { clientId: 'grantcheck-mtls', authMethod: 'tls_client_auth', certificate: { env: 'REF_MTLS_CERT' }, certificateKey: { env: 'REF_MTLS_KEY' } }
+    clients.mtlsSelfSigned = {
+      clientId: 'grantcheck-mtls-self-signed',
+      authMethod: 'self_signed_tls_client_auth',
+      certificate: { env: 'REF_MTLS_SELF_SIGNED_CERT' },
+      certificateKey: { env: 'REF_MTLS_SELF_SIGNED_KEY' },
+    }
+    tls = { caCertificates: { env: 'REF_CA' } }
+  }
   // The hosted name would get the gentle default of 10 requests a second; this is loopback really.
-  return { target: { ...t, clients, limits: { requestsPerSecond: 10_000 } }, env }
+  return { target: { ...t, clients, ...tls, limits: { requestsPerSecond: 10_000 } }, env }
 }
 
 export async function runAgainst(

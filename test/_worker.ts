@@ -11,7 +11,7 @@ export const READ_TOKEN = 'test-read-token-9876543210'
 export const auth = { Authorization: `Bearer ${TOKEN}` }
 export const ORIGIN = 'http://localhost'
 
-export function worker(bindings: Record<string, string>, extra: { port?: number } = {}): Miniflare {
+export function worker(bindings: Record<string, string>, extra: { port?: number; serviceBindings?: Record<string, (req: Request) => Promise<Response>> } = {}): Miniflare {
   return new Miniflare({
     modules: true,
     scriptPath: `${ROOT}/dist/worker.mjs`,
@@ -22,6 +22,7 @@ export function worker(bindings: Record<string, string>, extra: { port?: number 
     queueConsumers: { 'grantcheck-runs': { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 10 } },
     durableObjects: { GATE: 'TargetGate' },
     bindings: { API_TOKEN: TOKEN, READ_TOKEN, ...bindings },
+    ...(extra.serviceBindings ? { serviceBindings: extra.serviceBindings as never } : {}),
     ...(extra.port !== undefined ? { host: '127.0.0.1', port: extra.port } : {}),
   })
 }

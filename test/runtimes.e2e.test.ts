@@ -13,7 +13,9 @@ import { createReferenceServer } from '../src/reference-server/app.ts'
 import { EMULATIONS } from '../src/reference-server/emulations.ts'
 import type { Report } from '../src/schema/report.ts'
 import type { TargetInput } from '../src/schema/target.ts'
+import type { JWK } from 'jose'
 import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
+import { serverTls, testPki } from '../fixtures/mtls.ts'
 import { outcomes, referenceTarget, ROOT, runAgainst } from './_run.ts'
 
 const run = promisify(execFile)
@@ -76,6 +78,40 @@ describe('Deno', () => {
     expect(fromDeno.outcomes).toEqual(inNode.targets[0]!.summary.outcomes)
     expect(fromDeno.outcomes.failed).toBeGreaterThan(0)
   }, 60_000)
+})
+
+describe('mutual TLS in Deno and in the Node CLI', () => {
+  // The reference server over TLS with the test PKI; the target names its private CA and the two
+  // certificate clients, literal PEM (a loopback target).
+  let tls: RunningServer
+  let tlsTarget: string
+  beforeAll(async () => {
+    const pki = await testPki()
+    tls = await listen((await createReferenceServer({ selfSignedClientKey: pki.selfSigned.publicJwk as JWK })).fetch, 0, '127.0.0.1', serverTls(pki))
+    tlsTarget = targetFile({
+      ...referenceTarget(tls.url),
+      caCertificates: pki.ca.certPem,
+      clients: {
+        ...referenceTarget(tls.url).clients,
+        mtls: { clientId: 'grantcheck-mtls', authMethod: 'tls_client_auth', certificate: pki.mtlsClient.certPem, certificateKey: pki.mtlsClient.keyPem },
+        mtlsSelfSigned: { clientId: 'grantcheck-mtls-self-signed', authMethod: 'self_signed_tls_client_auth', certificate: pki.selfSigned.certPem, certificateKey: pki.selfSigned.keyPem },
+      },
+    })
+  })
+  afterAll(() => tls?.close())
+
+  it('presents the client certificates and trusts the private CA in both, with the same verdicts', async () => {
+    const [nodeOut, denoOut] = [tempDir('node'), tempDir('deno')]
+    const inNode = await node(['--target', tlsTarget, '--suite', 'mtls', '--out', nodeOut])
+    const inDeno = await deno(['--target', tlsTarget, '--suite', 'mtls', '--out', denoOut])
+    expect(inDeno.stderr).toBe('')
+    const [fromNode, fromDeno] = [runFolder(nodeOut).report, runFolder(denoOut).report]
+    expect(verdicts(fromDeno)).toEqual(verdicts(fromNode))
+    // Every case ran (none skipped for want of a certificate) and passed against the conformant server.
+    expect(new Set(fromDeno.targets[0]!.cases.map((c) => c.outcome))).toEqual(new Set(['passed']))
+    expect(fromDeno.targets[0]!.cases.find((c) => c.id === 'bound-token')!.exchanges[0]!.request.certificate).toMatch(/x5t#S256 [\w-]{43}/)
+    expect([inNode, inDeno.code]).toEqual([0, 0])
+  }, 90_000)
 })
 
 describe('Deno and the Node CLI: the same product', () => {

@@ -1,6 +1,6 @@
 /** Small readers shared by the checks. */
 import * as z from 'zod'
-import type { CheckInput, DecodedToken } from './types.ts'
+import type { CheckInput, DecodedToken, Verdict } from './types.ts'
 
 /** The arguments of a check that takes none: any argument given is an error in the suite. */
 export const noArgs = z.strictObject({})
@@ -111,4 +111,26 @@ export function jsonDepth(text: string): number {
     else if (ch === 93 || ch === 125) depth--
   }
   return max
+}
+
+/**
+ * RFC 8705 §3.1, §3.2: the verdict on a cnf member (a JWT claim or an introspection member)
+ * against the certificate presented: x5t#S256 is the base64url SHA-256 of its DER. `binding`
+ * judges a binding that is there (another certificate's thumbprint fails; none is not applicable);
+ * `presence` judges that there is one (a JWT SHOULD represent it so, §3.1; a client may not be
+ * registered for bound tokens, §3.4).
+ */
+export function x5tVerdict(cnf: unknown, thumbprint: string | undefined, aspect: 'binding' | 'presence', what: string): Verdict {
+  if (thumbprint === undefined) return notApplicable('no client certificate was presented')
+  if (thumbprint === 'unknown') return notApplicable('the certificate was presented through a Worker binding whose PEM the target does not give: its thumbprint is not known')
+  const x5t = cnf !== null && typeof cnf === 'object' ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined
+  if (aspect === 'presence')
+    return x5t === undefined
+      ? fails('cnf.x5t#S256', `cnf ${JSON.stringify(cnf) ?? 'absent'}`, `${what} is not bound to the client certificate`)
+      : holds('cnf.x5t#S256', `cnf.x5t#S256 ${JSON.stringify(x5t).slice(0, 100)}`, `${what} is certificate-bound`)
+  const expected = `cnf.x5t#S256 "${thumbprint}"`
+  if (x5t === undefined) return notApplicable(`${what} is not certificate-bound`)
+  return x5t === thumbprint
+    ? holds(expected, `cnf.x5t#S256 ${JSON.stringify(x5t)}`, `${what} is bound to the certificate presented`)
+    : fails(expected, `cnf.x5t#S256 ${JSON.stringify(x5t).slice(0, 100)}`, `${what} is bound to another certificate`)
 }

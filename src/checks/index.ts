@@ -48,10 +48,12 @@ export const ALL_CHECKS: readonly CheckDefinition<any>[] = [
   jwt.kidFound,
   jwt.scopeClaim,
   jwt.cnfJkt,
+  jwt.cnfX5t,
   introspection.active,
   introspection.describesToken,
   introspection.refusedWithoutAuthorization,
   introspection.revocationAccepted,
+  introspection.cnfX5t,
   metadata.issuerIdentical,
   metadata.tokenEndpointPresent,
   metadata.grantTypesIncludeClientCredentials,
@@ -60,6 +62,7 @@ export const ALL_CHECKS: readonly CheckDefinition<any>[] = [
   metadata.responseTypesPresent,
   metadata.jwksValid,
   metadata.endpointsOnNamedOrigins,
+  metadata.mtlsMetadata,
 ]
 
 export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL_CHECKS.map((c) => [c.id, c]))

@@ -6,7 +6,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, noArgs, sameSet, scopeSet } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, x5tVerdict } from './_util.ts'
 import { grantedScope } from './token-response.ts'
 import { defineCheck } from './types.ts'
 
@@ -83,5 +83,21 @@ export const revocationAccepted = defineCheck({
     if (bodyObject(input)?.error === 'unsupported_token_type')
       return holds(expected, gist(input), 'the server does not revoke this type of token (RFC 7009 §2.2.1)')
     return fails(expected, gist(input), `HTTP ${input.response.status}: invalid tokens do not cause an error response (RFC 7009 §2.2)`)
+  },
+})
+
+/**
+ * RFC 8705 §3.2: for a certificate-bound token, the introspection response carries cnf with the
+ * x5t#S256 member, so that a resource server that introspects can check the binding as one that
+ * reads a JWT can.
+ */
+export const cnfX5t = defineCheck({
+  id: 'introspection.cnf-x5t',
+  summary: "An active certificate-bound token introspects with cnf.x5t#S256, the thumbprint of the client's certificate.",
+  args: z.strictObject({ aspect: z.enum(['binding', 'presence']).default('binding') }),
+  run(input, args) {
+    const body = bodyObject(input)
+    if (body?.active !== true) return notApplicable('the token is not reported active')
+    return x5tVerdict(body.cnf, input.request.certificateThumbprint, args.aspect, 'the introspected token')
   },
 })

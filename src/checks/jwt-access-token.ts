@@ -6,7 +6,8 @@
  * @module
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
-import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
+import * as z from 'zod'
+import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim, x5tVerdict } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 import { declaresAtJwt } from './when.ts'
 
@@ -236,5 +237,21 @@ export const cnfJkt = defineCheck({
     return cnf?.jkt === input.request.dpopJkt
       ? holds(expected, `cnf.jkt ${JSON.stringify(cnf.jkt)}`, 'bound to the proof key')
       : fails(expected, `cnf ${JSON.stringify(cnf)}`, 'the token is not bound to the key that proved possession')
+  },
+})
+
+/**
+ * RFC 8705 §3.1: a token bound to the client's certificate carries cnf.x5t#S256, the base64url
+ * SHA-256 of the certificate's DER. `aspect: binding` judges the binding that is there; `aspect:
+ * presence` that there is one (see x5tVerdict).
+ */
+export const cnfX5t = defineCheck({
+  id: 'jwt-access-token.cnf-x5t',
+  summary: 'A certificate-bound JWT access token carries cnf.x5t#S256, the thumbprint of the certificate presented.',
+  args: z.strictObject({ aspect: z.enum(['binding', 'presence']).default('binding') }),
+  run(input, args) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    return x5tVerdict(t.token.jwt.claims.cnf, input.request.certificateThumbprint, args.aspect, 'the token')
   },
 })

@@ -175,3 +175,41 @@ export const endpointsOnNamedOrigins = defineCheck({
       : holds(expected, 'all on named origins', 'every advertised endpoint is on an origin the target names')
   },
 })
+
+const ALIASED = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint']
+
+/**
+ * RFC 8705 §5: mtls_endpoint_aliases is a JSON object whose members are endpoint URLs, used in
+ * preference by a client doing mutual TLS; §3.3: tls_client_certificate_bound_access_tokens is a
+ * boolean. An alias is a URL of the same kind as the endpoint it stands for: absolute, https (RFC
+ * 6749 §3.2), no fragment (RFC 8414 §2 for the endpoints themselves).
+ */
+export const mtlsMetadata = defineCheck({
+  id: 'metadata.mtls',
+  summary: 'mtls_endpoint_aliases, when present, is an object of absolute https URLs, and tls_client_certificate_bound_access_tokens a boolean.',
+  args: noArgs,
+  run(input) {
+    const md = metadataOf(input)
+    if (typeof md === 'string') return notApplicable(md)
+    const aliases = md.mtls_endpoint_aliases
+    const bound = md.tls_client_certificate_bound_access_tokens
+    if (aliases === undefined && bound === undefined) return notApplicable('the metadata advertises neither mtls_endpoint_aliases nor tls_client_certificate_bound_access_tokens')
+    const expected = 'mtls_endpoint_aliases: { endpoint name: absolute https URL }; tls_client_certificate_bound_access_tokens: boolean'
+    const problems: string[] = []
+    if (bound !== undefined && typeof bound !== 'boolean') problems.push(`tls_client_certificate_bound_access_tokens is ${JSON.stringify(bound).slice(0, 60)}, not a boolean`)
+    if (aliases !== undefined) {
+      if (aliases === null || typeof aliases !== 'object' || Array.isArray(aliases)) problems.push('mtls_endpoint_aliases is not a JSON object')
+      else
+        for (const [member, v] of Object.entries(aliases as Record<string, unknown>)) {
+          const url = typeof v === 'string' && URL.canParse(v) ? new URL(v) : undefined
+          const loopback = url?.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
+          if (!url || (url.protocol !== 'https:' && !loopback)) problems.push(`${member} is not an absolute https URL: ${JSON.stringify(v).slice(0, 120)}`)
+          else if (url.hash) problems.push(`${member} has a fragment`)
+        }
+    }
+    const actual = JSON.stringify({ mtls_endpoint_aliases: aliases, tls_client_certificate_bound_access_tokens: bound }).slice(0, 400)
+    if (problems.length) return fails(expected, actual, problems.join('; '))
+    const named = aliases && typeof aliases === 'object' ? Object.keys(aliases).filter((k) => ALIASED.includes(k)) : []
+    return holds(expected, actual, named.length ? `aliases for ${named.join(', ')}` : 'well-formed')
+  },
+})

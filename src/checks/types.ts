@@ -37,6 +37,8 @@ export interface CheckInput {
     usedBasic: boolean
     /** The RFC 7638 thumbprint of the DPoP key, when the request carried a DPoP proof. */
     dpopJkt?: string
+    /** The x5t#S256 of the client certificate presented in mutual TLS (RFC 8705 §3.1); 'unknown' when the runtime presents one it cannot read. */
+    certificateThumbprint?: string
     /** The scope parameter as sent; undefined when the request had none. */
     requestedScope: string | undefined
     clientId: string

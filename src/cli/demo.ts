@@ -3,7 +3,6 @@
  * first run without any tenant and for poking at with curl.
  */
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createReferenceServer } from '../reference-server/app.ts'
 import { DEFECTS } from '../reference-server/defects.ts'
 import { resolveTarget } from '../core/resolve.ts'
@@ -12,13 +11,10 @@ import { displayPath, loadTargetFile, packageRoot, profileForTarget, resolveSuit
 import { REFERENCE_TARGET, startEmulations } from './emulations.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
 import { listen } from './serve.ts'
+import { UsageError, type Parsed } from './usage.ts'
 
 /** Starts the reference server on a free loopback port and runs every built-in suite against it. */
-export async function demoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { defect: { type: 'string', multiple: true }, out: { type: 'string' }, suite: { type: 'string', multiple: true }, emulations: { type: 'boolean' } },
-  })
+export async function demoCommand(values: Parsed<'demo'>['values'], io: Io): Promise<number> {
   if (values.emulations) return compareEmulations(io, values.out)
   const server = await listen((await createReferenceServer({ defects: values.defect })).fetch)
   try {
@@ -26,20 +22,16 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
     const target = { ...loadTargetFile(file), issuer: server.url }
     io.out(`Reference server on ${server.url}${values.defect?.length ? ` with defects: ${values.defect.join(', ')}` : ' (conformant)'}`)
     const resolved = resolveTarget(target, (name) => io.env[name], displayPath(file))
-    return await executeRun([resolved], resolveSuiteArgs(values.suite ?? []), values.out ?? join(packageRoot(), 'reports'), io)
+    return await executeRun([resolved], resolveSuiteArgs(values.suite ?? []), values.out ?? 'reports', io)
   } finally {
     await server.close()
   }
 }
 
 /** Serves the reference server until interrupted. */
-export async function fixtureCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, defect: { type: 'string', multiple: true } } })
+export async function fixtureCommand(values: Parsed<'fixture'>['values'], io: Io): Promise<number> {
   const port = values.port === undefined ? 4455 : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    io.err(`grantcheck: --port must be a port number`)
-    return EXIT.usage
-  }
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new UsageError('--port must be a port number (0 to 65535)', 'fixture')
   const server = await listen((await createReferenceServer({ defects: values.defect })).fetch, port)
   io.out(`grantcheck reference server on ${server.url} (issuer ${server.url})`)
   io.out(`defects: ${values.defect?.join(', ') || 'none'}; known: ${Object.keys(DEFECTS).join(', ')}`)
@@ -66,7 +58,7 @@ async function compareEmulations(io: Io, out: string | undefined): Promise<numbe
       return { ...resolveTarget(target, (name) => io.env[name], `emulation "${t.name}"`), profile: profileForTarget(target, `emulation "${t.name}"`) }
     })
     // Provider quirks are the point of the demo: the exit code is 0 unless a run could not be made.
-    const code = await executeRun(targets, resolveSuiteArgs([]), out ?? join(packageRoot(), 'reports'), io)
+    const code = await executeRun(targets, resolveSuiteArgs([]), out ?? 'reports', io)
     return code === EXIT.runtime ? code : EXIT.ok
   } finally {
     await running.close()

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
-import { profileFor } from '../core/builtin.ts'
+import { builtinProfiles, profileFor } from '../core/builtin.ts'
 import { InputInvalidError, formatPath } from '../core/errors.ts'
 import { planSuite, type PlannedSuite } from '../core/plan.ts'
 import { planGroupLibrary, type GroupLibrary } from '../core/groups.ts'
@@ -15,6 +15,7 @@ import { ProfileSchema, type Profile } from '../schema/profile.ts'
 import { ReportSchema, type Report } from '../schema/report.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
 import type { Acceptance } from '../core/baseline.ts'
+import { placeholderIssues } from './placeholders.ts'
 
 /** The package root (where package.json, suites/ and fixtures/ are), from src/ or dist/. */
 export function packageRoot(): string {
@@ -95,13 +96,18 @@ function parseJson(text: string, file: string, code: 'CC_TARGET_INVALID' | 'CC_R
   }
 }
 
-/** Loads and validates a target file (JSON). Nothing is sent if this throws. */
+/**
+ * Loads and validates a target file (JSON), refusing one that still holds a placeholder of
+ * `grantcheck init` (which the schema accepts, since a template must validate as it is). Nothing
+ * is sent if this throws.
+ */
 export function loadTargetFile(file: string): Target {
   const text = readText(file, 'CC_TARGET_INVALID')
   const parsed = TargetSchema.safeParse(parseJson(text, file, 'CC_TARGET_INVALID', 'not valid JSON'))
-  if (!parsed.success) {
+  const issues = parsed.success ? placeholderIssues(parsed.data, builtinProfiles()) : parsed.error.issues
+  if (!parsed.success || issues.length) {
     const { locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
-    throw schemaError('CC_TARGET_INVALID', file, parsed.error.issues, locate)
+    throw schemaError('CC_TARGET_INVALID', file, issues, locate)
   }
   return parsed.data
 }

@@ -4,20 +4,21 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { Profile } from '../schema/profile.ts'
 import type { TargetInput } from '../schema/target.ts'
 import { builtinProfiles } from '../core/builtin.ts'
 import { displayPath } from './files.ts'
+import { clientIdPlaceholder, fillPlaceholders } from './placeholders.ts'
 import { EXIT, type Io } from './main.ts'
+import { UsageError, type Parsed } from './usage.ts'
 
 /**
  * The target a profile suggests, placeholders left for the user in capitals (`https://DOMAIN/…`):
- * still a valid URL, so the template validates as it is.
+ * still a valid URL, so the template validates as it is; loading refuses it until they are
+ * replaced (src/cli/placeholders.ts).
  */
 export function targetTemplate(profile: Profile): TargetInput {
-  // A placeholder that is the whole base of a URL becomes a URL-shaped stand-in.
-  const fill = (s: string) => s.replace(/^\{(\w+)\}/, (_, name: string) => `https://${name.toUpperCase()}.example`).replace(/\{(\w+)\}/g, (_, name: string) => name.toUpperCase())
+  const fill = fillPlaceholders
   const target: TargetInput = {
     $schema: './node_modules/grantcheck/schemas/target.schema.json',
     $comment: `${profile.title}. Replace ${Object.entries(profile.variables).map(([k, v]) => `${k.toUpperCase()} (${v})`).join('; ')} and each "<… client id>". Setup: ${profile.setup.join(' ')}`,
@@ -27,7 +28,7 @@ export function targetTemplate(profile: Profile): TargetInput {
       Object.entries(profile.clients).map(([role, c]) => [
         role,
         {
-          clientId: `<${role} client id>`,
+          clientId: clientIdPlaceholder(role),
           authMethod: c.authMethod,
           ...(c.authMethod === 'private_key_jwt' ? { privateJwk: { env: c.env } } : { clientSecret: { env: c.env } }),
           ...(c.note ? { $comment: c.note } : {}),
@@ -43,14 +44,10 @@ export function targetTemplate(profile: Profile): TargetInput {
   return target
 }
 
-export function initCommand(args: string[], io: Io): number {
-  const { values } = parseArgs({ args, options: { provider: { type: 'string' }, output: { type: 'string' }, force: { type: 'boolean' } } })
+export function initCommand(values: Parsed<'init'>['values'], io: Io): number {
   const profiles = builtinProfiles()
   const profile = values.provider ? profiles.get(values.provider) : undefined
-  if (!profile) {
-    io.err(`grantcheck: --provider must be one of ${[...profiles.keys()].join(', ')}`)
-    return EXIT.usage
-  }
+  if (!profile) throw new UsageError(`--provider must be one of ${[...profiles.keys()].join(', ')}`, 'init')
   const out = resolve(values.output ?? `${profile.id}.target.json`)
   if (existsSync(out) && !values.force) {
     io.err(`grantcheck: ${displayPath(out)} exists; use --force to overwrite it`)
@@ -60,7 +57,7 @@ export function initCommand(args: string[], io: Io): number {
   io.out(`wrote ${displayPath(out)} for ${profile.title}\n`)
   io.out('Next steps:')
   profile.setup.forEach((step, i) => io.out(`  ${i + 1}. ${step}`))
-  io.out(`  ${profile.setup.length + 1}. Replace the CAPITALISED placeholders and client ids in ${displayPath(out)}, export ${[...new Set(Object.values(profile.clients).map((c) => c.env))].join(', ')}, then:`)
+  io.out(`  ${profile.setup.length + 1}. Replace the CAPITALISED placeholders and client ids in ${displayPath(out)} (run refuses the file until then), export ${[...new Set(Object.values(profile.clients).map((c) => c.env))].join(', ')}, then:`)
   io.out(`     grantcheck run --target ${displayPath(out)}`)
   if (profile.deviations.length)
     io.out(`\nKnown for ${profile.title} (reported as RFC findings, labelled known; --accept-known keeps them from failing CI):\n${profile.deviations.map((d) => `  - ${d.case}: ${d.behaviour}`).join('\n')}`)

@@ -3,9 +3,7 @@
  * The grantcheck command line: the Node adapter around the engine. Files, environment, console
  * and exit codes live here and nowhere else.
  */
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { TOOL_VERSION } from '../core/builtin.ts'
 import { ConformanceError, InputInvalidError } from '../core/errors.ts'
 import { runPlan, type RunContext } from '../core/engine.ts'
@@ -14,31 +12,39 @@ import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
 import { renderText } from '../reporters/text.ts'
+import { foldSharedErrors } from '../reporters/causes.ts'
 import { plain } from '../reporters/plain.ts'
 import type { FetchLike } from '../core/http.ts'
 import { createNodeTransport } from './transport.ts'
+import { commandUsage, isCommand, overallUsage, parseCommand, UsageError, type CommandName, type Parsed } from './usage.ts'
+import { RENDERERS, writePieces, writeReport } from './write-report.ts'
 import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, profileForTarget, resolveSuiteArgs } from './files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 
-const USAGE = `grantcheck — conformance tests for the OAuth 2.0 client credentials grant
-
-Usage:
-  grantcheck run --target FILE [--target FILE…] [--suite FILE|ID…] [--out DIR]
-                 [--baseline OLD.json] [--accept FILE] [--accept-known] [--strict] [--allow-errored]
-  grantcheck report REPORT.json --format html|junit|md|json|matrix [--output FILE]
-  grantcheck compare REPORT.json REPORT.json… [--out DIR]   one matrix of several reports
-  grantcheck init --provider okta|auth0|entra|cognito|keycloak|rfc6749|oauth21 [--output FILE]
-  grantcheck demo [--defect NAME…] [--out DIR]     run every suite against the embedded reference server
-  grantcheck fixture [--port N] [--defect NAME…]   serve the reference server on 127.0.0.1
-  grantcheck generate                              regenerate schemas/*.schema.json, docs/requirements.md and docs/proof.md
-
-Secrets come from the environment variables the target file names ({ "env": "VAR" }).
-Exit codes: 0 no MUST failed · 1 conformance failures · 2 usage or config error · 3 runtime error
-With --baseline only new failures count; --accept lists accepted deviations (case, target, reason);
---strict also fails on warnings; --allow-errored does not fail on cases that could not be judged.`
-
-class UsageError extends Error {}
+/**
+ * The commands, each given its parsed arguments (src/cli/usage.ts parses them and answers --help
+ * before any command runs). The heavy ones are imported when used.
+ */
+const COMMAND_RUNNERS: { [N in CommandName]: (args: Parsed<N>, io: Io, fetchImpl?: FetchLike) => Promise<number> | number } = {
+  run: runCommand,
+  report: reportCommand,
+  compare: compareCommand,
+  init: async (args, io) => (await import('./init.ts')).initCommand(args.values, io),
+  demo: async (args, io) => (await import('./demo.ts')).demoCommand(args.values, io),
+  fixture: async (args, io) => (await import('./demo.ts')).fixtureCommand(args.values, io),
+  generate: async (_args, io) => {
+    const { writeGenerated } = await import('./generate.ts')
+    for (const f of writeGenerated()) io.out(`wrote ${displayPath(f)}`)
+    return EXIT.ok
+  },
+  help: ({ positionals: [name, ...more] }, io) => {
+    if (more.length) throw new UsageError('give at most one COMMAND', 'help')
+    if (name !== undefined && !isCommand(name)) throw new UsageError(`unknown command "${name}"`, 'help')
+    io.out(name ? commandUsage(name) : overallUsage())
+    return EXIT.ok
+  },
+}
 
 /**
  * Runs the CLI; returns the exit code instead of exiting, so tests can call it. `fetchImpl`
@@ -47,46 +53,35 @@ class UsageError extends Error {}
 export async function main(argv: string[], io: Io = processIo(), fetchImpl?: FetchLike): Promise<number> {
   const [command, ...rest] = argv
   try {
-    switch (command) {
-      case 'run':
-        return await runCommand(rest, io, fetchImpl)
-      case 'report':
-        return await reportCommand(rest, io)
-      case 'compare':
-        return await compareCommand(rest, io)
-      case 'init': {
-        const { initCommand } = await import('./init.ts')
-        return initCommand(rest, io)
-      }
-      case 'demo': {
-        const { demoCommand } = await import('./demo.ts')
-        return await demoCommand(rest, io)
-      }
-      case 'fixture': {
-        const { fixtureCommand } = await import('./demo.ts')
-        return await fixtureCommand(rest, io)
-      }
-      case 'generate': {
-        const { writeGenerated } = await import('./generate.ts')
-        for (const f of writeGenerated()) io.out(`wrote ${displayPath(f)}`)
+    if (isCommand(command)) {
+      const args = parseCommand(command, rest)
+      if (args.values.help) {
+        io.out(commandUsage(command))
         return EXIT.ok
       }
+      // Each runner takes its own command's arguments: the table above is typed per command.
+      return await (COMMAND_RUNNERS[command] as (a: typeof args, io: Io, f?: FetchLike) => Promise<number> | number)(args, io, fetchImpl)
+    }
+    switch (command) {
       case '--version':
+      case '-v':
         io.out(TOOL_VERSION)
         return EXIT.ok
-      case undefined:
       case '--help':
       case '-h':
-      case 'help':
-        io.out(USAGE)
-        return command === undefined ? EXIT.usage : EXIT.ok
+        io.out(overallUsage())
+        return EXIT.ok
+      case undefined:
+        // No command is a usage error (exit 2), as it always was; the usage goes where it always went.
+        io.out(overallUsage())
+        return EXIT.usage
       default:
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (e) {
     // Messages may quote input files or servers: printed through plain, like every report value.
-    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`grantcheck: ${plain(e.message)}\n\n${io.usage ?? USAGE}`)
+    if (e instanceof UsageError) {
+      io.err(`grantcheck: ${plain(e.message)}\n\n${io.usage ?? (e.command ? commandUsage(e.command) : overallUsage())}`)
       return EXIT.usage
     }
     if (e instanceof InputInvalidError) {
@@ -123,14 +118,6 @@ function processIo(): Io {
   }
 }
 
-const GATE_OPTIONS = {
-  baseline: { type: 'string' },
-  accept: { type: 'string' },
-  strict: { type: 'boolean' },
-  'allow-errored': { type: 'boolean' },
-  'accept-known': { type: 'boolean' },
-} as const
-
 /** How a run is judged for CI: against a baseline, with accepted deviations, strict or not. */
 export interface GateOptions {
   baseline?: string
@@ -141,18 +128,8 @@ export interface GateOptions {
   acceptKnown?: boolean
 }
 
-async function runCommand(args: string[], io: Io, fetchImpl?: FetchLike): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      target: { type: 'string', multiple: true },
-      suite: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      ...GATE_OPTIONS,
-    },
-    allowPositionals: false,
-  })
-  if (!values.target?.length) throw new UsageError('--target FILE is required')
+async function runCommand({ values }: Parsed<'run'>, io: Io, fetchImpl?: FetchLike): Promise<number> {
+  if (!values.target?.length) throw new UsageError('--target FILE is required', 'run')
   // Everything is loaded and validated before the first request.
   const targets = values.target.map((f) => {
     const file = resolve(f)
@@ -161,7 +138,7 @@ async function runCommand(args: string[], io: Io, fetchImpl?: FetchLike): Promis
   })
   const names = targets.map((t) => t.target.name)
   const twice = names.find((n, i) => names.indexOf(n) !== i)
-  if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`)
+  if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`, 'run')
   const suites = resolveSuiteArgs(values.suite ?? [])
   return executeRun(targets, suites, values.out ?? 'reports', io, fetchImpl, gateOptionsOf(values))
 }
@@ -214,71 +191,6 @@ export async function executeRun(
 }
 
 /**
- * The file renderers, each loaded when first used: the CLI bundle keeps them in chunks of their
- * own, so commands that render nothing, or one format, do not load the rest. Each gives its text
- * in pieces, which the large formats keep to about a case each (see writePieces).
- */
-const RENDERERS = {
-  json: async () => (await import('../reporters/json.ts')).renderJsonParts,
-  html: async () => (await import('../reporters/html/index.ts')).renderHtmlParts,
-  junit: async () => {
-    const { renderJunit } = await import('../reporters/junit.ts')
-    return (r: Report) => [renderJunit(r)]
-  },
-  md: async () => {
-    const { renderMarkdown } = await import('../reporters/markdown.ts')
-    return (r: Report) => [renderMarkdown(r)]
-  },
-  matrix: async () => {
-    const { buildMatrix } = await import('../reporters/matrix.ts')
-    return (r: Report) => [`${JSON.stringify(buildMatrix(r), null, 2)}\n`]
-  },
-} satisfies Record<string, () => Promise<(r: Report) => Iterable<string>>>
-
-/** Writes every format of a report into its run folder; returns the folder. */
-export async function writeReport(report: Report, outDir: string): Promise<string> {
-  const dir = resolve(outDir, report.runId)
-  mkdirSync(dir, { recursive: true })
-  const files: Array<[string, keyof typeof RENDERERS]> = [
-    ['report.json', 'json'],
-    ['report.html', 'html'],
-    ['junit.xml', 'junit'],
-    ['summary.md', 'md'],
-  ]
-  if (report.targets.length > 1) files.push(['matrix.json', 'matrix'])
-  // One format at a time, and the large ones a case at a time: a 10-target run's JSON and HTML are
-  // 3–4 MB each, and building either whole took 7–17 MB more at the run's peak.
-  for (const [name, format] of files) writePieces(join(dir, name), (await RENDERERS[format]())(report))
-  return dir
-}
-
-/**
- * Writes the pieces in blocks of about 32 KB: few writes, and no block big enough to be a large
- * object. A rendering that fails part-way leaves no half-written file behind.
- */
-function writePieces(file: string, pieces: Iterable<string>): void {
-  const fd = openSync(file, 'w')
-  let pending = ''
-  const flush = () => {
-    const bytes = Buffer.from(pending)
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
-    pending = ''
-  }
-  try {
-    for (const piece of pieces) {
-      pending += piece
-      if (pending.length >= 32_768) flush()
-    }
-    flush()
-  } catch (e) {
-    closeSync(fd)
-    rmSync(file, { force: true })
-    throw e
-  }
-  closeSync(fd)
-}
-
-/**
  * 1 when a case fails the gate (failed, or warned under --strict; only new ones with a baseline;
  * never accepted ones), else 3 when a case could not be judged (unless --allow-errored), else 0.
  */
@@ -289,7 +201,11 @@ export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number
   if (io && (report.baseline || gate.accept || gate.strict || gate.acceptKnown)) {
     const what = report.baseline ? 'new failures' : 'failures'
     io.out(`\nCI gate: ${judged.length} ${what}${accepted ? `, ${accepted} accepted` : ''}${failures.length - judged.length ? `, ${failures.length - judged.length} errored` : ''}`)
-    for (const f of failures) io.out(`  ${plain(`${f.target}: ${f.case.suite}/${f.case.id}`)} (${f.case.outcome})`)
+    // Errors shared by many cases of a target (it was unreachable) are one line, with their count.
+    for (const row of foldSharedErrors(failures, (f) => f.case, (f) => f.target)) {
+      if ('reason' in row) io.out(`  ${plain(`${row.first.target}: errored ×${row.count} — ${row.reason}`)}`)
+      else io.out(`  ${plain(`${row.item.target}: ${row.item.case.suite}/${row.item.case.id}`)} (${row.item.case.outcome})`)
+    }
   }
   if (judged.length) return EXIT.conformance
   if (failures.length || report.targets.some((t) => t.error && !gate.allowErrored)) return EXIT.runtime
@@ -297,11 +213,10 @@ export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number
 }
 
 /** Re-renders a saved report in one format, to a file or standard output. */
-async function reportCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, output: { type: 'string' } }, allowPositionals: true })
-  if (positionals.length !== 1) throw new UsageError('give exactly one REPORT.json')
+async function reportCommand({ values, positionals }: Parsed<'report'>, io: Io): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('give exactly one REPORT.json', 'report')
   const format = values.format ?? ''
-  if (!Object.hasOwn(RENDERERS, format)) throw new UsageError(`--format must be one of ${Object.keys(RENDERERS).join(', ')}`)
+  if (!Object.hasOwn(RENDERERS, format)) throw new UsageError(`--format must be one of ${Object.keys(RENDERERS).join(', ')}`, 'report')
   const report = loadReportFile(resolve(positionals[0]!))
   const pieces = (await RENDERERS[format as keyof typeof RENDERERS]())(report)
   if (values.output) {
@@ -312,9 +227,8 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** Merges saved reports into one comparison: a report of all their targets, with the matrix. */
-async function compareCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' } }, allowPositionals: true })
-  if (positionals.length < 2) throw new UsageError('give at least two REPORT.json files to compare')
+async function compareCommand({ values, positionals }: Parsed<'compare'>, io: Io): Promise<number> {
+  if (positionals.length < 2) throw new UsageError('give at least two REPORT.json files to compare', 'compare')
   const reports = positionals.map((f) => loadReportFile(resolve(f)))
   const merged = mergeReports(reports, crypto.randomUUID().slice(0, 6))
   const dir = await writeReport(merged, values.out ?? 'reports')

@@ -11,7 +11,9 @@
  * - repeated response headers combine as `Headers` combines them;
  * - connections are kept alive and reused, as fetch's pool does;
  * - a URL carrying credentials is refused rather than turned into an Authorization header.
- * It also honours a connect timeout shorter than the request's, which fetch cannot.
+ * It also honours a connect timeout shorter than the request's, which fetch cannot, and presents
+ * client certificates (RFC 8705 mutual TLS) and trusts a target's private CA, which fetch cannot
+ * either.
  *
  * It adds no header of its own but Host, Content-Length, Connection and a User-Agent naming the
  * tool (where fetch would send "node"; some hosted tenants' firewalls refuse a request without
@@ -22,7 +24,8 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { IncomingMessage } from 'node:http'
-import type { BodyReader, FetchLike, ResponseLike } from '../core/http.ts'
+import { rootCertificates } from 'node:tls'
+import type { BodyReader, FetchLike, ResponseLike, TlsOptions } from '../core/http.ts'
 
 export interface NodeTransport {
   fetch: FetchLike
@@ -32,6 +35,22 @@ export interface NodeTransport {
 
 export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
+  // A kept-alive TLS connection carries the certificate it was opened with (and trusts the CAs it
+  // was opened with): one agent per certificate and CA set, so a connection is never reused by a
+  // request that should present another certificate, or none.
+  const tlsAgents = new Map<string, https.Agent>()
+  const tlsAgent = (tls: TlsOptions): https.Agent => {
+    const key = `${tls.certificate?.id ?? ''}\u0000${tls.ca ?? ''}`
+    let agent = tlsAgents.get(key)
+    if (!agent) {
+      const c = tls.certificate
+      // Node's `ca` replaces the public roots: a private CA is trusted besides them, not instead.
+      const ca = tls.ca ? [tls.ca, ...rootCertificates] : undefined
+      agent = new https.Agent({ keepAlive: true, ...(c ? { cert: c.certPem, key: c.keyPem } : {}), ...(ca ? { ca } : {}) })
+      tlsAgents.set(key, agent)
+    }
+    return agent
+  }
   const fetch: FetchLike = (url, init) =>
     new Promise<ResponseLike>((resolve, reject) => {
       const fail = (message: string, cause?: unknown) => reject(new TypeError(message, cause === undefined ? undefined : { cause }))
@@ -53,10 +72,14 @@ export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
       headers['user-agent'] ??= userAgent
       if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body))
 
+      const tls = init.tls
+      if (tls?.certificate && target.protocol !== 'https:') return fail('a client certificate is presented over https only')
+      if (tls?.certificate && !(tls.certificate.certPem && tls.certificate.keyPem)) return fail('this transport presents certificates from PEM, not through a Worker binding')
       const lib = target.protocol === 'https:' ? https : http
+      const agent = target.protocol === 'https:' && (tls?.certificate || tls?.ca) ? tlsAgent(tls) : agents[target.protocol]
       let req: http.ClientRequest
       try {
-        req = lib.request(target, { method: init.method, headers, agent: agents[target.protocol], signal: init.signal })
+        req = lib.request(target, { method: init.method, headers, agent, signal: init.signal })
       } catch (e) {
         // Bad method or header characters are refused synchronously, before anything is sent.
         return fail('the request could not be built', e)
@@ -90,11 +113,13 @@ export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
       })
       req.end(init.body)
     })
+  fetch.clientCertificates = ['pem']
   return {
     fetch,
     close() {
       agents['http:'].destroy()
       agents['https:'].destroy()
+      for (const agent of tlsAgents.values()) agent.destroy()
     },
   }
 }

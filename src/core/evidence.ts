@@ -27,6 +27,7 @@ export function recordExchange(label: string, prepared: PreparedRequest, sent: S
       url: redactor.scrub(d.url),
       headers: redactor.scrubDeep(headerPairs(d.headers)),
       body: d.body === undefined ? undefined : redactor.scrub(d.body),
+      ...(d.certificate ? { certificate: d.certificate } : {}),
     },
     error: sent.ok ? undefined : bounded(redactor.scrub(sent.error)),
     durationMs: sent.durationMs,

@@ -6,6 +6,17 @@
  * @module
  */
 import { jsonDepth } from '../checks/_util.ts'
+import type { ClientCertificate } from './resolve.ts'
+
+/**
+ * TLS beyond the defaults: a client certificate to present (RFC 8705 mutual TLS) and certificates
+ * the server's may chain to. A transport that cannot present a certificate says so
+ * (FetchLike.clientCertificates), and the request is not sent without it.
+ */
+export interface TlsOptions {
+  certificate?: ClientCertificate
+  ca?: string
+}
 
 /** What `send` asks of a transport: the subset of `fetch` it uses. */
 export interface SendInit {
@@ -16,6 +27,7 @@ export interface SendInit {
   signal: AbortSignal
   /** How long a new connection may take to open; transports that can tell connecting from waiting honour it (fetch cannot). */
   connectTimeoutMs?: number
+  tls?: TlsOptions
 }
 
 /**
@@ -34,13 +46,22 @@ export interface BodyReader {
 }
 
 /** `fetch` itself, or a transport that behaves as it does for the requests `send` makes. */
-export type FetchLike = (url: string, init: SendInit) => Promise<ResponseLike>
+export interface FetchLike {
+  (url: string, init: SendInit): Promise<ResponseLike>
+  /**
+   * How this transport presents client certificates (RFC 8705): from PEM (node:https, Deno's HTTP
+   * client) or through Worker mtls_certificates bindings. None when absent: a request that would
+   * present one is skipped with the reason, never sent without it.
+   */
+  clientCertificates?: ReadonlyArray<'pem' | 'binding'>
+}
 
 export interface OutgoingRequest {
   method: string
   url: string
   headers: Array<[string, string]>
   body?: string
+  tls?: TlsOptions
 }
 
 export interface ReceivedResponse {
@@ -112,6 +133,7 @@ export async function send(
       redirect: 'manual',
       signal,
       connectTimeoutMs: limits.connectTimeoutMs,
+      ...(req.tls ? { tls: req.tls } : {}),
     })
     const { text, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
     const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined }

@@ -206,6 +206,7 @@ class CaseContext {
 
   request(r: RequestSpec, path: PropertyKey[], laterStep: boolean): void {
     this.role(r.client, [...path, 'client'])
+    if (typeof r.certificate === 'object') this.role(r.certificate.of, [...path, 'certificate', 'of'])
     const auth = authSpec(r.auth)
     const text = (v: unknown, p: PropertyKey[]) => this.value(v, [...path, ...p], 'request', laterStep)
     const jwt = (v: unknown, p: PropertyKey[]) => this.value(v, [...path, ...p], 'jwt', laterStep)

@@ -33,6 +33,8 @@ export interface RefScope {
   endpoints: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
   /** Why an advertised endpoint is not used, when it is not. */
   refused?: Partial<Record<'token' | 'introspection' | 'revocation' | 'jwks', string>>
+  /** Where requests presenting a client certificate go instead (mtls_endpoint_aliases, RFC 8705 §5), or why they cannot. */
+  mtlsEndpoints?: Partial<Record<'token' | 'introspection' | 'revocation', string | { refused: string }>>
   metadata?: Record<string, unknown>
   /** The client of the request the reference is in. */
   client?: ResolvedClient

@@ -19,6 +19,22 @@ export interface ResolvedClient {
   secretVar: string
   /** Where the secret came from, for the report: `env:VAR` or `literal`. */
   secretSource: string
+  /** The certificate the client presents in mutual TLS (RFC 8705), when it has one. */
+  certificate?: ClientCertificate
+}
+
+/**
+ * A client certificate as a transport presents it: PEM certificate and key (the CLI, Deno), or the
+ * name of the Worker's mtls_certificates binding. `id` tells certificates apart without their key.
+ */
+export interface ClientCertificate {
+  id: string
+  certPem?: string
+  keyPem?: string
+  binding?: string
+  /** The environment variables holding the PEM texts, for the curl line. */
+  certVar?: string
+  keyVar?: string
 }
 
 export interface ResolvedTarget {
@@ -27,6 +43,8 @@ export interface ResolvedTarget {
   redactor: Redactor
   /** The provider profile the target names, when it names one (loaded by the adapter). */
   profile?: Profile
+  /** Certificates (PEM) the server's TLS certificate may chain to, besides the public ones. */
+  caPem?: string
 }
 
 export type SecretLookup = (name: string) => string | undefined
@@ -67,10 +85,27 @@ export function resolveTarget(target: Target, lookup: SecretLookup, file: string
       resolved.secret = value
       redactor.add(value, `${role} client secret`)
     }
+    const certPem = readSecret(client.certificate, lookup)
+    const keyPem = readSecret(client.certificateKey, lookup)
+    for (const [field, ref, value] of [['certificate', client.certificate, certPem], ['certificateKey', client.certificateKey, keyPem]] as const)
+      if (ref !== undefined && value === undefined) issues.push({ path: `${path}.${field}.env`, message: `environment variable ${(ref as { env: string }).env} is not set` })
+    if (certPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(certPem)) issues.push({ path: `${path}.certificate`, message: 'is not a PEM certificate (the value is not shown)' })
+    if (keyPem !== undefined) {
+      if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) issues.push({ path: `${path}.certificateKey`, message: 'is not a PEM private key (the value is not shown)' })
+      redactor.add(keyPem, `${role} certificate key`)
+      // A server that echoes part of the key echoes its Base64 lines.
+      for (const line of keyPem.split(/\r?\n/)) if (line.length >= 32 && !line.startsWith('-----')) redactor.add(line, `${role} certificate key`)
+    }
+    const varOf = (ref: SecretRef | undefined) => (ref !== undefined && typeof ref === 'object' ? ref.env : undefined)
+    if (client.certificateBinding) resolved.certificate = { id: `binding:${client.certificateBinding}`, binding: client.certificateBinding, ...(certPem ? { certPem } : {}) }
+    else if (certPem && keyPem)
+      resolved.certificate = { id: `client:${role}`, certPem, keyPem, certVar: varOf(client.certificate), keyVar: varOf(client.certificateKey) }
     clients[role] = resolved
   }
+  const caPem = readSecret(target.caCertificates, lookup)
+  if (target.caCertificates && caPem === undefined) issues.push({ path: 'caCertificates.env', message: `environment variable ${(target.caCertificates as { env: string }).env} is not set` })
   if (issues.length) throw new InputInvalidError('CC_SECRET_MISSING', file, issues)
-  return { target, clients, redactor }
+  return { target, clients, redactor, ...(caPem ? { caPem } : {}) }
 }
 
 function readSecret(ref: SecretRef | undefined, lookup: SecretLookup): string | undefined {

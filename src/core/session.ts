@@ -27,6 +27,7 @@ export interface Session extends TargetFacts {
   /** Sends one request through the target's throttle, retrying 429s within bounds. */
   send: (req: OutgoingRequest) => Promise<SendResult>
   endpoints: RefScope['endpoints']
+  mtlsEndpoints: NonNullable<RefScope['mtlsEndpoints']>
   /** The origins credentials and tokens may go to (the target's own, and those it allows). */
   allowedOrigins: string[]
   /** Why an endpoint the metadata advertises is not used, by endpoint. */
@@ -102,7 +103,9 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
   })
   const watch = new Watchdog(target.limits.unresponsiveAfter, target.limits.throttledAfter)
   limits.stop = watch.signal
-  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, req, limits, throttle, watch, ctx.now))
+  // A private CA the target names goes with every request to it.
+  const trusted = resolved.caPem ? (req: OutgoingRequest): OutgoingRequest => ({ ...req, tls: { ...req.tls, ca: resolved.caPem } }) : (req: OutgoingRequest) => req
+  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, trusted(req), limits, throttle, watch, ctx.now))
 
   let metadata: Record<string, unknown> | undefined
   let discovered: Session['discovered']
@@ -124,22 +127,32 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
   // metadata advertises anywhere else is not used (metadata.endpoints-on-named-origins reports it).
   const allowedOrigins = namedOrigins(target)
   const refused: Session['refused'] = {}
-  const advertised = (name: keyof Session['refused'], member: string): string | undefined => {
-    const v = metadata?.[member]
+  const usable = (v: unknown, member: string): { url: string } | { why: string } | undefined => {
     if (typeof v !== 'string') return undefined
     const url = v.length <= MAX_URL_CHARS && URL.canParse(v) ? new URL(v) : undefined
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      refused[name] = `the metadata's ${member} is not an http(s) URL`
-      return undefined
-    }
-    if (!allowedOrigins.includes(url.origin)) {
-      refused[name] = `the metadata advertises ${member} on ${url.origin}, an origin the target does not name: grantcheck does not send credentials there (name it, or list it in allowedOrigins, if it is the server's)`
-      return undefined
-    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return { why: `the metadata's ${member} is not an http(s) URL` }
+    if (!allowedOrigins.includes(url.origin))
+      return {
+        why: `the metadata advertises ${member} on ${url.origin}, an origin the target does not name: grantcheck does not send credentials there (name it, or list it in allowedOrigins, if it is the server's)`,
+      }
     // A fragment is never part of a request (RFC 3986 §3.5): it is judged as metadata, not used.
     url.hash = ''
-    return url.toString()
+    return { url: url.toString() }
   }
+  const advertised = (name: keyof Session['refused'], member: string): string | undefined => {
+    const u = usable(metadata?.[member], member)
+    if (u && 'why' in u) refused[name] = u.why
+    return u && 'url' in u ? u.url : undefined
+  }
+  // RFC 8705 §5: a client using mutual TLS sends to the alias of an endpoint when there is one.
+  const mtlsEndpoints: Session['mtlsEndpoints'] = {}
+  const aliases = metadata?.mtls_endpoint_aliases
+  if (aliases !== null && typeof aliases === 'object' && !Array.isArray(aliases))
+    for (const name of ['token', 'introspection', 'revocation'] as const) {
+      const member = `${name}_endpoint`
+      const u = usable((aliases as Record<string, unknown>)[member], `mtls_endpoint_aliases.${member}`)
+      if (u) mtlsEndpoints[name] = 'url' in u ? u.url : { refused: u.why }
+    }
   const tokenEndpoint = target.tokenEndpoint ?? advertised('token', 'token_endpoint')
   const jwksUri = target.jwksUri ?? advertised('jwks', 'jwks_uri')
   if (!tokenEndpoint && !refused.token) {
@@ -154,6 +167,7 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
     issuer: target.issuer,
     metadata,
     endpoints: { token: tokenEndpoint, introspection: introspectionEndpoint, revocation: revocationEndpoint, jwks: jwksUri },
+    mtlsEndpoints,
     allowedOrigins,
     refused,
     introspectionEndpoint,
@@ -176,6 +190,7 @@ export function sessionScope(s: Session, issued: string | undefined, caseRandom?
     resolved: s.resolved,
     issuer: s.issuer,
     endpoints: s.endpoints,
+    mtlsEndpoints: s.mtlsEndpoints,
     refused: s.refused,
     metadata: s.metadata,
     nowSec: Math.floor(s.ctx.now() / 1000),

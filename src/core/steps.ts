@@ -98,6 +98,7 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
       authMethod: sent.prepared.authMethod,
       usedBasic: sent.prepared.usedBasic,
       dpopJkt: sent.prepared.dpopJkt,
+      certificateThumbprint: sent.prepared.certificateThumbprint,
       requestedScope: endpoint === 'token' ? sent.prepared.requestedScope : issued?.requestedScope,
       clientId: sent.prepared.clientId,
     }
@@ -167,6 +168,7 @@ async function prepare(step: PlannedStep, s: Session, issued: string | undefined
       }),
       unregisteredKey: s.unregisteredKey,
       randomId: s.ctx.randomId,
+      presentable: s.ctx.fetch.clientCertificates,
     })
     if ('outgoing' in prepared) for (const secret of prepared.ephemeralSecrets) s.resolved.redactor.add(secret, 'client credentials')
     return prepared

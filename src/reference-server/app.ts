@@ -26,6 +26,7 @@ import { BEHAVIOURS, isBehaviour } from './behaviours.ts'
 import { FIXTURE_CLIENTS, SERVER_SCOPES, type FixtureClient } from './clients.ts'
 import { DEFECTS, isDefect } from './defects.ts'
 import { verifyDpopProof } from './dpop.ts'
+import { sameKey, subjectDn, x5tS256, type PeerCertificate, type ServerEnv } from './mtls.ts'
 import { CONFORMANT, type Policy } from './policy.ts'
 
 export interface ReferenceServerOptions {
@@ -40,6 +41,8 @@ export interface ReferenceServerOptions {
   signingKey?: { publicKey: CryptoKey; privateKey: CryptoKey }
   /** Claims added to every JWT access token, as a tenant's custom claims (a rule or action in Auth0, a claim in Okta). */
   extraClaims?: Record<string, unknown>
+  /** The public key registered for the self_signed_tls_client_auth client (its certificate is made at test time). */
+  selfSignedClientKey?: JWK
 }
 
 /** The policy of a set of defect and behaviour names, each overriding its field of the conformant one. */
@@ -59,6 +62,7 @@ const SINGLE_PARAMS = ['grant_type', 'scope', 'client_id', 'client_secret', 'cli
 /** Every parameter the server understands, for a server that refuses the others. */
 const KNOWN_PARAMS = [...SINGLE_PARAMS, 'resource', 'audience']
 const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+const TLS_AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth']
 /** An origin that is not the server's, for the foreign-endpoints defect. */
 const ELSEWHERE = 'https://elsewhere.grantcheck.invalid'
 /** Clock skew allowed on iat, nbf and exp of client assertions. */
@@ -67,6 +71,8 @@ const CLOCK_LEEWAY = 60
 const MAX_ASSERTION_LIFETIME = 3600
 /** An RFC 7638 thumbprint of no key grantcheck holds, for tokens bound to another key. */
 const OTHER_JKT = 'Q9XjT6tHnB1l2x3y4z5A6b7C8d9E0f1G2h3I4j5K6lM'
+/** A certificate thumbprint of no certificate grantcheck holds, for tokens bound to another certificate. */
+const OTHER_X5T = 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'
 
 type Json = Record<string, unknown>
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
@@ -92,7 +98,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   policyOf(defects) // refuses unknown names before the server starts
   // Read per request, so a live Set changes the server between two runs.
   const policy = () => policyOf(defects)
-  const clients = new Map((options.clients ?? FIXTURE_CLIENTS).map((c) => [c.clientId, c]))
+  const clients = new Map(
+    (options.clients ?? FIXTURE_CLIENTS).map((c) => [c.clientId, c.authMethod === 'self_signed_tls_client_auth' && options.selfSignedClientKey ? { ...c, publicJwk: options.selfSignedClientKey } : c]),
+  )
 
   const signing = options.signingKey ?? (await generateKeyPair('RS256', { extractable: true }))
   const publicJwk: JWK = { ...(await exportJWK(signing.publicKey)), alg: 'RS256', use: 'sig' }
@@ -104,7 +112,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   const usedProofJtis = new Set<string>()
   const dpopNonce = randomToken()
   /** Issued access tokens, for introspection and revocation. */
-  const issued = new Map<string, { clientId: string; scope: string; exp: number; aud: string | string[]; jkt?: string; revoked: boolean }>()
+  const issued = new Map<string, { clientId: string; scope: string; exp: number; aud: string | string[]; jkt?: string; x5t?: string; revoked: boolean }>()
 
   const app = new Hono()
   const issuerOf = (c: Context) => options.issuer ?? new URL(c.req.url).origin
@@ -122,12 +130,20 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       revocation_endpoint: `${endpoints}/revoke`,
       grant_types_supported: { client_credentials: ['client_credentials'], 'with-password': ['client_credentials', 'password'], omitted: undefined }[p.grantTypesSupported],
       response_types_supported: p.responseTypesAdvertised ? ['token'] : undefined,
-      token_endpoint_auth_methods_supported: p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS,
+      token_endpoint_auth_methods_supported: [...(p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS), ...tlsMethods(p)],
       token_endpoint_auth_signing_alg_values_supported: { listed: ['RS256', 'ES256', 'HS256'], absent: undefined, 'with-none': ['RS256', 'ES256', 'HS256', 'none'] }[p.signingAlgs],
-      introspection_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
-      revocation_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
+      introspection_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
+      revocation_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
       dpop_signing_alg_values_supported: ['ES256', 'RS256'],
       scopes_supported: SERVER_SCOPES,
+      tls_client_certificate_bound_access_tokens: true,
+      // RFC 8705 §5: where a client doing mutual TLS sends its requests; same origin here, under
+      // /mtls/, the paths at which the server takes certificates into account.
+      mtls_endpoint_aliases: {
+        'same-origin': { token_endpoint: `${issuer}/mtls/token`, introspection_endpoint: `${issuer}/mtls/introspect`, revocation_endpoint: `${issuer}/mtls/revoke` },
+        relative: { token_endpoint: '/mtls/token', introspection_endpoint: '/mtls/introspect', revocation_endpoint: '/mtls/revoke' },
+        none: undefined,
+      }[p.mtlsAliases],
     }
     return doc
   }
@@ -136,7 +152,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   app.get('/jwks', (c) => c.json({ keys: [policy().jwksKey === 'private' ? privateSigningJwk : publicJwk] }))
 
   // RFC 7662 introspection and RFC 7009 revocation, for clients of this server.
-  app.post('/introspect', (c) =>
+  const introspect = (c: Context) =>
     handle(c, async () => {
       const p = policy()
       const form = await readBody(c, p)
@@ -159,13 +175,13 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
           aud: record!.aud,
           iss: issuerOf(c),
           ...(record!.jkt ? { cnf: { jkt: record!.jkt } } : {}),
+          ...(record!.x5t && p.mtlsIntrospectionCnf === 'given' ? { cnf: { 'x5t#S256': record!.x5t } } : {}),
         },
         200,
         NO_STORE,
       )
-    }),
-  )
-  app.post('/revoke', (c) =>
+    })
+  const revoke = (c: Context) =>
     handle(c, async () => {
       const p = policy()
       const form = await readBody(c, p)
@@ -178,11 +194,31 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       // A token of another client is not revoked, and that is not said (RFC 7009 §2.1).
       if (record && record.clientId === caller.clientId && p.revocation === 'revokes') record.revoked = true
       return c.body(null, 200)
-    }),
-  )
+    })
+  const token = (c: Context) => handle(c, async () => tokenResponse(c, await tokenEndpoint(c, policy())))
+  // The endpoints, and their mutual-TLS aliases (RFC 8705 §5).
+  for (const prefix of ['', '/mtls']) {
+    app.post(`${prefix}/introspect`, introspect)
+    app.post(`${prefix}/revoke`, revoke)
+    app.all(`${prefix}/token`, token)
+  }
   app.get('/', (c) => c.text(`grantcheck reference authorization server\nissuer: ${issuerOf(c)}\ndefects: ${[...defects].join(', ') || 'none'}\n`))
 
-  app.all('/token', (c) => handle(c, async () => tokenResponse(c, await tokenEndpoint(c, policy()))))
+
+  /** The mutual-TLS methods the server supports. */
+  function tlsMethods(p: Policy): string[] {
+    return p.mtlsSelfSigned === 'unsupported' ? ['tls_client_auth'] : TLS_AUTH_METHODS
+  }
+
+  /**
+   * The certificate the client presented, where the server takes certificates into account: at
+   * the /mtls/ aliases when it advertises them, at every endpoint when it does not.
+   */
+  function peerCertificate(c: Context, p: Policy): PeerCertificate | undefined {
+    const presented = (c.env as ServerEnv | undefined)?.clientCertificate
+    if (!presented) return undefined
+    return p.mtlsAliases === 'none' || new URL(c.req.url).pathname.startsWith('/mtls/') ? presented : undefined
+  }
 
   /** Runs an endpoint, turning OAuth errors into error responses. */
   async function handle(c: Context, run: () => Promise<Response>): Promise<Response> {
@@ -237,7 +273,14 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       }
     const jkt = await checkDpop(c, p)
     const aud = [...(p.resourceInAud ? resources : []), ...(p.audienceInAud ? form.getAll('audience') : [])]
-    return issueToken(c, client, scopes, param('scope'), aud, jkt, p)
+    return issueToken(c, client, scopes, param('scope'), aud, { jkt, x5t: await certificateBinding(c, p) }, p)
+  }
+
+  /** RFC 8705 §3: a token issued to a client that presented a certificate is bound to it. */
+  async function certificateBinding(c: Context, p: Policy): Promise<string | undefined> {
+    const certificate = peerCertificate(c, p)
+    if (!certificate || p.mtlsBinding === 'unbound') return undefined
+    return p.mtlsBinding === 'bound' ? x5tS256(certificate.der) : OTHER_X5T
   }
 
   /** Verifies the DPoP proof, if one was sent; returns the key thumbprint to bind the token to. */
@@ -282,6 +325,15 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const bodySecret = param('client_secret')
     const assertion = param('client_assertion')
     const used = [basic !== undefined, bodySecret !== undefined, assertion !== undefined].filter(Boolean).length
+    // A client registered for mutual TLS authenticates with its certificate (RFC 8705 §2); any
+    // other credentials beside it are a second method (RFC 6749 §2.3).
+    const claimed = param('client_id') ?? (basic !== undefined ? decodeBasic(basic)?.[0] : undefined)
+    const tlsClient = claimed !== undefined ? clients.get(claimed) : undefined
+    if (tlsClient && TLS_AUTH_METHODS.includes(tlsClient.authMethod)) {
+      if (used > 0 && p.mtlsWithOtherMethod === 'refused')
+        throw new OAuthError(400, 'invalid_request', 'more than one client authentication method: this client authenticates with its certificate (RFC 6749 section 2.3)')
+      return authenticateWithCertificate(c, tlsClient, p)
+    }
     if (used > 1 && p.twoMethods !== 'accepted') {
       const challenge = p.twoMethods === 'invalid_request-401' ? 'Basic realm="grantcheck-reference"' : undefined
       throw new OAuthError(challenge ? 401 : 400, 'invalid_request', 'more than one client authentication method (RFC 6749 §2.3, §5.2)', challenge)
@@ -344,6 +396,30 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     // for clients registered for it.
     if (method === 'client_secret_post' && client.authMethod !== 'client_secret_post' && p.postMethod !== 'every-client-unadvertised' && !fromQuery)
       return refuse('this client is not registered for client_secret_post')
+    return client
+  }
+
+  /**
+   * RFC 8705 §2: the certificate of the TLS handshake authenticates the client: for
+   * tls_client_auth, one that chains to a trusted CA and has the registered subject (§2.1); for
+   * self_signed_tls_client_auth, one whose public key is registered for the client (§2.2). A
+   * failure is invalid_client (RFC 6749 §5.2).
+   */
+  async function authenticateWithCertificate(c: Context, client: FixtureClient, p: Policy): Promise<FixtureClient> {
+    // 400: a 401 would need a challenge, and no HTTP authentication scheme names a certificate.
+    const refuse = (description: string): never => {
+      throw new OAuthError(400, p.clientAuthErrorCode, description)
+    }
+    const certificate = peerCertificate(c, p)
+    if (!certificate) return p.mtlsMissingCertificate === 'accepted' ? client : refuse('no client certificate was presented')
+    if (client.authMethod === 'tls_client_auth') {
+      if (p.mtlsCertificates === 'any') return client
+      if (!certificate.chainVerified) return refuse('the client certificate is not issued by a trusted CA')
+      if (subjectDn(certificate.subject, p.mtlsSubjectOrder) !== client.tlsSubjectDn) return refuse('the client certificate is not the registered one (subject)')
+      return client
+    }
+    if (p.mtlsSelfSigned === 'unsupported') return refuse('self_signed_tls_client_auth is not supported')
+    if (p.mtlsSelfSigned === 'key-checked' && !sameKey(client.publicJwk, certificate.publicJwk)) return refuse("the client certificate's key is not registered for this client")
     return client
   }
 
@@ -463,7 +539,16 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     return granted
   }
 
-  async function issueToken(c: Context, client: FixtureClient, scopes: string[], requested: string | undefined, resources: string[], jkt: string | undefined, p: Policy): Promise<Json> {
+  async function issueToken(
+    c: Context,
+    client: FixtureClient,
+    scopes: string[],
+    requested: string | undefined,
+    resources: string[],
+    binding: { jkt?: string; x5t?: string },
+    p: Policy,
+  ): Promise<Json> {
+    const { jkt, x5t } = binding
     const issuer = issuerOf(c)
     const now = Math.floor(Date.now() / 1000)
     const scope = scopes.join(' ')
@@ -472,7 +557,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     else if (p.tokenFormat === 'uuid') accessToken = crypto.randomUUID()
     else if (p.tokenFormat === 'opaque') accessToken = randomToken()
     else if (p.tokenFormat === 'not-vschar') accessToken = `${randomToken()}\u00e9\u2028`
-    else accessToken = await accessTokenJwt(issuer, client, scopes, resources, jkt, now, p)
+    else accessToken = await accessTokenJwt(issuer, client, scopes, resources, binding, now, p)
     const body: Json = {
       access_token: accessToken,
       token_type: p.tokenType === 'mac' ? 'mac' : jkt ? 'DPoP' : p.tokenType,
@@ -484,14 +569,15 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const echoed = { always: true, 'when-different': !identical, 'when-identical': identical, never: false }[p.scopeMember]
     if (echoed && !silent) body.scope = scope
     if (p.refreshToken) body.refresh_token = randomToken()
-    issued.set(accessToken, { clientId: client.clientId, scope, exp: now + TOKEN_LIFETIME, aud: resources.length ? resources : 'https://api.grantcheck.test', jkt, revoked: false })
+    issued.set(accessToken, { clientId: client.clientId, scope, exp: now + TOKEN_LIFETIME, aud: resources.length ? resources : 'https://api.grantcheck.test', jkt, x5t, revoked: false })
     options.onSecret?.(accessToken)
     if (typeof body.refresh_token === 'string') options.onSecret?.(body.refresh_token)
     return body
   }
 
   /** An RFC 9068 access token, or a provider's dialect of one. */
-  async function accessTokenJwt(issuer: string, client: FixtureClient, scopes: string[], resources: string[], jkt: string | undefined, now: number, p: Policy): Promise<string> {
+  async function accessTokenJwt(issuer: string, client: FixtureClient, scopes: string[], resources: string[], binding: { jkt?: string; x5t?: string }, now: number, p: Policy): Promise<string> {
+    const { jkt, x5t } = binding
     const lifetime = { 'expires-in': TOKEN_LIFETIME, day: 86_400, expired: -3600 }[p.jwtLifetime]
     const subject = p.jwtClient === 'other' ? 'someone-else' : client.clientId
     const claims: Json = { client_id: subject, scope: scopes.join(' '), ...options.extraClaims }
@@ -503,6 +589,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     if (p.jwtScopeClaim === 'client-scopes') claims.scope = client.scopes.join(' ')
     // Another key's thumbprint: the token is bound, but not to the key that proved possession.
     if (jkt && p.dpopCnf !== 'absent') claims.cnf = { jkt: p.dpopCnf === 'proof-key' ? jkt : OTHER_JKT }
+    if (x5t) claims.cnf = { ...(claims.cnf as Json | undefined), 'x5t#S256': x5t }
     const dialect = p.claimsDialect
     if (dialect === 'okta') {
       claims.cid = claims.client_id

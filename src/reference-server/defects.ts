@@ -583,7 +583,65 @@ export const DEFECTS = {
   },
   'dpop-typ-unchecked': { description: 'DPoP proofs with typ other than dpop+jwt are accepted', set: { dpopTyp: 'unchecked' }, targets: ['dpop/dpop-wrong-typ'] },
 
+  // Mutual TLS (RFC 8705)
+  'mtls-aliases-relative': {
+    description: 'mtls_endpoint_aliases holds relative paths, not URLs (RFC 8705 §5)',
+    set: { mtlsAliases: 'relative' },
+    targets: ['metadata.mtls', 'mtls/mtls-metadata'],
+  },
+  'mtls-any-certificate-accepted': {
+    description: 'tls_client_auth takes any certificate: neither its chain nor its subject is checked (RFC 8705 §2.1)',
+    set: { mtlsCertificates: 'any' },
+    targets: ['mtls/other-client-certificate'],
+  },
+  'mtls-subject-dn-encoding-order': {
+    description: 'the registered subject DN is compared in encoding order, not as RFC 4514 writes it, so the registered certificate is refused',
+    set: { mtlsSubjectOrder: 'encoding-order' },
+    targets: ['mtls/tls-client-auth'],
+  },
+  'mtls-self-signed-key-unchecked': {
+    description: "self_signed_tls_client_auth takes any certificate: its key is not compared with the client's JWKS (RFC 8705 §2.2)",
+    set: { mtlsSelfSigned: 'key-unchecked' },
+    targets: ['mtls/self-signed-key-not-registered'],
+  },
+  'mtls-self-signed-unsupported': {
+    description: 'self_signed_tls_client_auth is not supported (nor advertised)',
+    set: { mtlsSelfSigned: 'unsupported' },
+    targets: ['mtls/self-signed-tls-client-auth'],
+  },
+  'mtls-missing-certificate-accepted': {
+    description: 'a tls_client_auth client without a certificate is taken on its client_id (RFC 8705 §2)',
+    set: { mtlsMissingCertificate: 'accepted' },
+    targets: ['mtls/no-certificate'],
+  },
+  'mtls-with-basic-accepted': {
+    description: 'a certificate and Basic credentials together are accepted, the certificate authenticating (RFC 6749 §2.3)',
+    set: { mtlsWithOtherMethod: 'accepted' },
+    targets: ['mtls/certificate-and-basic'],
+  },
+  'mtls-token-unbound': {
+    description: 'tokens issued over mutual TLS are not bound to the certificate, though the metadata advertises bound tokens (RFC 8705 §3)',
+    set: { mtlsBinding: 'unbound' },
+    targets: ['mtls/bound-token'],
+  },
+  'mtls-token-other-certificate': {
+    description: 'tokens issued over mutual TLS carry the thumbprint of another certificate (RFC 8705 §3.1)',
+    set: { mtlsBinding: 'other-certificate' },
+    targets: ['jwt-access-token.cnf-x5t', 'introspection.cnf-x5t', 'mtls/bound-token', 'mtls/bound-token-introspection'],
+  },
+  'mtls-introspection-without-cnf': {
+    description: 'introspection of a certificate-bound token leaves out its cnf (RFC 8705 §3.2)',
+    set: { mtlsIntrospectionCnf: 'omitted' },
+    targets: ['mtls/bound-token-introspection'],
+  },
+
   // Benign variations: allowed answers that must change no verdict.
+  'mtls-without-aliases': {
+    description: 'no mtls_endpoint_aliases: certificates count at the endpoints themselves (RFC 8705 §5 makes aliases optional)',
+    set: { mtlsAliases: 'none' },
+    targets: [],
+    benign: true,
+  },
   'token-type-lowercase': { description: 'token_type is "bearer" (case-insensitive, RFC 6749 §5.1)', set: { tokenType: 'bearer' }, targets: [], benign: true },
   'json-charset-parameter': { description: 'Content-Type is application/json; charset=utf-8', set: { tokenContentType: 'application/json; charset=utf-8' }, targets: [], benign: true },
   'scope-echo-omitted': { description: 'scope is not echoed when identical to the request', set: { scopeMember: 'when-different' }, targets: [], benign: true },

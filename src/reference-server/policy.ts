@@ -89,6 +89,24 @@ export interface Policy {
   ecKeys: 'supported' | 'refused'
   clientSecretJwt: 'supported' | 'refused'
 
+  // Mutual TLS (RFC 8705)
+  /** mtls_endpoint_aliases: same-origin /mtls/ paths where certificates count; relative paths (malformed); none (certificates count at the endpoints themselves). */
+  mtlsAliases: 'same-origin' | 'relative' | 'none'
+  /** tls_client_auth: the chain to the trusted CA and the registered subject checked, or any certificate taken. */
+  mtlsCertificates: 'verified' | 'any'
+  /** The subject DN compared as RFC 4514 writes it (last RDN first), or in encoding order (a bug that refuses the registered certificate). */
+  mtlsSubjectOrder: 'rfc4514' | 'encoding-order'
+  /** self_signed_tls_client_auth: supported with the key checked against the client's JWKS, supported unchecked, or not supported. */
+  mtlsSelfSigned: 'key-checked' | 'key-unchecked' | 'unsupported'
+  /** A TLS client without a certificate: refused, or taken on its client_id. */
+  mtlsMissingCertificate: 'refused' | 'accepted'
+  /** A TLS client that also sends a secret or an assertion: refused (two methods), or authenticated by its certificate. */
+  mtlsWithOtherMethod: 'refused' | 'accepted'
+  /** Tokens issued to a client that presented a certificate: bound to it (cnf x5t#S256), unbound, or bound to another certificate. */
+  mtlsBinding: 'bound' | 'unbound' | 'other-certificate'
+  /** Introspection of a certificate-bound token: with its cnf, or without. */
+  mtlsIntrospectionCnf: 'given' | 'omitted'
+
   // Scope (RFC 6749 §3.3)
   missingScope: 'default' | 'invalid_request' | 'invalid_scope'
   validScopes: 'granted' | 'refused'
@@ -207,6 +225,15 @@ export const CONFORMANT: Readonly<Policy> = {
   rsaKeys: 'supported',
   ecKeys: 'supported',
   clientSecretJwt: 'supported',
+
+  mtlsAliases: 'same-origin',
+  mtlsCertificates: 'verified',
+  mtlsSubjectOrder: 'rfc4514',
+  mtlsSelfSigned: 'key-checked',
+  mtlsMissingCertificate: 'refused',
+  mtlsWithOtherMethod: 'refused',
+  mtlsBinding: 'bound',
+  mtlsIntrospectionCnf: 'given',
 
   missingScope: 'default',
   validScopes: 'granted',

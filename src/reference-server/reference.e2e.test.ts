@@ -6,7 +6,8 @@
  */
 import { generateKeyPair } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { fetchVia, listen } from '../../fixtures/serve.ts'
+import { listen } from '../../fixtures/serve.ts'
+import { serverTls, testPki, transportVia } from '../../fixtures/mtls.ts'
 import { mapPool } from '../../src/core/engine.ts'
 import { allChecks } from '../../src/core/plan.ts'
 import type { CaseResult } from '../../src/schema/report.ts'
@@ -27,17 +28,22 @@ const runs = new Map<string, CaseResult[]>()
 const profiles = [...new Set(defects.flatMap(([, d]) => (d.clientAuthProfile ? [d.clientAuthProfile] : [])))]
 const conformantUnder = (profile: string) => `conformant@${profile}`
 
-// The server is reached as https://as.grantcheck.test (mapped to its 127.0.0.1 port), so that the
-// TLS case is judged as it would be for a hosted tenant.
+// The server is reached as https://as.grantcheck.test, over real TLS to its 127.0.0.1 port, so that
+// the TLS case is judged as it would be for a hosted tenant, and the mutual-TLS clients present
+// their certificates (made at test time) in the handshake, through the CLI's transport.
 // One signing key for all the servers: generating RSA keys dominates the matrix's time otherwise.
 const signingKey = generateKeyPair('RS256', { extractable: true })
 
 async function runWith(names: string[], clientAuthProfile?: ClientAuthProfile): Promise<CaseResult[]> {
-  const server = await listen((await createReferenceServer({ defects: names, issuer: HOSTED_ISSUER, signingKey: await signingKey })).fetch)
+  const pki = await testPki()
+  const app = await createReferenceServer({ defects: names, issuer: HOSTED_ISSUER, signingKey: await signingKey, selfSignedClientKey: pki.selfSigned.publicJwk })
+  const server = await listen(app.fetch, 0, '127.0.0.1', serverTls(pki))
+  const transport = transportVia(HOSTED_ISSUER, server.url)
   try {
-    const { target, env } = hostedReferenceTarget()
-    return (await runAgainst({ ...target, ...(clientAuthProfile ? { clientAuthProfile } : {}) }, builtinSuites(), env, fetchVia(HOSTED_ISSUER, server.url))).targets[0]!.cases
+    const { target, env } = hostedReferenceTarget(pki)
+    return (await runAgainst({ ...target, ...(clientAuthProfile ? { clientAuthProfile } : {}) }, builtinSuites(), env, transport.fetch)).targets[0]!.cases
   } finally {
+    transport.close()
     await server.close()
   }
 }

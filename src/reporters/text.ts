@@ -4,6 +4,7 @@
  * @module
  */
 import { OUTCOMES, type Outcome, type Report } from '../schema/report.ts'
+import { foldSharedErrors } from './causes.ts'
 import { percent } from './format.ts'
 import { plain } from './plain.ts'
 
@@ -18,7 +19,6 @@ export const OUTCOME_MARK: Record<Outcome, string> = {
   errored: 'E',
 }
 
-
 /**
  * The summary: per target, the cases that need attention, the counts and the scores. Every value a
  * server or an input file could have written goes through {@link plain}.
@@ -29,7 +29,14 @@ export function renderText(report: Report, paint: Paint = (_o, t) => t): string 
     lines.push('', `Target ${plain(t.name)} — ${plain(t.tokenEndpoint ?? 'no token endpoint')} (${t.cases.length} cases, ${t.requests} requests, ${(t.durationMs / 1000).toFixed(2)} s)`)
     if (t.error) lines.push(paint('errored', `  could not run: ${plain(t.error)}`))
     else if (t.discovery.error) lines.push(paint('warning', `  ${plain(t.discovery.error)}`))
-    for (const c of t.cases) {
+    // An error many cases share (an unreachable target) is printed once, with its count.
+    for (const row of foldSharedErrors(t.cases, (c) => c)) {
+      if ('reason' in row) {
+        const reason = row.reason === t.error ? 'the reason above' : plain(row.reason)
+        lines.push(paint('errored', `  ${OUTCOME_MARK.errored} errored ×${row.count} — ${reason}`))
+        continue
+      }
+      const c = row.item
       if (c.outcome === 'passed') continue
       const detail = c.reason ? ` — ${plain(c.reason)}` : ''
       lines.push(paint(c.outcome, `  ${OUTCOME_MARK[c.outcome]} ${c.outcome.padEnd(7)} ${plain(`${c.suite}/${c.id}`)}${detail}`))

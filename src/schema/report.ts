@@ -50,6 +50,7 @@ export const ExchangeSchema = z.object({
     url: z.string(),
     headers: HeadersSchema,
     body: z.string().optional(),
+    certificate: z.string().optional().describe('the client certificate presented in mutual TLS (RFC 8705): whose, and its x5t#S256 thumbprint'),
   }),
   response: z
     .object({

@@ -96,6 +96,15 @@ export const HeadersSchema = z.strictObject({
   remove: z.array(headerName).optional().describe('remove the header, whatever its case'),
 })
 
+/**
+ * The client certificate presented in mutual TLS (RFC 8705): the request client's own when it has
+ * one, none, or another client's. A request that presents one goes to the endpoint's
+ * mtls_endpoint_aliases entry when the metadata has a usable one (RFC 8705 §5).
+ */
+export const CertificateSchema = z
+  .union([z.enum(['own', 'none']), z.strictObject({ of: roleName.describe('the client whose certificate is presented') })])
+  .describe("the client certificate presented in mutual TLS (RFC 8705): own (the request client's, when it has one; the default), none, or { of: role }")
+
 export const HTTP_METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const
 export const REQUEST_ENDPOINTS = ['token', 'introspection', 'revocation'] as const
 
@@ -108,6 +117,7 @@ export const RequestSchema = z.strictObject({
   body: BodySchema.optional(),
   headers: HeadersSchema.optional().describe('after the defaults (Accept, Content-Type, Authorization, DPoP)'),
   dpop: JwtSchema.optional().describe('send a DPoP proof (RFC 9449 §4.2): typ dpop+jwt, the run\'s ES256 public key in jwk, jti, htm, htu, iat (and the server\'s nonce), then this patch'),
+  certificate: CertificateSchema.default('own'),
 })
 export type RequestSpec = z.output<typeof RequestSchema>
 export type RequestInput = z.input<typeof RequestSchema>

@@ -17,7 +17,11 @@ export const AUTH_METHODS = [
   'client_secret_post',
   'client_secret_jwt',
   'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
 ] as const
+/** The mutual-TLS client authentication methods (RFC 8705 §2). */
+export const TLS_AUTH_METHODS: readonly AuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth']
 export type AuthMethod = (typeof AUTH_METHODS)[number]
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -43,15 +47,31 @@ export const ClientSchema = z
     privateJwk: SecretRefSchema.optional().describe(
       'private JWK (JSON) for private_key_jwt, usually { "env": "VAR" } holding the JSON text',
     ),
+    certificate: SecretRefSchema.optional().describe(
+      'the client certificate (PEM) presented in mutual TLS (RFC 8705): required for tls_client_auth and self_signed_tls_client_auth, and binds the tokens of any client that has one',
+    ),
+    certificateKey: SecretRefSchema.optional().describe("the certificate's private key (PEM), { \"env\": \"VAR\" }"),
+    certificateBinding: z
+      .string()
+      .regex(ENV_NAME)
+      .optional()
+      .describe("in the Worker: the mtls_certificates binding that presents this client's certificate, instead of certificateKey (certificate may still give the PEM, so that token bindings can be compared with it)"),
     description: z.string().optional(),
     $comment: z.string().optional(),
   })
   .superRefine((c, ctx) => {
-    const needsSecret = c.authMethod !== 'private_key_jwt'
+    const tls = (TLS_AUTH_METHODS as readonly string[]).includes(c.authMethod)
+    const needsSecret = c.authMethod !== 'private_key_jwt' && !tls
     if (needsSecret && c.clientSecret === undefined)
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for ${c.authMethod}` })
-    if (!needsSecret && c.privateJwk === undefined)
+    if (c.authMethod === 'private_key_jwt' && c.privateJwk === undefined)
       ctx.addIssue({ code: 'custom', path: ['privateJwk'], message: 'required for private_key_jwt' })
+    if (tls && c.certificate === undefined && c.certificateBinding === undefined)
+      ctx.addIssue({ code: 'custom', path: ['certificate'], message: `required for ${c.authMethod} (or certificateBinding, in the Worker)` })
+    // With a binding, the certificate alone (no key) lets the report compare token bindings to it.
+    if (c.certificate !== undefined && c.certificateKey === undefined && c.certificateBinding === undefined)
+      ctx.addIssue({ code: 'custom', path: ['certificateKey'], message: 'required with certificate' })
+    if (c.certificateKey !== undefined && c.certificate === undefined) ctx.addIssue({ code: 'custom', path: ['certificate'], message: 'required with certificateKey' })
   })
 export type Client = z.infer<typeof ClientSchema>
 
@@ -119,6 +139,9 @@ export const TargetSchema = z
     audience: z.string().min(1).optional().describe("Auth0's audience parameter, sent by default"),
     resource: httpUrl.optional().describe('RFC 8707 resource indicator, sent by default'),
     redirectUri: z.url().optional().describe("a redirect URI registered for the primary client, if it has one"),
+    caCertificates: SecretRefSchema.optional().describe(
+      "certificates (PEM) the server's TLS certificate may chain to besides the public ones: a private CA (the CLI and Deno; the Worker trusts public CAs only)",
+    ),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
   })
   .superRefine((t, ctx) => {
@@ -127,7 +150,7 @@ export const TargetSchema = z
     const endpoints = [t.issuer, t.tokenEndpoint, t.jwksUri].filter((u): u is string => !!u)
     if (endpoints.every(isLoopbackUrl)) return
     for (const [role, client] of Object.entries(t.clients)) {
-      for (const field of ['clientSecret', 'privateJwk'] as const) {
+      for (const field of ['clientSecret', 'privateJwk', 'certificate', 'certificateKey'] as const) {
         if (typeof client[field] === 'string')
           ctx.addIssue({
             code: 'custom',

@@ -20,6 +20,7 @@ import { throughGate } from './gate.ts'
 import { mergeParts, selectCases, splitIntoParts } from './parts.ts'
 import { snapshotOf } from './snapshot.ts'
 import { transition } from './state.ts'
+import { workerTransport } from './transport.ts'
 import { Store, type RunRow, type Trigger } from './store.ts'
 
 /** A run id: the time it was requested and 12 random hex digits (RUN_ID in store.ts). */
@@ -121,7 +122,7 @@ async function runCases(env: Env, store: Store, monitor: Monitor, suites: Planne
   } catch (e) {
     return notRun(monitor.target.name, suites, e instanceof Error ? e.message : String(e), Date.now())
   }
-  return runPlan([resolved], suites, { fetch: store.budget.fetch, now: () => Date.now(), randomId: () => crypto.randomUUID().replace(/-/g, ''), toolVersion: TOOL_VERSION })
+  return runPlan([resolved], suites, { fetch: workerTransport(env, store.budget), now: () => Date.now(), randomId: () => crypto.randomUUID().replace(/-/g, ''), toolVersion: TOOL_VERSION })
 }
 
 /** A part whose cases could not run: each errored, with why. */

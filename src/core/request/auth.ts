@@ -11,6 +11,7 @@ import type { CryptoKey } from 'jose'
 import { authSpec, type JwtSpec, type RequestSpec } from '../../schema/request.ts'
 import { literal, renderText, type RefScope, type Text } from '../refs.ts'
 import type { ResolvedClient } from '../resolve.ts'
+import { TLS_AUTH_METHODS } from '../../schema/target.ts'
 import type { AssertionDefaults } from './build.ts'
 import { algOf, publicKeyAsHmac, publicPart, signJwt, type KeyChoices } from './jwt.ts'
 import { param, type Param } from './params.ts'
@@ -46,8 +47,9 @@ const SECRET_METHODS = ['client_secret_basic', 'client_secret_post']
 export async function presentClient(request: RequestSpec, ctx: AuthContext): Promise<ClientPresentation | { skip: string }> {
   const { client, scope } = ctx
   const spec = authSpec(request.auth)
-  let method = spec.method
-  const registered = client.authMethod === 'client_secret_basic' ? 'basic' : client.authMethod === 'client_secret_post' ? 'body' : 'assertion'
+  let method: string = spec.method
+  const tls = (TLS_AUTH_METHODS as readonly string[]).includes(client.authMethod)
+  const registered = client.authMethod === 'client_secret_basic' ? 'basic' : client.authMethod === 'client_secret_post' ? 'body' : tls ? 'certificate' : 'assertion'
   if (method === 'registered') method = registered
   else if (method === 'other-than-registered') {
     if (!SECRET_METHODS.includes(client.authMethod)) return { skip: `client "${client.role}" uses ${client.authMethod}, not a secret method` }
@@ -59,6 +61,8 @@ export async function presentClient(request: RequestSpec, ctx: AuthContext): Pro
   if ('missing' in id) return { skip: id.missing }
   const out: ClientPresentation = { authMethod: method, clientId: id.value, body: [], query: [] }
   if (method === 'none') return { ...out, authMethod: 'none' }
+  // RFC 8705 §2: the certificate authenticates; the client still identifies itself by client_id.
+  if (method === 'certificate') return { ...out, authMethod: client.authMethod, body: [{ name: 'client_id', text: id }] }
   if (method === 'assertion') return presentAssertion(spec.assertion, id, ctx, out)
 
   let secret: Text | { missing: string }

@@ -17,6 +17,7 @@ import type { OutgoingRequest } from '../http.ts'
 import { literal, renderText, type RefScope, type Text } from '../refs.ts'
 import type { ResolvedClient } from '../resolve.ts'
 import { presentClient } from './auth.ts'
+import { certificateLabel, certificateThumbprint as thumbprintOf, chooseCertificate, type CertificateKind } from './certificate.ts'
 import { bodyOf, bodyText, CONTENT_TYPES } from './body.ts'
 import { basicShellArgs, basicShown, curlOf, displayOfRequest, type HeaderEntry, type RequestParts } from './describe.ts'
 import { base64, formEncode } from './encoding.ts'
@@ -26,8 +27,8 @@ import { applyParamOps, defaultParams, type Param } from './params.ts'
 export interface PreparedRequest {
   /** What is sent. Holds secrets: never leaves the engine. */
   outgoing: OutgoingRequest
-  /** The same request with every secret replaced by a label: safe to report. */
-  display: OutgoingRequest
+  /** The same request with every secret replaced by a label: safe to report (and the certificate named, never its key). */
+  display: Omit<OutgoingRequest, 'tls'> & { certificate?: string }
   curl: string
   /** The scope parameter as sent (undefined when omitted). */
   requestedScope: string | undefined
@@ -39,6 +40,8 @@ export interface PreparedRequest {
   clientId: string
   /** The RFC 7638 thumbprint of the DPoP key, when a DPoP proof was sent. */
   dpopJkt?: string
+  /** The x5t#S256 of the client certificate presented in mutual TLS ('unknown' when only a Worker binding knows it). */
+  certificateThumbprint?: string
   /** True when the request carried the access token the case obtained first. */
   sentIssuedToken: boolean
   /** Secret-bearing values created for this request (assertions, Basic blobs, proofs), for the redactor. */
@@ -64,6 +67,8 @@ export interface BuildContext {
   randomId: () => string
   /** The audience (and explicit type) of client assertions, as audience.ts chose them; by default the token endpoint URL, untyped. */
   assertionDefaults?: () => Promise<AssertionDefaults>
+  /** How the transport can present client certificates; none when undefined. */
+  presentable?: readonly CertificateKind[]
 }
 
 /** What every client assertion carries unless its case says otherwise. */
@@ -77,7 +82,12 @@ export interface AssertionDefaults {
 export async function buildRequest(spec: RequestSpec, ctx: BuildContext): Promise<PreparedRequest | { skip: string }> {
   const scope: RefScope = { ...ctx.scope, client: ctx.client }
   const render = (value: string) => renderText(value, scope)
-  const endpoint = scope.endpoints[spec.endpoint]
+  const chosen = chooseCertificate(spec, ctx.client, scope.resolved, ctx.presentable)
+  if ('skip' in chosen) return chosen
+  const { certificate } = chosen
+  const alias = certificate ? scope.mtlsEndpoints?.[spec.endpoint] : undefined
+  if (typeof alias === 'object') return { skip: `${alias.refused}; a request presenting a client certificate goes there (RFC 8705 §5)` }
+  const endpoint = alias ?? scope.endpoints[spec.endpoint]
   if (endpoint === undefined) return { skip: scope.refused?.[spec.endpoint] ?? `the target has no ${spec.endpoint} endpoint` }
 
   const params = defaultParams(spec.endpoint, scope.resolved.target)
@@ -129,17 +139,19 @@ export async function buildRequest(spec: RequestSpec, ctx: BuildContext): Promis
   if (headerMissing) return { skip: headerMissing.missing }
 
   const url = query.length ? `${endpoint}${endpoint.includes('?') ? '&' : '?'}${query.map((p) => `${formEncode(p.name)}=${formEncode(p.text.value)}`).join('&')}` : endpoint
-  const parts: RequestParts = { method: spec.method, endpoint, query, headers, body }
+  const parts: RequestParts = { method: spec.method, endpoint, query, headers, body, certificate }
+  const certificateThumbprint = certificate && ((await thumbprintOf(certificate)) ?? 'unknown')
   const all = [...params, ...query]
   return {
-    outgoing: { method: spec.method, url, headers: headers.map((h) => [h.name, h.text.value]), body: body && bodyText(body) },
-    display: displayOfRequest(parts),
+    outgoing: { method: spec.method, url, headers: headers.map((h) => [h.name, h.text.value]), body: body && bodyText(body), ...(certificate ? { tls: { certificate } } : {}) },
+    display: { ...displayOfRequest(parts), ...(certificate ? { certificate: certificateLabel(certificate, certificateThumbprint === 'unknown' ? undefined : certificateThumbprint) } : {}) },
     curl: curlOf(parts),
     requestedScope: all.find((p) => p.name === 'scope')?.text.value,
     usedBasic: headers.some((h) => h.name.toLowerCase() === 'authorization' && /^basic /i.test(h.text.value)),
     authMethod: presented.authMethod,
     clientId: presented.clientId,
     dpopJkt,
+    ...(certificateThumbprint ? { certificateThumbprint } : {}),
     sentIssuedToken: [...all.map((p) => p.text), ...headers.map((h) => h.text)].some((t) => t.segments.some((s) => typeof s !== 'string' && s.var === 'ACCESS_TOKEN')),
     ephemeralSecrets,
   }

@@ -10,6 +10,8 @@ import { displayOf, hasSecret, type Segment, type Text } from '../refs.ts'
 import { bodyDisplay, type Body } from './body.ts'
 import { formEncode } from './encoding.ts'
 import type { Param } from './params.ts'
+import type { ClientCertificate } from '../resolve.ts'
+import { certificateCurlArgs } from './certificate.ts'
 
 export interface HeaderEntry {
   name: string
@@ -26,6 +28,8 @@ export interface RequestParts {
   query: Param[]
   headers: HeaderEntry[]
   body?: Body
+  /** The client certificate presented in mutual TLS. */
+  certificate?: ClientCertificate
 }
 
 /** Single-quotes a string for POSIX shells. */
@@ -80,6 +84,7 @@ export function curlOf(parts: RequestParts): string {
 
   for (const h of parts.headers) out.push(h.shell ?? `-H ${shellWord([`${h.name}: `, ...h.text.segments])}`)
   if (parts.body) out.push(...bodyArgs(parts.body))
+  if (parts.certificate) out.push(certificateCurlArgs(parts.certificate))
   return out.join(' ')
 }
 

@@ -198,7 +198,8 @@ function checksTable(checks: CaseResult['checks']): Html {
 const headerLines = (headers: Array<[string, string]>): string => headers.map(([k, v]) => `${k}: ${v}`).join('\n')
 
 function exchangeView(e: Exchange): Html {
-  const request = `${e.request.method} ${e.request.url}\n${headerLines(e.request.headers)}${e.request.body !== undefined ? `\n\n${e.request.body}` : ''}`
+  const tls = e.request.certificate ? `(TLS client certificate: ${e.request.certificate})\n` : ''
+  const request = `${tls}${e.request.method} ${e.request.url}\n${headerLines(e.request.headers)}${e.request.body !== undefined ? `\n\n${e.request.body}` : ''}`
   return html`<div class="exchange"><h4>${e.label}: request</h4><pre>${request}</pre><h4>Response ${e.response ? `(${Math.round(e.durationMs)} ms)` : ''}</h4>${
     e.response
       ? html`<pre>${`HTTP ${e.response.status}\n${headerLines(e.response.headers)}\n\n${e.response.body}${
