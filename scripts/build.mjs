@@ -1,6 +1,8 @@
 // Builds what the runtimes need:
 //  - dist/grantcheck.mjs (and dist/chunks/): the Node CLI, ESM that starts without a TypeScript
 //    loader; the parts a command may not need are chunks it imports on demand;
+//  - dist/api.mjs and dist/types/api.d.ts: the programmatic API (the package's exports entry),
+//    sharing the CLI's chunks, and its declarations;
 //  - src/generated/builtin.json: the built-in data (tool version, suites with their groups,
 //    provider profiles, requirement catalogue) as JSON, read through src/core/builtin.ts by every
 //    runtime: the Worker carries no YAML parser and reads no files;
@@ -8,6 +10,7 @@
 //    entry itself for dev and deploy);
 //  - dist/bench*.mjs: the benchmark, its servers, and the engine alone as a Worker for workerd.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { build } from 'esbuild'
 import { parse } from 'yaml'
 
@@ -48,13 +51,17 @@ const forNode = {
 rmSync('dist/chunks', { recursive: true, force: true })
 await build({
   ...forNode,
-  entryPoints: { grantcheck: 'src/cli/main.ts' },
+  entryPoints: { grantcheck: 'src/cli/main.ts', api: 'src/api.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
 })
+
+// The API's declarations, from tsc: dist/types/api.d.ts and the declarations it reaches.
+rmSync('dist/types', { recursive: true, force: true })
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' })
 
 /** workerd bundles: everything inlined, resolved as Cloudflare's bundler resolves it. */
 const forWorkerd = {

@@ -78,7 +78,7 @@ describe('documentation', () => {
     for (const id of CHECKS.keys()) expect(readme, id).toContain(`\`${id}\``)
     for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml') && !f.startsWith('_')))
       expect(readme).toContain(`\`${f.replace(/\.yaml$/, '')}\``)
-    const { builtinGroups } = await import('../src/cli/files.ts')
+    const { builtinGroups } = await import('../src/node/files.ts')
     for (const g of builtinGroups().keys()) expect(readme, g).toContain(`\`${g}\``)
   })
 })

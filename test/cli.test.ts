@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { closedUrl, listen, type RunningServer } from '../fixtures/serve.ts'
 import { main, type Io } from '../src/cli/main.ts'
-import { writeReport } from '../src/cli/write-report.ts'
+import { writeReport } from '../src/node/write-report.ts'
 import type { Report } from '../src/schema/report.ts'
 import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulations } from '../src/cli/emulations.ts'
 import { EMULATIONS } from '../src/reference-server/emulations.ts'
-import { profileForTarget } from '../src/cli/files.ts'
+import { profileForTarget } from '../src/node/files.ts'
 import { runPlan } from '../src/core/engine.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
 import { buildMatrix } from '../src/reporters/matrix.ts'

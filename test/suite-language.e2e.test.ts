@@ -11,7 +11,7 @@ import { startOidcProvider, type RunningOidcProvider } from '../fixtures/oidc-pr
 import { FIXTURE_CLIENTS, FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
-import { loadSuiteFile } from '../src/cli/files.ts'
+import { loadSuiteFile } from '../src/node/files.ts'
 import { InputInvalidError } from '../src/core/errors.ts'
 import type { FetchLike } from '../src/core/http.ts'
 import type { Report } from '../src/schema/report.ts'

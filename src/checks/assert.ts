@@ -104,6 +104,9 @@ const PHRASES: Record<Operator, string> = {
   sameAs: 'the same as in step',
 }
 
+/** What a negative operator's failure reads as, rather than "not not containing". */
+const NEGATED: Partial<Record<Operator, string>> = { notEquals: 'equal to', excludes: 'containing' }
+
 /** How an assertion's expectation reads: `token.lifetime at most 3600`. */
 export function describeAssertion(a: Assertion): string {
   const operand = a.operator === 'exists' || a.operator === 'absent' ? '' : ` ${a.operator === 'matches' || a.operator === 'type' ? String(a.operand) : show(a.operand)}`
@@ -149,7 +152,7 @@ function sameMembers(a: unknown[], b: unknown[]): boolean {
 
 /** Undefined when the operator holds; otherwise what is wrong. */
 function judge(op: Operator, v: unknown, x: unknown): string | undefined {
-  const not = `not ${PHRASES[op]}${op === 'exists' || op === 'absent' ? '' : ` ${op === 'matches' || op === 'type' ? String(x) : show(x)}`}`
+  const not = `${NEGATED[op] ?? `not ${PHRASES[op]}`}${op === 'exists' || op === 'absent' ? '' : ` ${op === 'matches' || op === 'type' ? String(x) : show(x)}`}`
   switch (op) {
     case 'sameAs':
       throw new Error('"sameAs" compares two answers: see evaluateSameAs')

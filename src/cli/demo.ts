@@ -7,10 +7,10 @@ import { createReferenceServer } from '../reference-server/app.ts'
 import { DEFECTS } from '../reference-server/defects.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import { TargetSchema } from '../schema/target.ts'
-import { displayPath, loadTargetFile, packageRoot, profileForTarget, resolveSuiteArgs } from './files.ts'
-import { REFERENCE_TARGET, startEmulations } from './emulations.ts'
+import { displayPath, loadTargetFile, packageRoot, profileForTarget, REFERENCE_TARGET, resolveSuiteArgs } from '../node/files.ts'
+import { startEmulations } from './emulations.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
-import { listen } from './serve.ts'
+import { listen } from '../node/serve.ts'
 import { UsageError, type Parsed } from './usage.ts'
 
 /** Starts the reference server on a free loopback port and runs every built-in suite against it. */

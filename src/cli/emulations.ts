@@ -2,21 +2,12 @@
  * Starting the provider emulations (src/reference-server/emulations.ts) on loopback ports, each
  * with the target a user of that provider would write.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { createReferenceServer } from '../reference-server/app.ts'
 import { EMULATIONS, type Emulation } from '../reference-server/emulations.ts'
 import type { TargetInput } from '../schema/target.ts'
-import { packageRoot } from './files.ts'
-import { listen } from './serve.ts'
+import { referenceTarget } from '../node/files.ts'
+import { listen } from '../node/serve.ts'
 
-/** The target of the reference server's registered clients, relative to the package root. */
-export const REFERENCE_TARGET = 'src/reference-server/reference-target.json'
-
-/** The reference target, read from the package root (this module also runs bundled into dist/). */
-export function referenceTarget(): TargetInput {
-  return JSON.parse(readFileSync(join(packageRoot(), REFERENCE_TARGET), 'utf8')) as TargetInput
-}
 
 /** Starts the reference server once per emulation (and once conformant); returns their targets. */
 export async function startEmulations(withReference = true): Promise<{ targets: TargetInput[]; close(): Promise<void> }> {

@@ -17,7 +17,7 @@ import { ReportSchema } from '../schema/report.ts'
 import { resolveRequirement } from '../schema/requirements.ts'
 import { GroupLibrarySchema, SuiteSchema } from '../schema/suite.ts'
 import { TargetSchema } from '../schema/target.ts'
-import { builtinGroups, builtinSuiteFiles, loadSuiteFile, packageRoot } from './files.ts'
+import { builtinGroups, builtinSuiteFiles, loadSuiteFile, packageRoot } from '../node/files.ts'
 
 export function schemaDocuments(): Record<string, unknown> {
   const suite = z.toJSONSchema(SuiteSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>

@@ -7,15 +7,15 @@ import { resolve } from 'node:path'
 import type { Profile } from '../schema/profile.ts'
 import type { TargetInput } from '../schema/target.ts'
 import { builtinProfiles } from '../core/builtin.ts'
-import { displayPath } from './files.ts'
-import { clientIdPlaceholder, fillPlaceholders } from './placeholders.ts'
+import { displayPath } from '../node/files.ts'
+import { clientIdPlaceholder, fillPlaceholders } from '../node/placeholders.ts'
 import { EXIT, type Io } from './main.ts'
 import { UsageError, type Parsed } from './usage.ts'
 
 /**
  * The target a profile suggests, placeholders left for the user in capitals (`https://DOMAIN/…`):
  * still a valid URL, so the template validates as it is; loading refuses it until they are
- * replaced (src/cli/placeholders.ts).
+ * replaced (src/node/placeholders.ts).
  */
 export function targetTemplate(profile: Profile): TargetInput {
   const fill = fillPlaceholders

@@ -15,10 +15,10 @@ import { renderText } from '../reporters/text.ts'
 import { foldSharedErrors } from '../reporters/causes.ts'
 import { plain } from '../reporters/plain.ts'
 import type { FetchLike } from '../core/http.ts'
-import { createNodeTransport } from './transport.ts'
+import { createNodeTransport } from '../node/transport.ts'
 import { commandUsage, isCommand, overallUsage, parseCommand, UsageError, type CommandName, type Parsed } from './usage.ts'
-import { RENDERERS, writePieces, writeReport } from './write-report.ts'
-import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, profileForTarget, resolveSuiteArgs } from './files.ts'
+import { RENDERERS, writePieces, writeReport } from '../node/write-report.ts'
+import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, profileForTarget, resolveSuiteArgs } from '../node/files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 

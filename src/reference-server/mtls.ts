@@ -1,7 +1,7 @@
 /**
  * Mutual TLS for the reference server (RFC 8705): the client certificate as the listener hands it
  * over, how it authenticates a client, and the thumbprint a bound token carries. The TLS handshake
- * is the listener's (src/cli/serve.ts): it asks for a certificate without requiring one, checks
+ * is the listener's (src/node/serve.ts): it asks for a certificate without requiring one, checks
  * the chain against the CA it trusts, and passes the result here as plain data, so this module
  * stays web-only.
  *

@@ -13,7 +13,7 @@ import { planGroupLibrary, type GroupLibrary } from '../core/groups.ts'
 import { AcceptancesSchema } from '../schema/acceptances.ts'
 import { ProfileSchema, type Profile } from '../schema/profile.ts'
 import { ReportSchema, type Report } from '../schema/report.ts'
-import { TargetSchema, type Target } from '../schema/target.ts'
+import { TargetSchema, type Target, type TargetInput } from '../schema/target.ts'
 import type { Acceptance } from '../core/baseline.ts'
 import { placeholderIssues } from './placeholders.ts'
 
@@ -26,6 +26,14 @@ export function packageRoot(): string {
     dir = up
   }
   return dir
+}
+
+/** The target of the reference server's registered clients, relative to the package root. */
+export const REFERENCE_TARGET = 'src/reference-server/reference-target.json'
+
+/** The reference target, read from the package root (this module also runs bundled into dist/). */
+export function referenceTarget(): TargetInput {
+  return JSON.parse(readFileSync(join(packageRoot(), REFERENCE_TARGET), 'utf8')) as TargetInput
 }
 
 /** A path for messages: relative to the working directory when that is shorter. */
