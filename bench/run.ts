@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { builtinSuiteFiles, loadSuiteFile, loadTargetFile, packageRoot } from '../src/node/files.ts'
-import { mergeReports } from '../src/cli/main.ts'
 import { createNodeTransport } from '../src/node/transport.ts'
 import { mapPool, runPlan } from '../src/core/engine.ts'
+import { mergeReports } from '../src/core/baseline.ts'
 import type { FetchLike } from '../src/core/http.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
 import { renderHtml } from '../src/reporters/html/index.ts'
@@ -183,7 +183,12 @@ async function redaction(issuer: string) {
     received.push(text)
     return { status: res.status, headers: res.headers, body: new Blob([text]).stream() }
   }
-  const report = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer }), () => undefined, 'r')], suites, { fetch: capture, now: Date.now, randomId: () => crypto.randomUUID(), toolVersion: 'bench' })
+  const report = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer }), () => undefined, 'r')], suites, {
+    fetch: capture,
+    now: Date.now,
+    randomId: () => crypto.randomUUID(),
+    toolVersion: 'bench',
+  })
   const texts: string[] = [...received]
   const collect = (v: unknown): void => {
     if (typeof v === 'string') texts.push(v)
@@ -229,7 +234,9 @@ function printWorkerd(w: Awaited<ReturnType<typeof measureWorkerd>>): void {
   console.log(`\nfull run in workerd (${w.cases} cases, ${w.requests} requests, concurrency ${w.concurrency}; workerd CPU from /proc, in 10 ms ticks):`)
   console.log(`  first run in a fresh isolate: ${f.cpuMs.toFixed(0)} ms CPU (${f.cpuSpread} over ${f.isolates} isolates), ${f.wallMs.toFixed(0)} ms wall`)
   console.log(`  later runs: ${l.cpuMs.toFixed(0)} ms CPU (${l.cpuSpread} over ${l.rounds} runs), ${l.wallMs.toFixed(0)} ms wall (${l.wallSpread})`)
-  console.log(`  floor (the same requests sent raw from workerd, ${WORKERD_FLOOR_REPEATS} times over, per run): ${l.floorCpuMs.toFixed(0)} ms CPU (${l.floorCpuSpread}); run / floor ${l.ratio.toFixed(2)}`)
+  console.log(
+    `  floor (the same requests sent raw from workerd, ${WORKERD_FLOOR_REPEATS} times over, per run): ${l.floorCpuMs.toFixed(0)} ms CPU (${l.floorCpuSpread}); run / floor ${l.ratio.toFixed(2)}`,
+  )
 }
 
 // `node dist/bench.mjs --workerd`: the workerd figures alone, printed, bench.json left as it is.
@@ -284,8 +291,16 @@ try {
   // for memory-tight runners.
   results.tenTargetRunSmallYoungGeneration = { nodeOptions: SMALL_YOUNG_GENERATION, ...medianOf(await tenRuns(SMALL_YOUNG_GENERATION)) }
 
-  const one = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer: ref.url }), () => undefined, 'r')], suites, { fetch, now: Date.now, randomId: () => crypto.randomUUID(), toolVersion: 'bench' })
-  const matrix = mergeReports(Array.from({ length: 10 }, (_, i) => ({ ...one, targets: one.targets.map((t) => ({ ...t, name: `tenant-${i}` })) })), 'bench')
+  const one = await runPlan([resolveTarget(TargetSchema.parse({ ...reference, issuer: ref.url }), () => undefined, 'r')], suites, {
+    fetch,
+    now: Date.now,
+    randomId: () => crypto.randomUUID(),
+    toolVersion: 'bench',
+  })
+  const matrix = mergeReports(
+    Array.from({ length: 10 }, (_, i) => ({ ...one, targets: one.targets.map((t) => ({ ...t, name: `tenant-${i}` })) })),
+    'bench',
+  )
   const renders = Array.from({ length: REPEATS }, () => {
     const r0 = performance.now()
     renderHtml(matrix)
@@ -323,7 +338,8 @@ console.log(`Worker bundle: ${((results.workerBundleGzipBytes as number) / 1024)
 const red = results.redaction as { ms: number; spread: string; strings: number; chars: number; tokens: number }
 console.log(`redaction of one run's strings, twice (${red.strings} strings, ${(red.chars / 1e6).toFixed(2)} M characters, ${red.tokens} tokens known): ${red.ms.toFixed(1)} ms (${red.spread})`)
 console.log('hostile routes through the CLI, default limits (seconds, peak RSS):')
-for (const [route, r] of Object.entries(results.hostile as Record<string, { seconds: number; maxRssMb: number }>)) console.log(`  ${route.padEnd(18)} ${r.seconds.toFixed(1).padStart(5)} s  ${r.maxRssMb.toFixed(0).padStart(4)} MB`)
+for (const [route, r] of Object.entries(results.hostile as Record<string, { seconds: number; maxRssMb: number }>))
+  console.log(`  ${route.padEnd(18)} ${r.seconds.toFixed(1).padStart(5)} s  ${r.maxRssMb.toFixed(0).padStart(4)} MB`)
 mkdirSync(join(ROOT, 'reports/bench'), { recursive: true })
 writeFileSync(join(ROOT, 'reports/bench/bench.json'), `${JSON.stringify({ at: new Date().toISOString(), repeats: REPEATS, ...results }, null, 2)}\n`)
 console.log('\nwrote reports/bench/bench.json')

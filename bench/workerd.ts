@@ -26,7 +26,7 @@ function statFields(pid: string): string[] | undefined {
  * CPU milliseconds (user + system, all threads) of the workerd processes descended from this
  * process. Only descendants: someone else's workerd on the same machine is not ours to count.
  */
-export function workerdCpuMs(): number | undefined {
+function workerdCpuMs(): number | undefined {
   let pids: string[]
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
@@ -44,7 +44,7 @@ export function workerdCpuMs(): number | undefined {
   }
   let ticks = 0
   for (const [pid, f] of stats) {
-    let comm = ''
+    let comm: string
     try {
       comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
     } catch {

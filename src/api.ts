@@ -96,9 +96,7 @@ export interface LoadTargetOptions {
 export function loadTarget(fileOrTarget: string | object, options: LoadTargetOptions = {}): LoadedTarget {
   const env = options.env ?? process.env
   const { target, source } =
-    typeof fileOrTarget === 'string'
-      ? { target: loadTargetFile(resolvePath(fileOrTarget)), source: resolvePath(fileOrTarget) }
-      : { target: parseTargetObject(fileOrTarget), source: 'target object' }
+    typeof fileOrTarget === 'string' ? { target: loadTargetFile(resolvePath(fileOrTarget)), source: resolvePath(fileOrTarget) } : { target: parseTargetObject(fileOrTarget), source: 'target object' }
   return publicTarget({ ...resolveTarget(target, (name) => env[name], displayPath(source)), profile: profileForTarget(target, source) })
 }
 
@@ -106,7 +104,11 @@ function parseTargetObject(value: object) {
   const parsed = TargetSchema.safeParse(value)
   const issues = parsed.success ? placeholderIssues(parsed.data, builtinProfiles()) : parsed.error.issues
   if (!parsed.success || issues.length)
-    throw new InputInvalidError('CC_TARGET_INVALID', 'target object', issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })))
+    throw new InputInvalidError(
+      'CC_TARGET_INVALID',
+      'target object',
+      issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    )
   return parsed.data
 }
 

@@ -38,9 +38,7 @@ const encoder = new TextEncoder()
 
 /** What --json prints for each target: its counts and every case's outcome by `suite/case`. */
 function jsonLines(report: Report): string[] {
-  return report.targets.map((t) =>
-    JSON.stringify({ target: t.name, outcomes: t.summary.outcomes, cases: Object.fromEntries(t.cases.map((c) => [`${c.suite}/${c.id}`, c.outcome])) }),
-  )
+  return report.targets.map((t) => JSON.stringify({ target: t.name, outcomes: t.summary.outcomes, cases: Object.fromEntries(t.cases.map((c) => [`${c.suite}/${c.id}`, c.outcome])) }))
 }
 
 const io: Io = {

@@ -24,7 +24,6 @@ const ExpectedCaseSchema = z.strictObject({
   /** Set on every entry of a case the defect is not aimed at. */
   collateral: z.literal(true).optional(),
 })
-export type ExpectedCase = z.infer<typeof ExpectedCaseSchema>
 
 export const ReferenceExpectationsSchema = z.strictObject({
   conformant: z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON })),
@@ -38,7 +37,6 @@ export const ReferenceExpectationsSchema = z.strictObject({
     }),
   ),
 })
-export type ReferenceExpectations = z.infer<typeof ReferenceExpectationsSchema>
 
 export const EmulationExpectationsSchema = z.record(
   z.string(),
@@ -83,9 +81,7 @@ const NOT_HOLDING = new Set<Outcome>(['failed', 'warning', 'errored'])
 
 /** `suite/case` → outcome and the checks that did not hold. */
 export function judged(cases: readonly CaseResult[]): Record<string, Judged> {
-  return Object.fromEntries(
-    cases.map((c) => [`${c.suite}/${c.id}`, { outcome: c.outcome, checks: [...new Set(c.checks.filter((k) => NOT_HOLDING.has(k.outcome)).map((k) => k.check))].sort() }]),
-  )
+  return Object.fromEntries(cases.map((c) => [`${c.suite}/${c.id}`, { outcome: c.outcome, checks: [...new Set(c.checks.filter((k) => NOT_HOLDING.has(k.outcome)).map((k) => k.check))].sort() }]))
 }
 
 /**

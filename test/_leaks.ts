@@ -22,7 +22,6 @@ export function secretForms(value: string): string[] {
 /** Each form of each secret found in the texts, as `name as "start…"`; forms under 8 characters are too common to judge. */
 export function leaksIn(texts: readonly string[], secrets: ReadonlyArray<readonly [string, string]>): string[] {
   const leaks: string[] = []
-  for (const [name, value] of secrets)
-    for (const f of new Set(secretForms(value))) if (f.length >= 8 && texts.some((t) => t.includes(f))) leaks.push(`${name} as ${JSON.stringify(f.slice(0, 12))}…`)
+  for (const [name, value] of secrets) for (const f of new Set(secretForms(value))) if (f.length >= 8 && texts.some((t) => t.includes(f))) leaks.push(`${name} as ${JSON.stringify(f.slice(0, 12))}…`)
   return leaks
 }

@@ -65,12 +65,7 @@ export function hostedReferenceTarget(pki?: TestPki): { target: TargetInput; env
   return { target: { ...t, clients, ...tls, limits: { requestsPerSecond: 10_000 } }, env }
 }
 
-export async function runAgainst(
-  target: TargetInput,
-  suites = builtinSuites(),
-  env: Record<string, string> = {},
-  fetchImpl: FetchLike = fetch,
-): Promise<Report> {
+export async function runAgainst(target: TargetInput, suites = builtinSuites(), env: Record<string, string> = {}, fetchImpl: FetchLike = fetch): Promise<Report> {
   const resolved = resolveTarget(TargetSchema.parse(target), (n) => env[n], 'test-target')
   return runPlan([resolved], suites, {
     fetch: fetchImpl,

@@ -67,5 +67,10 @@ export async function cron(mf: Miniflare, at: number): Promise<void> {
 
 export async function d1<T = Record<string, unknown>>(mf: Miniflare, sql: string, ...args: unknown[]): Promise<T[]> {
   const db = (await mf.getD1Database('DB')) as unknown as { prepare(s: string): { bind(...a: unknown[]): { all(): Promise<{ results: T[] }> } } }
-  return (await db.prepare(sql).bind(...args).all()).results
+  return (
+    await db
+      .prepare(sql)
+      .bind(...args)
+      .all()
+  ).results
 }

@@ -63,7 +63,10 @@ const interpolate = (text: string, ctx: Context) => text.replace(/\$\{\{\s*(.*?)
 /** An `if:`: terms joined by &&, each a status function or a comparison with ''; success() unless a status function is named. */
 function shouldRun(cond: string | undefined, ctx: Context, failed: boolean): boolean {
   if (cond === undefined) return !failed
-  const terms = cond.replace(/^\$\{\{\s*|\s*\}\}$/g, '').split('&&').map((t) => t.trim())
+  const terms = cond
+    .replace(/^\$\{\{\s*|\s*\}\}$/g, '')
+    .split('&&')
+    .map((t) => t.trim())
   const status = terms.some((t) => /^(always|success|failure)\(\)$/.test(t))
   const holds = terms.every((t) => {
     if (t === 'always()') return true
@@ -236,7 +239,10 @@ describe('action.yml', () => {
     expect(Object.values(grantcheck.env!).every((v) => /^\$\{\{ secrets\.\w+ \}\}$/.test(v))).toBe(true)
     for (const s of steps) if (s.uses && s.uses !== './') expect(s.uses).toMatch(/@[0-9a-f]{40}$/)
 
-    const gitlab = parse(readFileSync(join(ROOT, 'examples/gitlab-ci.yml'), 'utf8')) as Record<string, { variables: Record<string, string>; script: string[]; artifacts: { when: string; paths: string[]; reports: { junit: string } } }>
+    const gitlab = parse(readFileSync(join(ROOT, 'examples/gitlab-ci.yml'), 'utf8')) as Record<
+      string,
+      { variables: Record<string, string>; script: string[]; artifacts: { when: string; paths: string[]; reports: { junit: string } } }
+    >
     const job = gitlab.grantcheck!
     expect(job.variables.GRANTCHECK_PACKAGE).toBe(action.inputs.package!.default)
     const out = job.script.join('\n').match(/--out (\S+)/)![1]!

@@ -2,8 +2,8 @@
  * The design's dependency rules, checked on the source: the web-only folders import no Node
  * module, and nothing imports the adapters.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { schemaDocuments } from '../src/cli/generate.ts'
 import { ROOT } from './_run.ts'
@@ -72,13 +72,64 @@ describe('architecture', () => {
 })
 
 describe('documentation', () => {
-  it('the README documents every check, every built-in suite and every built-in group', async () => {
+  const page = (file: string) => readFileSync(join(ROOT, file), 'utf8')
+  /** The text under a heading, up to the next heading of the same or a higher level. */
+  function section(text: string, heading: string): string {
+    const lines = text.replace(/^```[\s\S]*?^```/gm, '').split('\n')
+    const start = lines.findIndex((l) => l.replace(/^#+\s+/, '') === heading && /^#+\s/.test(l))
+    expect(start, `heading "${heading}"`).toBeGreaterThanOrEqual(0)
+    const level = lines[start]!.match(/^#+/)![0].length
+    const end = lines.findIndex((l, i) => i > start && /^#+\s/.test(l) && l.match(/^#+/)![0].length <= level)
+    return lines.slice(start + 1, end < 0 ? undefined : end).join('\n')
+  }
+
+  it('docs/checks.md documents every check and every built-in suite, each in its table', async () => {
     const { CHECKS } = await import('../src/checks/index.ts')
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    for (const id of CHECKS.keys()) expect(readme, id).toContain(`\`${id}\``)
-    for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml') && !f.startsWith('_')))
-      expect(readme).toContain(`\`${f.replace(/\.yaml$/, '')}\``)
+    const checks = page('docs/checks.md')
+    const checkTable = section(checks, 'Named checks')
+    for (const id of CHECKS.keys()) expect(checkTable, id).toContain(`| \`${id}\``)
+    const suiteTable = section(checks, 'Built-in suites')
+    for (const f of readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))) {
+      expect(suiteTable).toContain(`| \`${f.replace(/\.yaml$/, '')}\` |`)
+    }
+  })
+
+  it('docs/suite-language.md documents every built-in group', async () => {
     const { builtinGroups } = await import('../src/node/files.ts')
-    for (const g of builtinGroups().keys()) expect(readme, g).toContain(`\`${g}\``)
+    const groups = section(page('docs/suite-language.md'), 'Built-in groups')
+    for (const g of builtinGroups().keys()) expect(groups, g).toContain(`\`${g}\``)
+  })
+
+  it('the README links every docs page, and every relative link in README.md and docs/ resolves', () => {
+    const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'))
+    const readme = page('README.md')
+    for (const f of docs) expect(readme, f).toContain(`](docs/${f})`)
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens.
+    const slug = (heading: string) =>
+      heading
+        .replace(/`/g, '')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+        .replace(/ /g, '-')
+    const anchors = (text: string) =>
+      new Set(
+        text
+          .replace(/^```[\s\S]*?^```/gm, '')
+          .split('\n')
+          .filter((l) => /^#{1,6}\s/.test(l))
+          .map((l) => slug(l.replace(/^#+\s+/, ''))),
+      )
+    const broken: string[] = []
+    for (const file of ['README.md', ...docs.map((f) => `docs/${f}`)]) {
+      const text = page(file).replace(/^```[\s\S]*?^```/gm, '')
+      for (const [, url] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(url!)) continue
+        const [path, fragment] = url!.split('#')
+        const target = path ? join(ROOT, dirname(file), path) : join(ROOT, file)
+        if (!existsSync(target)) broken.push(`${file}: ${url}`)
+        else if (fragment && !anchors(readFileSync(target, 'utf8')).has(fragment)) broken.push(`${file}: ${url} (no such heading)`)
+      }
+    }
+    expect(broken).toEqual([])
   })
 })

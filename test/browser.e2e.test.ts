@@ -28,9 +28,7 @@ let reportFile = ''
 beforeAll(async () => {
   if (missing) return
   servers = [await listen((await createReferenceServer()).fetch), await listen((await createReferenceServer({ defects: ['no-cache-headers', 'invalid-client-400-without-www-authenticate'] })).fetch)]
-  const targets = servers.map((s, i) =>
-    resolveTarget(TargetSchema.parse({ ...referenceTarget(s.url), name: i === 0 ? 'conformant' : 'defective' }), () => undefined, 'browser-test'),
-  )
+  const targets = servers.map((s, i) => resolveTarget(TargetSchema.parse({ ...referenceTarget(s.url), name: i === 0 ? 'conformant' : 'defective' }), () => undefined, 'browser-test'))
   const lines: string[] = []
   const io: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), env: {}, color: false }
   mkdirSync(OUT, { recursive: true })

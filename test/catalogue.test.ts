@@ -23,9 +23,7 @@ describe('the requirement catalogue', () => {
   })
 
   it('tests every MUST, MUST NOT and REQUIRED, or says why it cannot be observed', () => {
-    const uncovered = catalogues.flatMap(({ catalogue }) =>
-      catalogue.entries.filter((e) => MANDATORY.includes(e.keyword) && e.cases.length === 0 && !e.untestable).map((e) => e.id),
-    )
+    const uncovered = catalogues.flatMap(({ catalogue }) => catalogue.entries.filter((e) => MANDATORY.includes(e.keyword) && e.cases.length === 0 && !e.untestable).map((e) => e.id))
     expect(uncovered).toEqual([])
   })
 

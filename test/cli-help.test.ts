@@ -103,7 +103,7 @@ describe('help for every command', () => {
     for (const other of Object.keys(OPTIONS).filter((o) => o !== name)) expect(r.err).not.toContain(`grantcheck ${other} `)
   })
 
-  it('a command-level usage error (a missing required option) also shows that command\'s usage', async () => {
+  it("a command-level usage error (a missing required option) also shows that command's usage", async () => {
     const r = await cli(['init'])
     expect(r.code).toBe(2)
     expect(r.err).toMatch(/--provider must be one of .*okta/)
@@ -213,7 +213,7 @@ describe('an unreachable target', () => {
   /** Occurrences of `text` in `s`. */
   const count = (s: string, text: string) => s.split(text).length - 1
 
-  it("prints the error its cases share once, with their count, in the summary and in the CI gate", async () => {
+  it('prints the error its cases share once, with their count, in the summary and in the CI gate', async () => {
     const down = await closedUrl()
     const target = {
       name: 'down',
@@ -238,23 +238,32 @@ describe('an unreachable target', () => {
     expect(ids.length).toBeGreaterThanOrEqual(10)
     expect(shared).toMatch(/ECONNREFUSED/)
 
+    // The cases that met the refused connection before the engine stopped sending share its
+    // cause: they are counted in the same line, which says why the rest were not sent.
+    expect(shared).toMatch(/^target unresponsive: /)
+    const first = report.targets[0]!
+    const all = errored.map((c) => `${c.suite}/${c.id}`)
+    expect(byReason.size).toBeGreaterThan(1)
+    for (const reason of byReason.keys()) if (reason !== shared) expect(shared).toContain(`(the last: ${reason})`)
     const summary = r.out.slice(0, r.out.indexOf('\n\nReport: '))
-    expect(summary).toContain(`  E errored ×${ids.length} — ${shared}`)
+    expect(summary).toContain(`  E errored ×${all.length} — ${shared}`)
     expect(count(summary, shared)).toBe(1)
-    for (const id of ids) expect(summary).not.toContain(id)
-    // An error only one case had keeps its own line.
-    for (const [reason, only] of byReason) if (only.length === 1) expect(summary).toContain(`E errored ${only[0]} — ${reason}`)
+    for (const id of all) expect(summary).not.toContain(id)
     expect(summary).toBe(renderText(report))
+    // An error of its own keeps its own line.
+    const [own] = all
+    const apart = renderText({ ...report, targets: [{ ...first, cases: first.cases.map((c) => (`${c.suite}/${c.id}` === own ? { ...c, reason: 'TLS handshake failed' } : c)) }] })
+    expect(apart).toContain(`E errored ${own} — TLS handshake failed`)
+    expect(apart).toContain(`E errored ×${all.length - 1} — ${shared}`)
 
     // The CI gate (here under --strict) lists the errored cases it counts the same way.
     const gate = r.out.slice(r.out.indexOf('\nCI gate: '))
-    expect(gate).toContain(`  down: errored ×${ids.length} — ${shared}`)
+    expect(gate).toContain(`  down: errored ×${all.length} — ${shared}`)
     expect(count(gate, shared)).toBe(1)
-    for (const id of ids) expect(gate).not.toContain(id)
+    for (const id of all) expect(gate).not.toContain(id)
 
     // Failures and warnings keep a line each, even when they share a reason.
     const [failedId, warnedId] = ids
-    const first = report.targets[0]!
     const outcomeOf = (id: string) => (id === failedId ? ('failed' as const) : id === warnedId ? ('warning' as const) : undefined)
     const judged: Report = {
       ...report,
@@ -263,7 +272,7 @@ describe('an unreachable target', () => {
     const text = renderText(judged)
     expect(text).toContain(`✗ failed  ${failedId} — ${shared}`)
     expect(text).toContain(`! warning ${warnedId} — ${shared}`)
-    expect(text).toContain(`E errored ×${ids.length - 2} — ${shared}`)
+    expect(text).toContain(`E errored ×${all.length - 2} — ${shared}`)
   })
 
   it('a target that could not run at all: the reason once, then its cases counted', async () => {

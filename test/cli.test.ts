@@ -58,9 +58,7 @@ describe('grantcheck run', () => {
     const [run] = readdirSync(out)
     const report = JSON.parse(readFileSync(join(out, run!, 'report.json'), 'utf8'))
     expect(report).toMatchObject({ format: 'grantcheck-report', version: 2 })
-    expect(report.targets[0].cases.map((c: { id: string }) => c.id)).toEqual([
-      'scope-valid', 'scope-multiple', 'scope-order', 'scope-omitted', 'scope-unknown', 'scope-restricted', 'scope-narrowed',
-    ])
+    expect(report.targets[0].cases.map((c: { id: string }) => c.id)).toEqual(['scope-valid', 'scope-multiple', 'scope-order', 'scope-omitted', 'scope-unknown', 'scope-restricted', 'scope-narrowed'])
     expect(readFileSync(join(out, run!, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/)
     // The target names no restricted scope, so the two cases that need one are skipped, with why.
     expect(io.stdout.join('\n')).toContain('5 passed, 2 skipped')
@@ -188,7 +186,9 @@ describe('CI flows: baseline, accepted deviations, strict, report and compare', 
   })
 
   it('a rendering that fails part-way leaves no half-written file', async () => {
-    const saved = JSON.parse(readFileSync(join(folderOf(await run(['run', '--target', file('r.json', JSON.stringify(target())), '--suite', 'scope', '--out', join(dir, 'out-render')])), 'report.json'), 'utf8')) as Report
+    const saved = JSON.parse(
+      readFileSync(join(folderOf(await run(['run', '--target', file('r.json', JSON.stringify(target())), '--suite', 'scope', '--out', join(dir, 'out-render')])), 'report.json'), 'utf8'),
+    ) as Report
     const cases = saved.targets[0]!.cases
     // The last case cannot be rendered (its requirements are indexable but not a list), after the
     // earlier ones were already written out.

@@ -48,7 +48,11 @@ describe.each(Object.keys(EMULATIONS))('the %s emulation', (provider) => {
     const t = report.targets.find((x) => x.name === provider)!
     const labelled = t.cases.filter((c) => c.known !== undefined).map((c) => `${c.suite}/${c.id}`)
     const entries = expected[provider]!
-    expect(labelled.sort()).toEqual(Object.keys(entries).filter((k) => entries[k]!.known).sort())
+    expect(labelled.sort()).toEqual(
+      Object.keys(entries)
+        .filter((k) => entries[k]!.known)
+        .sort(),
+    )
     for (const [id, e] of Object.entries(entries)) if (e.known) expect(e.fact, id).toMatch(/PROVIDERS\.md §\d/)
   })
 

@@ -114,7 +114,11 @@ beforeAll(async () => {
   reference = await listen((await createReferenceServer()).fetch)
   // A self-signed certificate, made now, for a TLS server no client should trust.
   const dir = mkdtempSync(join(tmpdir(), 'grantcheck-tls-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    { stdio: 'ignore' },
+  )
   const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'))
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
   tls = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
@@ -180,7 +184,10 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
 
   it('foreign endpoints are not called: cases that would use them are skipped with the reason', () => {
     const cases = results.get(`${transport} foreign-endpoints`)!.report.targets[0]!.cases
-    expect(cases.find((c) => c.id === 'introspect-issued-token')).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/introspection_endpoint on http:\/\/127\.0\.0\.2:\d+, an origin the target does not name/) })
+    expect(cases.find((c) => c.id === 'introspect-issued-token')).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringMatching(/introspection_endpoint on http:\/\/127\.0\.0\.2:\d+, an origin the target does not name/),
+    })
     const tokenElsewhere = results.get(`${transport} foreign-token-endpoint`)!.report.targets[0]!
     expect(tokenElsewhere.cases.find((c) => c.id === 'basic-success')).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/token_endpoint on http:\/\/127\.0\.0\.2/) })
   })
@@ -199,7 +206,11 @@ describe.each(TRANSPORTS)('the hostile-server corpus, over %s', (transport, fetc
   it('leaves a conformant server judged, check by check, as it was before the corpus ran', async () => {
     const after = judged((await runAgainst(referenceTarget(reference.url), undefined, {}, fetchImpl)).targets[0]!.cases)
     const before = judged(conformantBefore.targets[0]!.cases)
-    expect(Object.keys(after).sort()).toEqual(builtinSuites().flatMap((s) => s.cases.map((c) => `${s.suite.id}/${c.case.id}`)).sort())
+    expect(Object.keys(after).sort()).toEqual(
+      builtinSuites()
+        .flatMap((s) => s.cases.map((c) => `${s.suite.id}/${c.case.id}`))
+        .sort(),
+    )
     expect(disagreements(after, (key) => before[key]!)).toEqual([])
     expect(Object.entries(after).filter(([, j]) => ['failed', 'warning', 'errored'].includes(j.outcome))).toEqual([])
   })
@@ -267,7 +278,12 @@ describe('every route through the CLI with default limits', () => {
       const run = runs.get(route)!
       console.log(`${route} with default limits: ${(run.ms / 1000).toFixed(1)} s`)
       expect(run.ms, route).toBeLessThan(30_000 + slack())
-      const report = JSON.parse(readFileSync(run.files.find((f) => f.endsWith('report.json'))!, 'utf8')) as Report
+      const report = JSON.parse(
+        readFileSync(
+          run.files.find((f) => f.endsWith('report.json'))!,
+          'utf8',
+        ),
+      ) as Report
       const stopped = report.targets[0]!.cases.filter((c) => /target (unresponsive|throttles every request)/.test(c.reason ?? ''))
       expect(stopped.length, route).toBeGreaterThan(10)
     }

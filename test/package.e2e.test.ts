@@ -70,7 +70,19 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('holds what users need, and no tests, fixtures, sources or source maps', () => {
     const paths = packed.files.map((f) => f.path)
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/grantcheck.mjs', 'dist/api.mjs', 'dist/types/api.d.ts', 'suites/scope.yaml', 'suites/_groups.yaml', 'profiles/okta.yaml', 'schemas/target.schema.json', 'src/reference-server/reference-target.json'])
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/grantcheck.mjs',
+      'dist/api.mjs',
+      'dist/types/api.d.ts',
+      'suites/scope.yaml',
+      'suites/_groups.yaml',
+      'profiles/okta.yaml',
+      'schemas/target.schema.json',
+      'src/reference-server/reference-target.json',
+    ])
       expect(paths).toContain(needed)
     const unwanted = paths.filter((p) => /\.map$|\.test\.|^test\/|^fixtures\/|^bench\/|^scripts\/|^migrations\/|(^src\/.*\.tsx?$)|node_modules/.test(p))
     expect(unwanted).toEqual([])
@@ -139,7 +151,10 @@ export { passed, wrong }
     )
     writeFileSync(
       join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['check.ts'] }),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], typeRoots: [join(ROOT, 'node_modules/@types')] },
+        files: ['check.ts'],
+      }),
     )
     const tsc = await exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app)
     expect(tsc.stdout + tsc.stderr).toBe('')

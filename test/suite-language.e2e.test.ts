@@ -99,7 +99,10 @@ describe('the same cases on oidc-provider, an independent implementation', () =>
 describe('the tenant-policy example (examples/tenant-policy.yaml)', () => {
   /** A reference server set up as the example's tenant: Auth0-style claims, the tenant claim, a read-only reporting client. */
   async function tenant(switches: string[], extraClaims?: Record<string, unknown>) {
-    const clients = [...FIXTURE_CLIENTS, { clientId: 'grantcheck-reporting', authMethod: 'client_secret_basic' as const, secret: 'reporting-secret-4Xb9', grants: ['client_credentials'], scopes: ['read'], defaultScopes: ['read'] }]
+    const clients = [
+      ...FIXTURE_CLIENTS,
+      { clientId: 'grantcheck-reporting', authMethod: 'client_secret_basic' as const, secret: 'reporting-secret-4Xb9', grants: ['client_credentials'], scopes: ['read'], defaultScopes: ['read'] },
+    ]
     const s = await listen((await createReferenceServer({ defects: switches, extraClaims, clients })).fetch)
     servers.push(s)
     return s.url
@@ -161,21 +164,77 @@ describe('a misspelt suite is refused before anything is sent, naming the file, 
   }
 
   it.each([
-    ['a reference', 'ref.yaml', '    request: { params: { set: { scope: "${scopes.vaild}" } } }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.params.set.scope', 'unknown reference "${scopes.vaild}"; did you mean "${scopes.valid}"?'],
+    [
+      'a reference',
+      'ref.yaml',
+      '    request: { params: { set: { scope: "${scopes.vaild}" } } }\n    expect: [{ group: granted }]\n',
+      9,
+      'cases[0].request.params.set.scope',
+      'unknown reference "${scopes.vaild}"; did you mean "${scopes.valid}"?',
+    ],
     ['a reference in an operand', 'operand.yaml', '    expect:\n      - that: token.audiences\n        contains: "${audiance}"\n', 11, 'cases[0].expect[0].contains', 'did you mean "${audience}"?'],
     ['a client role', 'role.yaml', '    request: { client: jwtec }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.client', 'unknown client role "jwtec"; did you mean "jwtEc"?'],
-    ['a role in a reference', 'role-ref.yaml', '    request: { params: { set: { client_id: "${clients.primry.id}" } } }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.params.set.client_id', 'unknown client role "primry"; did you mean "primary"?'],
+    [
+      'a role in a reference',
+      'role-ref.yaml',
+      '    request: { params: { set: { client_id: "${clients.primry.id}" } } }\n    expect: [{ group: granted }]\n',
+      9,
+      'cases[0].request.params.set.client_id',
+      'unknown client role "primry"; did you mean "primary"?',
+    ],
     ['a need', 'need.yaml', '    needs: [scopes.restrcted]\n    expect: [{ group: granted }]\n', 9, 'cases[0].needs[0]', 'unknown need "scopes.restrcted"; did you mean "scopes.restricted"?'],
-    ['a check', 'check.yaml', '    expect:\n      - check: token-response.has-acess-token\n', 10, 'cases[0].expect[0].check', 'unknown check "token-response.has-acess-token"; did you mean "token-response.has-access-token"?'],
+    [
+      'a check',
+      'check.yaml',
+      '    expect:\n      - check: token-response.has-acess-token\n',
+      10,
+      'cases[0].expect[0].check',
+      'unknown check "token-response.has-acess-token"; did you mean "token-response.has-access-token"?',
+    ],
     ['a group', 'group.yaml', '    expect:\n      - group: refuse\n', 10, 'cases[0].expect[0].group', 'unknown group "refuse"; did you mean "refused"?'],
-    ['a group argument', 'group-arg.yaml', '    expect:\n      - group: refused\n        args: { error: [invalid_client] }\n', 11, 'cases[0].expect[0].args', 'group "refused" has no parameter "error"'],
+    [
+      'a group argument',
+      'group-arg.yaml',
+      '    expect:\n      - group: refused\n        args: { error: [invalid_client] }\n',
+      11,
+      'cases[0].expect[0].args',
+      'group "refused" has no parameter "error"',
+    ],
     ['a location', 'location.yaml', '    expect:\n      - that: token.claim/aud\n        exists: true\n', 10, 'cases[0].expect[0].that', 'a location'],
     ['a regular expression', 'regex.yaml', '    expect:\n      - that: headers/pragma\n        matches: "no-cache("\n', 11, 'cases[0].expect[0].matches', 'not a regular expression'],
-    ['a secret in an operand', 'secret.yaml', '    expect:\n      - that: body/client_secret\n        absent: true\n      - that: body\n        excludes: "${client.secret}"\n', 13, 'cases[0].expect[1].excludes', 'is a secret: it can be sent, never compared or shown'],
+    [
+      'a secret in an operand',
+      'secret.yaml',
+      '    expect:\n      - that: body/client_secret\n        absent: true\n      - that: body\n        excludes: "${client.secret}"\n',
+      13,
+      'cases[0].expect[1].excludes',
+      'is a secret: it can be sent, never compared or shown',
+    ],
     ['a comparison outside steps', 'same-one.yaml', '    expect:\n      - that: status\n        sameAs: 1\n', 11, 'cases[0].expect[0].sameAs', 'goes in a case with "steps"'],
-    ['a comparison with a later step', 'same-later.yaml', '    steps:\n      - expect: [{ that: status, sameAs: 2 }]\n      - request: {}\n        expect: [{ check: response.observe }]\n', 10, 'cases[0].steps[0].expect[0].sameAs', 'step 1 has none'],
-    ['a finding naming a case the suite lacks', 'finding-case.yaml', '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    classify: [{ label: x, means: y, when: { two: accepted } }]\n', 13, 'findings[0].classify[0].when.two', 'no case "two" in this suite'],
-    ['a measure with a value per request it lacks', 'finding-measure.yaml', '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    measure: { case: one, values: [1, 2], unit: s }\n', 13, 'findings[0].measure.values', '"one" sends 1 request(s): give one value for each'],
+    [
+      'a comparison with a later step',
+      'same-later.yaml',
+      '    steps:\n      - expect: [{ that: status, sameAs: 2 }]\n      - request: {}\n        expect: [{ check: response.observe }]\n',
+      10,
+      'cases[0].steps[0].expect[0].sameAs',
+      'step 1 has none',
+    ],
+    [
+      'a finding naming a case the suite lacks',
+      'finding-case.yaml',
+      '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    classify: [{ label: x, means: y, when: { two: accepted } }]\n',
+      13,
+      'findings[0].classify[0].when.two',
+      'no case "two" in this suite',
+    ],
+    [
+      'a measure with a value per request it lacks',
+      'finding-measure.yaml',
+      '    expect: [{ check: response.observe }]\nfindings:\n  - id: f\n    title: F\n    measure: { case: one, values: [1, 2], unit: s }\n',
+      13,
+      'findings[0].measure.values',
+      '"one" sends 1 request(s): give one value for each',
+    ],
     ['an auth method', 'auth.yaml', '    request: { auth: basik }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.auth', 'Invalid option'],
   ])('%s', (_what, name, body, line, field, message) => {
     const e = refusal(name, caseWith(body))

@@ -24,10 +24,7 @@ const t0 = Date.now()
 
 /** The alerts received so far, each as "kind case" lines. */
 const received = () =>
-  sink.deliveries.map((d) => [
-    ...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []),
-    ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`),
-  ])
+  sink.deliveries.map((d) => [...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []), ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`)])
 
 async function failing(): Promise<string[]> {
   const { targets } = (await (await mf.dispatchFetch(`${ORIGIN}/api/targets`, { headers: auth })).json()) as { targets: Array<{ failing: Array<{ case: string }> }> }
@@ -97,7 +94,7 @@ describe('alerts follow state changes, whatever triggered the run', () => {
   it('an outage alerts when it begins, once, and its end alerts too; case states wait through it (was: no alert, then a false "new" one)', async () => {
     await server.close()
     await cron(mf, t0 + 2 * HOUR)
-    let runs = await settled(mf)
+    const runs = await settled(mf)
     expect(runs[0]!.counts).toMatchObject({ errored: runs[0]!.counts!.errored, passed: 0, failed: 0 })
     await cron(mf, t0 + 3 * HOUR)
     await settled(mf)
@@ -105,7 +102,7 @@ describe('alerts follow state changes, whatever triggered the run', () => {
     expect(sink.deliveries[1]!.body.targetChange.error).toMatch(/request failed|metadata discovery failed/)
     server = await listen(app.fetch, port)
     await cron(mf, t0 + 4 * HOUR)
-    runs = await settled(mf)
+    await settled(mf)
     expect(received().slice(1)).toEqual([['target outage'], ['target recovered']])
     expect(await failing()).toEqual(['token-response/token-response-headers'])
   }, 180_000)

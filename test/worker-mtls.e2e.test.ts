@@ -50,10 +50,10 @@ beforeAll(async () => {
   pki = await testPki()
   // One server, two listeners: plain http for what the Worker fetches itself, TLS for the stand-ins.
   // Its issuer is the plain listener's origin, whichever listener a request arrives on.
-  let app: Awaited<ReturnType<typeof createReferenceServer>> | undefined
-  plain = await listen((req, env) => app!.fetch(req, env))
-  tls = await listen((req, env) => app!.fetch(req, env), 0, '127.0.0.1', serverTls(pki))
-  app = await createReferenceServer({ selfSignedClientKey: pki.selfSigned.publicJwk as JWK, issuer: plain.url })
+  // (The listeners call `app` only for requests, which come once it is made.)
+  plain = await listen((req, env) => app.fetch(req, env))
+  tls = await listen((req, env) => app.fetch(req, env), 0, '127.0.0.1', serverTls(pki))
+  const app = await createReferenceServer({ selfSignedClientKey: pki.selfSigned.publicJwk as JWK, issuer: plain.url })
   const base = referenceTarget(plain.url)
   mf = worker(
     {
@@ -106,9 +106,7 @@ async function runOf(target: string): Promise<Report['targets'][number]> {
 describe('mutual TLS in the Worker', () => {
   it('presents each client certificate through its binding, and the conformant server passes every case', async () => {
     const t = await runOf('reference')
-    expect(Object.fromEntries(t.cases.map((c) => [c.id, c.outcome === 'passed' ? 'passed' : `${c.outcome}: ${c.reason}`]))).toEqual(
-      Object.fromEntries(t.cases.map((c) => [c.id, 'passed'])),
-    )
+    expect(Object.fromEntries(t.cases.map((c) => [c.id, c.outcome === 'passed' ? 'passed' : `${c.outcome}: ${c.reason}`]))).toEqual(Object.fromEntries(t.cases.map((c) => [c.id, 'passed'])))
     expect(t.cases).toHaveLength(9)
     // The certificate-bearing requests went to the mtls_endpoint_aliases, through the binding of
     // the certificate they present; the one without a certificate went through none.

@@ -79,7 +79,7 @@ describe('the API', () => {
     expect(await html.text()).toContain('<h2 id="target-reference">reference</h2>')
   }, 120_000)
 
-  it('labels the deviations a target\'s provider profile documents, as the CLI does (was: no labels in the Worker)', async () => {
+  it("labels the deviations a target's provider profile documents, as the CLI does (was: no labels in the Worker)", async () => {
     const { id } = (await (await postRun(mf, { target: 'okta', suites: ['jwt-access-token', 'scope'] })).json()) as { id: string }
     await settled(mf)
     const report = ReportSchema.parse(await (await mf.dispatchFetch(`${ORIGIN}/api/runs/${id}/report`, { headers: auth })).json())
@@ -95,7 +95,11 @@ describe('the API', () => {
     expect((await postRun(mf, { target: 'http://169.254.169.254/' })).status).toBe(404)
     expect((await postRun(mf, { target: 'reference', suites: ['x'.repeat(5000)] })).status).toBe(413)
     expect((await postRun(mf, { target: 'reference', suites: ['no-such-suite'] })).status).toBe(422)
-    const readOnly = await mf.dispatchFetch(`${ORIGIN}/api/runs`, { method: 'POST', headers: { Authorization: `Bearer ${READ_TOKEN}`, 'Content-Type': 'application/json' }, body: '{"target":"reference"}' })
+    const readOnly = await mf.dispatchFetch(`${ORIGIN}/api/runs`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${READ_TOKEN}`, 'Content-Type': 'application/json' },
+      body: '{"target":"reference"}',
+    })
     expect(readOnly.status).toBe(403)
   })
 
@@ -123,7 +127,7 @@ describe('the API', () => {
     expect(scheduled.map((r) => r.target).sort()).toEqual(['markup', 'okta', 'reference'])
   }, 180_000)
 
-  it('escapes a server\'s HTML and Markdown in the Markdown report (was: copied into a job summary unescaped)', async () => {
+  it("escapes a server's HTML and Markdown in the Markdown report (was: copied into a job summary unescaped)", async () => {
     await postRun(mf, { target: 'markup', suites: ['client-authentication'] })
     const [run] = await settled(mf)
     const md = await (await mf.dispatchFetch(`${ORIGIN}/api/runs/${run!.id}/report?format=md`, { headers: auth })).text()
@@ -195,7 +199,7 @@ describe('the dashboard, opened by a person', () => {
     expect(run!.trigger).toBe('dashboard')
   }, 120_000)
 
-  it('shows a target\'s trend, per-case history and runs; serves a badge and OpenMetrics behind authentication', async () => {
+  it("shows a target's trend, per-case history and runs; serves a badge and OpenMetrics behind authentication", async () => {
     const html = await (await page('/targets/reference', auth)).text()
     expect(html).toContain('<svg')
     expect(html).toContain('aria-label="per-case history"')
@@ -222,7 +226,8 @@ describe('Cloudflare Access', () => {
     const certs = new Hono()
     certs.get('/cdn-cgi/access/certs', (c) => c.json({ keys: [jwk] }))
     keys = await listen(certs.fetch)
-    sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'access-test' }).setIssuer(keys.url).setAudience('grantcheck-aud').setIssuedAt().setExpirationTime('5m').sign(privateKey)
+    sign = (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'access-test' }).setIssuer(keys.url).setAudience('grantcheck-aud').setIssuedAt().setExpirationTime('5m').sign(privateKey)
     access = worker({ GRANTCHECK_TARGETS: JSON.stringify([referenceTarget(server.url)]), ACCESS_TEAM_DOMAIN: keys.url, ACCESS_AUD: 'grantcheck-aud', ACCESS_RUNNERS: 'ops@example.com' })
   })
   afterAll(async () => {

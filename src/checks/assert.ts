@@ -28,7 +28,7 @@ const SHOWN_CHARS = 200
 type Located = { value: unknown; note?: string } | { notApplicable: string }
 
 /** What a location holds in this answer; `value: undefined` when it is absent. */
-export function locate(location: string, from: string | undefined, input: CheckInput): Located {
+function locate(location: string, from: string | undefined, input: CheckInput): Located {
   if (location === 'status') return { value: input.response.status }
   if (location.startsWith('headers/')) return { value: input.response.headers.get(location.slice('headers/'.length)) ?? undefined }
   if (location === 'body') return { value: input.response.text }
@@ -143,7 +143,9 @@ export function evaluateSameAs(a: Omit<Assertion, 'operator' | 'operand'>, step:
     !('notApplicable' in before) &&
     !('notApplicable' in now) &&
     (UNORDERED.has(a.location) && Array.isArray(before.value) && Array.isArray(now.value) ? sameMembers(before.value, now.value) : deepEqual(before.value, now.value))
-  return same ? holds(expected, actual, `${a.location} is ${describe(now)}, as in step ${step}`) : fails(expected, actual, `${a.location} is ${describe(now)}, but was ${describe(before)} in step ${step}`)
+  return same
+    ? holds(expected, actual, `${a.location} is ${describe(now)}, as in step ${step}`)
+    : fails(expected, actual, `${a.location} is ${describe(now)}, but was ${describe(before)} in step ${step}`)
 }
 
 function sameMembers(a: unknown[], b: unknown[]): boolean {
@@ -234,6 +236,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** A value as the evidence shows it: JSON, cut short. */
 function show(v: unknown): string {
-  const text = v === undefined ? '(absent)' : JSON.stringify(v) ?? String(v)
+  const text = v === undefined ? '(absent)' : (JSON.stringify(v) ?? String(v))
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text
 }

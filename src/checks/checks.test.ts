@@ -255,7 +255,10 @@ describe('checks added for the full catalogue', () => {
 
   it('auth-method-advertised uses RFC 8414 default of client_secret_basic when the list is absent', async () => {
     const token = { value: 'x' }
-    expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_post', metadata: { token_endpoint_auth_methods_supported: ['client_secret_post'] } }))).holds).toBe(true)
+    expect(
+      (await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_post', metadata: { token_endpoint_auth_methods_supported: ['client_secret_post'] } })))
+        .holds,
+    ).toBe(true)
     expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_post', metadata: {} }))).holds).toBe(false)
     expect((await run('response.auth-method-advertised', input({ body: TOKEN, token, authMethod: 'client_secret_basic', metadata: {} }))).holds).toBe(true)
     expect((await run('response.auth-method-advertised', input({ status: 401, body: { error: 'invalid_client' }, metadata: {} }))).holds).toBe('n/a')
@@ -315,7 +318,10 @@ describe('checks added for JWT client authentication, introspection, metadata, r
     expect((await run('metadata.grant-types-include-client-credentials', md({ grant_types_supported: ['client_credentials'] }))).holds).toBe(true)
     expect((await run('metadata.no-password-grant', md({ grant_types_supported: ['password'] }))).holds).toBe(false)
     expect((await run('metadata.signing-algs-for-jwt-methods', md({ token_endpoint_auth_methods_supported: ['private_key_jwt'] }))).holds).toBe(false)
-    expect((await run('metadata.signing-algs-for-jwt-methods', md({ token_endpoint_auth_methods_supported: ['private_key_jwt'], token_endpoint_auth_signing_alg_values_supported: ['RS256', 'none'] }))).holds).toBe(false)
+    expect(
+      (await run('metadata.signing-algs-for-jwt-methods', md({ token_endpoint_auth_methods_supported: ['private_key_jwt'], token_endpoint_auth_signing_alg_values_supported: ['RS256', 'none'] })))
+        .holds,
+    ).toBe(false)
     expect((await run('metadata.signing-algs-for-jwt-methods', md({}))).holds).toBe('n/a')
     expect((await run('metadata.token-endpoint-present', md({ token_endpoint: 'https://as.example/token' }))).holds).toBe(true)
     expect((await run('metadata.token-endpoint-present', md({}))).holds).toBe(false)
@@ -327,7 +333,17 @@ describe('checks added for JWT client authentication, introspection, metadata, r
     const withJwks = (keys: Array<Record<string, unknown>>) => ({ ...input({}), jwks: { keys } })
     expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', n: 'x', e: 'AQAB' }]))).holds).toBe(true)
     expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', d: 'secret' }]))).holds).toBe(false)
-    expect((await run('metadata.jwks-valid', withJwks([{ kty: 'EC', kid: 'a' }, { kty: 'EC', kid: 'a' }]))).holds).toBe(false)
+    expect(
+      (
+        await run(
+          'metadata.jwks-valid',
+          withJwks([
+            { kty: 'EC', kid: 'a' },
+            { kty: 'EC', kid: 'a' },
+          ]),
+        )
+      ).holds,
+    ).toBe(false)
     expect((await run('metadata.jwks-valid', withJwks([]))).holds).toBe(false)
   })
 

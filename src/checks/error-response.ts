@@ -44,14 +44,10 @@ export const wellFormed = defineCheck({
     if (typeof body.error !== 'string' || body.error === '') problems.push('"error" is missing')
     else if (!ERROR_CHARS.test(body.error)) problems.push('"error" has characters outside %x20-21 / %x23-5B / %x5D-7E')
     const desc = body.error_description
-    if (desc !== undefined && (typeof desc !== 'string' || !ERROR_CHARS.test(desc)))
-      problems.push('"error_description" has characters outside %x20-21 / %x23-5B / %x5D-7E')
+    if (desc !== undefined && (typeof desc !== 'string' || !ERROR_CHARS.test(desc))) problems.push('"error_description" has characters outside %x20-21 / %x23-5B / %x5D-7E')
     const uri = body.error_uri
-    if (uri !== undefined && (typeof uri !== 'string' || !ERROR_URI_CHARS.test(uri)))
-      problems.push('"error_uri" has characters outside %x21 / %x23-5B / %x5D-7E')
-    return problems.length
-      ? fails(expected, problems.join('; '), problems.join('; '))
-      : holds(expected, `error "${String(body.error)}"`, 'well-formed error response')
+    if (uri !== undefined && (typeof uri !== 'string' || !ERROR_URI_CHARS.test(uri))) problems.push('"error_uri" has characters outside %x21 / %x23-5B / %x5D-7E')
+    return problems.length ? fails(expected, problems.join('; '), problems.join('; ')) : holds(expected, `error "${String(body.error)}"`, 'well-formed error response')
   },
 })
 
@@ -78,25 +74,18 @@ export const basicChallenge = defineCheck({
     const actual = `HTTP ${input.response.status}, WWW-Authenticate: ${challenge ?? '(absent)'}`
     if (input.response.status !== 401) return fails(expected, actual, `status is ${input.response.status}, not 401`)
     if (!challenge) return fails(expected, actual, 'no WWW-Authenticate header')
-    return hasScheme(challenge, 'basic')
-      ? holds(expected, actual, 'Basic challenge present')
-      : fails(expected, actual, 'the challenge does not name the Basic scheme')
+    return hasScheme(challenge, 'basic') ? holds(expected, actual, 'Basic challenge present') : fails(expected, actual, 'the challenge does not name the Basic scheme')
   },
 })
 
 /** True when a WWW-Authenticate value has a challenge with this auth-scheme (case-insensitive). */
-export function hasScheme(header: string, scheme: string): boolean {
+function hasScheme(header: string, scheme: string): boolean {
   const unquoted = header.replace(/"(?:[^"\\]|\\.)*"/g, '""')
   return new RegExp(`(?:^|,)\\s*${scheme}(?:\\s|,|$)`, 'i').test(unquoted)
 }
 
 /** Error codes a token endpoint may return: RFC 6749 §5.2, RFC 8707 §2, RFC 9449 §5 and §8. */
-export const TOKEN_ENDPOINT_ERROR_CODES = [
-  ...RFC6749_ERROR_CODES,
-  'invalid_target',
-  'invalid_dpop_proof',
-  'use_dpop_nonce',
-]
+const TOKEN_ENDPOINT_ERROR_CODES = [...RFC6749_ERROR_CODES, 'invalid_target', 'invalid_dpop_proof', 'use_dpop_nonce']
 
 export const registeredCode = defineCheck({
   id: 'error-response.registered-code',

@@ -9,12 +9,10 @@ import * as metadata from './metadata.ts'
 import * as jwt from './jwt-access-token.ts'
 import * as response from './response.ts'
 import * as tokenResponse from './token-response.ts'
-import type { CheckDefinition } from './types.ts'
-
-export type { CheckDefinition, CheckInput, Verdict } from './types.ts'
+import type { AnyCheckDefinition } from './types.ts'
 
 /** Every check, as written: the map below would silently keep only the last of two with one id. */
-export const ALL_CHECKS: readonly CheckDefinition<any>[] = [
+export const ALL_CHECKS: readonly AnyCheckDefinition[] = [
   response.statusIn,
   response.noTokenIssued,
   response.tokenOrError,
@@ -65,4 +63,4 @@ export const ALL_CHECKS: readonly CheckDefinition<any>[] = [
   metadata.mtlsMetadata,
 ]
 
-export const CHECKS: ReadonlyMap<string, CheckDefinition<any>> = new Map(ALL_CHECKS.map((c) => [c.id, c]))
+export const CHECKS: ReadonlyMap<string, AnyCheckDefinition> = new Map(ALL_CHECKS.map((c) => [c.id, c]))

@@ -39,15 +39,11 @@ export const describesToken = defineCheck({
     if (body.client_id === undefined) notes.push('no client_id')
     else if (body.client_id !== input.request.clientId) problems.push(`client_id is ${JSON.stringify(body.client_id)}`)
     const granted = grantedScope(input)
-    if (typeof body.scope === 'string' && granted && !sameSet(scopeSet(body.scope), granted.scopes))
-      problems.push(`scope is "${body.scope}", the grant was "${[...granted.scopes].join(' ')}"`)
+    if (typeof body.scope === 'string' && granted && !sameSet(scopeSet(body.scope), granted.scopes)) problems.push(`scope is "${body.scope}", the grant was "${[...granted.scopes].join(' ')}"`)
     if (body.scope === undefined) notes.push('no scope')
-    if (body.token_type !== undefined && !['bearer', 'dpop'].includes(String(body.token_type).toLowerCase()))
-      problems.push(`token_type is ${JSON.stringify(body.token_type)}`)
+    if (body.token_type !== undefined && !['bearer', 'dpop'].includes(String(body.token_type).toLowerCase())) problems.push(`token_type is ${JSON.stringify(body.token_type)}`)
     const actual = JSON.stringify({ client_id: body.client_id, scope: body.scope, token_type: body.token_type })
-    return problems.length
-      ? fails(expected, actual, problems.join('; '))
-      : holds(expected, actual, notes.length ? `consistent (${notes.join(', ')}: OPTIONAL members)` : 'consistent with the token')
+    return problems.length ? fails(expected, actual, problems.join('; ')) : holds(expected, actual, notes.length ? `consistent (${notes.join(', ')}: OPTIONAL members)` : 'consistent with the token')
   },
 })
 
@@ -80,8 +76,7 @@ export const revocationAccepted = defineCheck({
     // successfully or if the client submitted an invalid token." (RFC 7009 §2.2) A server that
     // does not revoke this type of token says so with unsupported_token_type (§2.2.1).
     if (input.response.status === 200) return holds(expected, gist(input), 'accepted')
-    if (bodyObject(input)?.error === 'unsupported_token_type')
-      return holds(expected, gist(input), 'the server does not revoke this type of token (RFC 7009 §2.2.1)')
+    if (bodyObject(input)?.error === 'unsupported_token_type') return holds(expected, gist(input), 'the server does not revoke this type of token (RFC 7009 §2.2.1)')
     return fails(expected, gist(input), `HTTP ${input.response.status}: invalid tokens do not cause an error response (RFC 7009 §2.2)`)
   },
 })

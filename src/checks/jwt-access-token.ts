@@ -32,10 +32,8 @@ export const signature = defineCheck({
     if (typeof t === 'string') return notApplicable(t)
     const expected = 'a JWS with alg ≠ none that verifies with a key from the JWKS'
     const alg = t.token.jwt.header.alg
-    if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
-      return fails(expected, `alg ${JSON.stringify(alg)}`, '"JWT access tokens MUST NOT use \'none\'" (RFC 9068 §2.1)')
-    if (alg.startsWith('HS'))
-      return fails(expected, `alg ${alg}`, 'a symmetric signature cannot be verified by resource servers through a JWKS')
+    if (typeof alg !== 'string' || alg.toLowerCase() === 'none') return fails(expected, `alg ${JSON.stringify(alg)}`, '"JWT access tokens MUST NOT use \'none\'" (RFC 9068 §2.1)')
+    if (alg.startsWith('HS')) return fails(expected, `alg ${alg}`, 'a symmetric signature cannot be verified by resource servers through a JWKS')
     if (!input.jwks) return notApplicable('the target publishes no jwks_uri, so the signature cannot be verified')
     if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the JWKS could not be read: ${input.jwks.error}`)
@@ -97,9 +95,7 @@ export const issuerMatches = defineCheck({
     if (typeof t === 'string') return notApplicable(t)
     if (!input.target.issuer) return notApplicable('the target names no issuer')
     const iss = t.token.jwt.claims.iss
-    return iss === input.target.issuer
-      ? holds(input.target.issuer, String(iss), 'iss matches')
-      : fails(input.target.issuer, JSON.stringify(iss), 'iss must exactly match the issuer (RFC 9068 §4)')
+    return iss === input.target.issuer ? holds(input.target.issuer, String(iss), 'iss matches') : fails(input.target.issuer, JSON.stringify(iss), 'iss must exactly match the issuer (RFC 9068 §4)')
   },
 })
 
@@ -115,8 +111,7 @@ export const lifetime = defineCheck({
     const actual = `exp ${JSON.stringify(exp)}, iat ${JSON.stringify(iat)}, now ${input.nowSec}`
     if (typeof exp !== 'number') return fails(expected, actual, 'exp is missing or not a number')
     if (exp <= input.nowSec - SKEW_SEC) return fails(expected, actual, 'the token is already expired')
-    if (iat !== undefined && (typeof iat !== 'number' || iat > input.nowSec + SKEW_SEC))
-      return fails(expected, actual, 'iat is not a number or lies in the future')
+    if (iat !== undefined && (typeof iat !== 'number' || iat > input.nowSec + SKEW_SEC)) return fails(expected, actual, 'iat is not a number or lies in the future')
     return holds(expected, actual, 'valid lifetime')
   },
 })
@@ -215,9 +210,7 @@ export const scopeClaim = defineCheck({
       return fails(expected, `no scope claim${roles}`, `the token has no scope claim${roles}`)
     }
     const actual = `${claim.claim}: "${[...claim.scopes].join(' ')}"${claim.claim === 'scp' ? ' (a provider dialect of scope)' : ''}`
-    return sameSet(claim.scopes, scopeSet(granted))
-      ? holds(expected, actual, 'the claim matches the grant')
-      : fails(expected, actual, 'the claim differs from the grant')
+    return sameSet(claim.scopes, scopeSet(granted)) ? holds(expected, actual, 'the claim matches the grant') : fails(expected, actual, 'the claim differs from the grant')
   },
 })
 

@@ -25,9 +25,7 @@ export const issuerIdentical = defineCheck({
     const actual = served.map((d) => `${d.url}: ${JSON.stringify(d.issuer)}`).join('; ') || 'no document served'
     // "The issuer value returned MUST be identical to the authorization server's issuer
     // identifier value into which the well-known URI string was inserted" (RFC 8414 §3.3)
-    return wrong.length
-      ? fails(expected, actual, `${wrong.map((d) => d.url).join(', ')} names another issuer; its data must not be used`)
-      : holds(expected, actual, 'issuer identical')
+    return wrong.length ? fails(expected, actual, `${wrong.map((d) => d.url).join(', ')} names another issuer; its data must not be used`) : holds(expected, actual, 'issuer identical')
   },
 })
 

@@ -8,14 +8,7 @@ import { bodyObject, fails, gist, holds, noArgs, notApplicable } from './_util.t
 import { defineCheck } from './types.ts'
 
 /** The error codes RFC 6749 §5.2 defines for the token endpoint. */
-export const RFC6749_ERROR_CODES = [
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-] as const
+export const RFC6749_ERROR_CODES = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'] as const
 
 export const statusIn = defineCheck({
   id: 'response.status-in',
@@ -24,9 +17,7 @@ export const statusIn = defineCheck({
   run(input, args) {
     const expected = args.in.join(' or ')
     const actual = gist(input)
-    return args.in.includes(input.response.status)
-      ? holds(expected, actual, `status ${input.response.status}`)
-      : fails(expected, actual, `expected status ${expected}, got ${input.response.status}`)
+    return args.in.includes(input.response.status) ? holds(expected, actual, `status ${input.response.status}`) : fails(expected, actual, `expected status ${expected}, got ${input.response.status}`)
   },
 })
 
@@ -37,9 +28,7 @@ export const noTokenIssued = defineCheck({
   run(input) {
     const actual = gist(input)
     const issued = input.response.status >= 200 && input.response.status < 300 && typeof bodyObject(input)?.access_token === 'string'
-    return issued
-      ? fails('no access token', actual, 'the server issued an access token to a request it must refuse')
-      : holds('no access token', actual, 'no access token was issued')
+    return issued ? fails('no access token', actual, 'the server issued an access token to a request it must refuse') : holds('no access token', actual, 'no access token was issued')
   },
 })
 
@@ -56,8 +45,7 @@ export const tokenOrError = defineCheck({
     const body = bodyObject(input)
     const { status } = input.response
     if (status === 200 && typeof body?.access_token === 'string') return holds(expected, actual, 'an access token was issued')
-    if (status >= 400 && status <= 499 && typeof body?.error === 'string' && allowed.includes(body.error))
-      return holds(expected, actual, `refused with "${body.error}"`)
+    if (status >= 400 && status <= 499 && typeof body?.error === 'string' && allowed.includes(body.error)) return holds(expected, actual, `refused with "${body.error}"`)
     return fails(expected, actual, 'neither a token nor an allowed error response')
   },
 })
@@ -102,8 +90,7 @@ export const usesTls = defineCheck({
     const url = new URL(endpoint)
     if (url.protocol === 'https:') return holds('https:', url.origin, 'the token endpoint uses TLS')
     const host = url.hostname
-    if (host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host))
-      return notApplicable(`${url.origin} is a loopback test server; TLS is not judged there`)
+    if (host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)) return notApplicable(`${url.origin} is a loopback test server; TLS is not judged there`)
     return fails('https:', url.origin, 'credentials and tokens travel over plain HTTP')
   },
 })
@@ -125,9 +112,7 @@ export const authMethodAdvertised = defineCheck({
     const methods = advertisedMethods(input.metadata)
     const used = input.request.authMethod
     const expected = `a method from token_endpoint_auth_methods_supported (${methods.join(', ')})`
-    return methods.includes(used)
-      ? holds(expected, used, `${used} is advertised`)
-      : fails(expected, used, `the server accepted ${used}, which its metadata does not advertise`)
+    return methods.includes(used) ? holds(expected, used, `${used} is advertised`) : fails(expected, used, `the server accepted ${used}, which its metadata does not advertise`)
   },
 })
 
@@ -139,8 +124,6 @@ export const endpointWithoutFragment = defineCheck({
     const advertised = input.metadata?.token_endpoint
     if (typeof advertised !== 'string') return notApplicable('no token_endpoint was discovered (a configured one is checked when the target is loaded)')
     // "The endpoint URI MUST NOT include a fragment component." (RFC 6749 §3.2)
-    return advertised.includes('#')
-      ? fails('no fragment', advertised, 'the token endpoint URI has a fragment component')
-      : holds('no fragment', advertised, 'no fragment')
+    return advertised.includes('#') ? fails('no fragment', advertised, 'the token endpoint URI has a fragment component') : holds('no fragment', advertised, 'no fragment')
   },
 })

@@ -21,9 +21,7 @@ export const jsonContentType = defineCheck({
     const ct = input.response.headers.get('content-type') ?? '(none)'
     // RFC 6750 erratum 6161: a charset parameter is not registered for application/json, but it
     // is harmless and common, so only the media type is judged.
-    return mediaType(input.response.headers) === 'application/json'
-      ? holds('application/json', ct, 'JSON media type')
-      : fails('application/json', ct, `the Content-Type is ${ct}`)
+    return mediaType(input.response.headers) === 'application/json' ? holds('application/json', ct, 'JSON media type') : fails('application/json', ct, `the Content-Type is ${ct}`)
   },
 })
 
@@ -37,8 +35,7 @@ export const hasAccessToken = defineCheck({
     if (!body) return fails(expected, input.response.jsonError ? 'body is not JSON' : 'body is not a JSON object', 'no token response')
     const at = body.access_token
     if (typeof at !== 'string') return fails(expected, `access_token is ${at === undefined ? 'missing' : typeof at}`, 'no access_token')
-    if (at === '' || !VSCHARS.test(at))
-      return fails(expected, 'access_token has characters outside %x20-7E', 'access_token is not 1*VSCHAR')
+    if (at === '' || !VSCHARS.test(at)) return fails(expected, 'access_token has characters outside %x20-7E', 'access_token is not 1*VSCHAR')
     return holds(expected, `access_token present (${at.length} chars)`, 'access_token present')
   },
 })
@@ -52,9 +49,7 @@ export const tokenType = defineCheck({
     const expected = `token_type "${args.expected}" (case-insensitive)`
     if (typeof tt !== 'string') return fails(expected, `token_type is ${tt === undefined ? 'missing' : typeof tt}`, 'token_type is REQUIRED')
     // "Value is case insensitive." (RFC 6749 §5.1)
-    return tt.toLowerCase() === args.expected.toLowerCase()
-      ? holds(expected, `"${tt}"`, 'token type as expected')
-      : fails(expected, `"${tt}"`, `token_type is "${tt}"`)
+    return tt.toLowerCase() === args.expected.toLowerCase() ? holds(expected, `"${tt}"`, 'token type as expected') : fails(expected, `"${tt}"`, `token_type is "${tt}"`)
   },
 })
 
@@ -78,9 +73,7 @@ export const hasExpiresIn = defineCheck({
   args: noArgs,
   run(input) {
     const v = bodyObject(input)?.expires_in
-    return v === undefined
-      ? fails('expires_in present', 'absent', 'the lifetime must then be documented elsewhere')
-      : holds('expires_in present', JSON.stringify(v), 'expires_in present')
+    return v === undefined ? fails('expires_in present', 'absent', 'the lifetime must then be documented elsewhere') : holds('expires_in present', JSON.stringify(v), 'expires_in present')
   },
 })
 
@@ -97,8 +90,7 @@ export const scopeEcho = defineCheck({
     if (returned !== undefined && (typeof returned !== 'string' || (returned !== '' && !SCOPE.test(returned))))
       return fails('a space-delimited list of scope-tokens', JSON.stringify(returned), 'scope is malformed')
     if (typeof returned === 'string') return holds(expected, `"${returned}"`, 'scope returned')
-    if (requested === undefined || requested === '')
-      return notApplicable('no scope was requested, so the request and the grant cannot be compared')
+    if (requested === undefined || requested === '') return notApplicable('no scope was requested, so the request and the grant cannot be compared')
     // Without a "scope" member the grant is, by the RFC's rule, identical to the request. A JWT
     // access token's own scope claim shows whether it really is.
     const granted = tokenScopeClaim(input)?.scopes
@@ -128,9 +120,7 @@ export const pragmaNoCache = defineCheck({
   args: noArgs,
   run(input) {
     const v = input.response.headers.get('pragma')
-    return directives(v).includes('no-cache')
-      ? holds('Pragma: no-cache', v!, 'Pragma present')
-      : fails('Pragma: no-cache', v ?? '(absent)', 'RFC 6749 §5.1 requires Pragma: no-cache')
+    return directives(v).includes('no-cache') ? holds('Pragma: no-cache', v!, 'Pragma present') : fails('Pragma: no-cache', v ?? '(absent)', 'RFC 6749 §5.1 requires Pragma: no-cache')
   },
 })
 
@@ -167,7 +157,7 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  * common alphabet its characters fit in. A token below the bound is certainly too weak; one above
  * it may still be (a structured value), so only the first is ever judged a failure.
  */
-export function entropyUpperBound(token: string): { bits: number; how: string } {
+function entropyUpperBound(token: string): { bits: number; how: string } {
   if (UUID_V4.test(token)) return { bits: 122, how: 'a version-4 UUID (122 random bits)' }
   const alphabets: Array<[RegExp, number, string]> = [
     [/^[0-9]+$/, 10, 'decimal'],

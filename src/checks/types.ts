@@ -8,7 +8,7 @@
 import type * as z from 'zod'
 import type { ClientAuthProfile } from '../schema/target.ts'
 
-export interface ObservedResponse {
+interface ObservedResponse {
   status: number
   headers: Headers
   text: string
@@ -104,6 +104,13 @@ export interface CheckDefinition<A = Record<string, never>> {
   observation?: true
   run(input: CheckInput, args: A): Verdict | Promise<Verdict>
 }
+
+/**
+ * A check of any argument type, as the vocabulary holds them: the plan validates a check's
+ * arguments with its own `args` schema before `run` gets them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `run` takes A as a parameter, so no CheckDefinition<X> is a CheckDefinition<unknown>.
+export type AnyCheckDefinition = CheckDefinition<any>
 
 /** Defines a check with its argument schema, keeping `run`'s argument type. */
 export function defineCheck<A>(def: CheckDefinition<A>): CheckDefinition<A> {

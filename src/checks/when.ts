@@ -29,8 +29,7 @@ export function factsOf(input: CheckInput): WhenFacts {
 export function unmetCondition(when: When | undefined, facts: WhenFacts): string | undefined {
   if (!when) return undefined
   const list = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v])
-  if (when.profile && !list(when.profile).includes(facts.profile as 'rfc6749'))
-    return `judged under the ${list(when.profile).join(' or ')} profile; the target uses ${facts.profile}`
+  if (when.profile && !list(when.profile).includes(facts.profile as 'rfc6749')) return `judged under the ${list(when.profile).join(' or ')} profile; the target uses ${facts.profile}`
   if (when.clientAuthProfile && !list(when.clientAuthProfile).includes(facts.clientAuthProfile as 'oidc'))
     return `judged under the ${list(when.clientAuthProfile).join(' or ')} client authentication profile; the target uses ${facts.clientAuthProfile}`
   if (when.advertises) {

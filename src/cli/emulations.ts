@@ -8,7 +8,6 @@ import type { TargetInput } from '../schema/target.ts'
 import { referenceTarget } from '../node/files.ts'
 import { listen } from '../node/serve.ts'
 
-
 /** Starts the reference server once per emulation (and once conformant); returns their targets. */
 export async function startEmulations(withReference = true): Promise<{ targets: TargetInput[]; close(): Promise<void> }> {
   const reference = referenceTarget()

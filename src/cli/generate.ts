@@ -20,6 +20,7 @@ import { TargetSchema } from '../schema/target.ts'
 import { builtinGroups, builtinSuiteFiles, loadSuiteFile, packageRoot } from '../node/files.ts'
 
 export function schemaDocuments(): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON Schema document, walked by optional chaining below.
   const suite = z.toJSONSchema(SuiteSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>
   // Editors can then complete check and group names, in cases and in steps.
   const expectation = suite.properties?.cases?.items?.properties?.expect?.items
@@ -74,9 +75,7 @@ export function coverageDocument(catalogues = loadCatalogues(), suites: PlannedS
     )
     for (const e of catalogue.entries) {
       const link = resolveRequirement(e.section)
-      const by = e.cases.length
-        ? e.cases.map((id) => (mapped.add(id), `\`${id}\` (${cases.get(id)?.level ?? '?'})`)).join(', ')
-        : `not testable: ${e.untestable}`
+      const by = e.cases.length ? e.cases.map((id) => (mapped.add(id), `\`${id}\` (${cases.get(id)?.level ?? '?'})`)).join(', ') : `not testable: ${e.untestable}`
       lines.push(`| [${link.label}](${link.url}) | ${e.keyword} | ${e.party === 'AS' ? 'server' : 'client'} | ${cell(e.quote)} | ${cell(by)} |`)
     }
   }
@@ -84,8 +83,7 @@ export function coverageDocument(catalogues = loadCatalogues(), suites: PlannedS
   for (const c of cases.values()) levels.set(c.level, (levels.get(c.level) ?? 0) + 1)
   lines.push('', '## Cases', '', `${cases.size} cases: ${[...levels].map(([l, n]) => `${n} ${l}`).join(', ')}.`)
   const unmapped = [...cases.keys()].filter((id) => !mapped.has(id))
-  if (unmapped.length)
-    lines.push('', 'Cases that test requirements outside these catalogues (their own RFCs are cited in each case):', '', ...unmapped.map((id) => `- \`${id}\``))
+  if (unmapped.length) lines.push('', 'Cases that test requirements outside these catalogues (their own RFCs are cited in each case):', '', ...unmapped.map((id) => `- \`${id}\``))
   return `${lines.join('\n')}\n`
 }
 
@@ -133,7 +131,10 @@ export function proofDocument(suites: PlannedSuite[] = builtinSuiteFiles().map(l
     '|---|---|---|---|',
     ...[...checks]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([id, c]) => `| \`${id}\` | ${cell(c.summary)} | ${c.observation ? 'none: an observation, it always holds' : aimed(id).join(', ') || '**none**'} | ${[...c.cases].map((k) => `\`${k}\``).join(', ')} |`),
+      .map(
+        ([id, c]) =>
+          `| \`${id}\` | ${cell(c.summary)} | ${c.observation ? 'none: an observation, it always holds' : aimed(id).join(', ') || '**none**'} | ${[...c.cases].map((k) => `\`${k}\``).join(', ')} |`,
+      ),
     '',
     '## Cases',
     '',

@@ -21,7 +21,9 @@ export function targetTemplate(profile: Profile): TargetInput {
   const fill = fillPlaceholders
   const target: TargetInput = {
     $schema: './node_modules/grantcheck/schemas/target.schema.json',
-    $comment: `${profile.title}. Replace ${Object.entries(profile.variables).map(([k, v]) => `${k.toUpperCase()} (${v})`).join('; ')} and each "<… client id>". Setup: ${profile.setup.join(' ')}`,
+    $comment: `${profile.title}. Replace ${Object.entries(profile.variables)
+      .map(([k, v]) => `${k.toUpperCase()} (${v})`)
+      .join('; ')} and each "<… client id>". Setup: ${profile.setup.join(' ')}`,
     name: profile.id,
     profile: profile.id,
     clients: Object.fromEntries(
@@ -35,7 +37,11 @@ export function targetTemplate(profile: Profile): TargetInput {
         },
       ]),
     ),
-    scopes: { valid: profile.scopes.valid.map(fill), ...(profile.scopes.restricted ? { restricted: fill(profile.scopes.restricted) } : {}), ...(profile.scopes.unknown ? { unknown: fill(profile.scopes.unknown) } : {}) },
+    scopes: {
+      valid: profile.scopes.valid.map(fill),
+      ...(profile.scopes.restricted ? { restricted: fill(profile.scopes.restricted) } : {}),
+      ...(profile.scopes.unknown ? { unknown: fill(profile.scopes.unknown) } : {}),
+    },
   }
   if (profile.endpoints.issuer) target.issuer = fill(profile.endpoints.issuer)
   if (profile.endpoints.tokenEndpoint) target.tokenEndpoint = fill(profile.endpoints.tokenEndpoint)
@@ -57,9 +63,13 @@ export function initCommand(values: Parsed<'init'>['values'], io: Io): number {
   io.out(`wrote ${displayPath(out)} for ${profile.title}\n`)
   io.out('Next steps:')
   profile.setup.forEach((step, i) => io.out(`  ${i + 1}. ${step}`))
-  io.out(`  ${profile.setup.length + 1}. Replace the CAPITALISED placeholders and client ids in ${displayPath(out)} (run refuses the file until then), export ${[...new Set(Object.values(profile.clients).map((c) => c.env))].join(', ')}, then:`)
+  io.out(
+    `  ${profile.setup.length + 1}. Replace the CAPITALISED placeholders and client ids in ${displayPath(out)} (run refuses the file until then), export ${[...new Set(Object.values(profile.clients).map((c) => c.env))].join(', ')}, then:`,
+  )
   io.out(`     grantcheck run --target ${displayPath(out)}`)
   if (profile.deviations.length)
-    io.out(`\nKnown for ${profile.title} (reported as RFC findings, labelled known; --accept-known keeps them from failing CI):\n${profile.deviations.map((d) => `  - ${d.case}: ${d.behaviour}`).join('\n')}`)
+    io.out(
+      `\nKnown for ${profile.title} (reported as RFC findings, labelled known; --accept-known keeps them from failing CI):\n${profile.deviations.map((d) => `  - ${d.case}: ${d.behaviour}`).join('\n')}`,
+    )
   return EXIT.ok
 }

@@ -10,7 +10,7 @@ import { runPlan, type RunContext } from '../core/engine.ts'
 import { assertDistinctSuites, type PlannedSuite } from '../core/plan.ts'
 import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
-import { applyAcceptances, compareWithBaseline, gateFailures } from '../core/baseline.ts'
+import { applyAcceptances, compareWithBaseline, gateFailures, mergeReports } from '../core/baseline.ts'
 import { renderText } from '../reporters/text.ts'
 import { foldSharedErrors } from '../reporters/causes.ts'
 import { plain } from '../reporters/plain.ts'
@@ -151,14 +151,7 @@ function gateOptionsOf(values: { baseline?: string; accept?: string; strict?: bo
  * Runs, writes the run folder, prints the summary and the CI gate; returns the exit code. Sends
  * with `fetchImpl` when given (tests route hostnames with it), else with the node:http transport.
  */
-export async function executeRun(
-  targets: ResolvedTarget[],
-  suites: PlannedSuite[],
-  outDir: string,
-  io: Io,
-  fetchImpl?: FetchLike,
-  gate: GateOptions = {},
-): Promise<number> {
+export async function executeRun(targets: ResolvedTarget[], suites: PlannedSuite[], outDir: string, io: Io, fetchImpl?: FetchLike, gate: GateOptions = {}): Promise<number> {
   assertDistinctSuites(suites)
   // Gate inputs are read before the run, so a bad file costs no requests.
   const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
@@ -194,7 +187,7 @@ export async function executeRun(
  * 1 when a case fails the gate (failed, or warned under --strict; only new ones with a baseline;
  * never accepted ones), else 3 when a case could not be judged (unless --allow-errored), else 0.
  */
-export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number {
+function gateExitCode(report: Report, gate: GateOptions, io?: Io): number {
   const failures = gateFailures(report, { strict: gate.strict ?? false, allowErrored: gate.allowErrored ?? false, acceptKnown: gate.acceptKnown })
   const judged = failures.filter((f) => f.case.outcome !== 'errored')
   const accepted = report.targets.flatMap((t) => t.cases).filter((c) => (c.accepted || (gate.acceptKnown && c.known)) && c.outcome === 'failed').length
@@ -202,7 +195,11 @@ export function gateExitCode(report: Report, gate: GateOptions, io?: Io): number
     const what = report.baseline ? 'new failures' : 'failures'
     io.out(`\nCI gate: ${judged.length} ${what}${accepted ? `, ${accepted} accepted` : ''}${failures.length - judged.length ? `, ${failures.length - judged.length} errored` : ''}`)
     // Errors shared by many cases of a target (it was unreachable) are one line, with their count.
-    for (const row of foldSharedErrors(failures, (f) => f.case, (f) => f.target)) {
+    for (const row of foldSharedErrors(
+      failures,
+      (f) => f.case,
+      (f) => f.target,
+    )) {
       if ('reason' in row) io.out(`  ${plain(`${row.first.target}: errored ×${row.count} — ${row.reason}`)}`)
       else io.out(`  ${plain(`${row.item.target}: ${row.item.case.suite}/${row.item.case.id}`)} (${row.item.case.outcome})`)
     }
@@ -235,29 +232,6 @@ async function compareCommand({ values, positionals }: Parsed<'compare'>, io: Io
   io.out(renderText(merged))
   io.out(`\nComparison of ${merged.targets.length} targets: ${displayPath(join(dir, 'report.html'))}\n        ${displayPath(join(dir, 'matrix.json'))}`)
   return EXIT.ok
-}
-
-/** One report holding every target of `reports`; a target name seen twice gets its run id appended. */
-export function mergeReports(reports: Report[], random: string): Report {
-  const seen = new Set<string>()
-  const targets = reports.flatMap((r) =>
-    r.targets.map((t) => {
-      const name = seen.has(t.name) ? `${t.name} (${r.runId})` : t.name
-      seen.add(name)
-      return { ...t, name }
-    }),
-  )
-  const suites = new Map(reports.flatMap((r) => r.suites.map((s) => [s.id, s])))
-  const started = reports.map((r) => r.startedAt).sort()
-  return {
-    ...reports[0]!,
-    runId: `compare-${started[0]!.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`,
-    startedAt: started[0]!,
-    finishedAt: reports.map((r) => r.finishedAt).sort().at(-1)!,
-    suites: [...suites.values()],
-    targets,
-    baseline: undefined,
-  }
 }
 
 const COLORS: Record<Outcome, number> = { passed: 32, failed: 31, warning: 33, info: 36, skipped: 90, errored: 35 }

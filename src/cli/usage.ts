@@ -80,7 +80,7 @@ export const COMMANDS = {
     synopsis: '--provider NAME [--output FILE] [--force]',
     summary: 'write a target template for a provider',
     description:
-      "Writes a target template for a provider, with its setup steps in $comment, prints the next steps and the deviations the provider's profile documents. Its CAPITALISED placeholders and \"<… client id>\" must be replaced: `run` refuses a target that still holds one.",
+      'Writes a target template for a provider, with its setup steps in $comment, prints the next steps and the deviations the provider\'s profile documents. Its CAPITALISED placeholders and "<… client id>" must be replaced: `run` refuses a target that still holds one.',
     options: {
       provider: { type: 'string', value: 'NAME', help: 'okta, auth0, entra, cognito, keycloak, rfc6749 or oauth21; required' },
       output: { type: 'string', value: 'FILE', help: 'where to write it (default: NAME.target.json)' },
@@ -92,12 +92,11 @@ export const COMMANDS = {
   demo: {
     synopsis: '[--defect NAME…] [--suite FILE|ID…] [--out DIR] [--emulations]',
     summary: 'run the suites against the embedded reference server',
-    description:
-      'Starts the embedded reference authorization server on a free 127.0.0.1 port and runs the suites against it (what `npm start` runs); no tenant needed.',
+    description: 'Starts the embedded reference authorization server on a free 127.0.0.1 port and runs the suites against it (what `npm start` runs); no tenant needed.',
     options: {
       defect: { type: 'string', multiple: true, value: 'NAME', help: 'switch on a reference-server defect, repeatable (`grantcheck fixture` lists them)' },
       suite: SUITE,
-      out: { type: 'string', value: 'DIR', help: "where the run folder goes (default: the package's reports/)" },
+      out: { type: 'string', value: 'DIR', help: 'where the run folder goes (default: reports/ in the working directory)' },
       emulations: { type: 'boolean', help: 'run the reference server and every provider emulation into one comparison (npm run demo:compare); exits 0 unless a run could not be made' },
     },
     positionals: false,
@@ -161,7 +160,10 @@ export function parseCommand<N extends CommandName>(name: N, args: string[]): Pa
   const spec: CommandSpec = COMMANDS[name]
   // parseArgs reads type, multiple and short; the help fields are left out of what it is given.
   const options = Object.fromEntries(
-    Object.entries({ ...spec.options, ...HELP }).map(([k, o]) => [k, { type: o.type, ...('multiple' in o && o.multiple ? { multiple: true } : {}), ...('short' in o && o.short ? { short: o.short } : {}) }]),
+    Object.entries({ ...spec.options, ...HELP }).map(([k, o]) => [
+      k,
+      { type: o.type, ...('multiple' in o && o.multiple ? { multiple: true } : {}), ...('short' in o && o.short ? { short: o.short } : {}) },
+    ]),
   )
   try {
     return parseArgs({ args, options, allowPositionals: spec.positionals, strict: true }) as Parsed<N>

@@ -17,7 +17,7 @@ import { sessionScope, type Session } from './session.ts'
 export type AudienceChoice = NonNullable<TargetResult['assertionAudience']>
 
 /** The explicit type rfc7523bis defines for client authentication JWTs. */
-export const CLIENT_AUTHENTICATION_TYP = 'client-authentication+jwt'
+const CLIENT_AUTHENTICATION_TYP = 'client-authentication+jwt'
 
 /** Client roles that sign assertions, in the order a probe prefers them. */
 function assertionClient(s: Session): string | undefined {

@@ -1,6 +1,7 @@
 /**
  * Comparing a run with a baseline report and applying accepted deviations: what CI needs to fail
- * only on what is new, and never on a provider quirk someone has accepted in writing.
+ * only on what is new, and never on a provider quirk someone has accepted in writing. And merging
+ * saved reports into one, for `grantcheck compare`.
  *
  * @module
  */
@@ -79,4 +80,30 @@ export function gateFailures(report: Report, policy: GatePolicy): Array<{ target
     }
   }
   return out
+}
+
+/** One report holding every target of `reports`; a target name seen twice gets its run id appended. */
+export function mergeReports(reports: Report[], random: string): Report {
+  const seen = new Set<string>()
+  const targets = reports.flatMap((r) =>
+    r.targets.map((t) => {
+      const name = seen.has(t.name) ? `${t.name} (${r.runId})` : t.name
+      seen.add(name)
+      return { ...t, name }
+    }),
+  )
+  const suites = new Map(reports.flatMap((r) => r.suites.map((s) => [s.id, s])))
+  const started = reports.map((r) => r.startedAt).sort()
+  return {
+    ...reports[0]!,
+    runId: `compare-${started[0]!.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`,
+    startedAt: started[0]!,
+    finishedAt: reports
+      .map((r) => r.finishedAt)
+      .sort()
+      .at(-1)!,
+    suites: [...suites.values()],
+    targets,
+    baseline: undefined,
+  }
 }

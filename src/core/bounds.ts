@@ -9,12 +9,12 @@
 import type { CaseResult } from '../schema/report.ts'
 
 /** Characters kept of one check's expected, actual or message text, and of a reason. */
-export const KEPT_TEXT = 2048
+const KEPT_TEXT = 2048
 /** Characters kept of one header value. */
 export const KEPT_HEADER = 2048
 /** Characters of JSON kept of one member of a decoded JWT, and of the whole JWT. */
-export const KEPT_JWT_MEMBER = 1024
-export const KEPT_JWT = 16_384
+const KEPT_JWT_MEMBER = 1024
+const KEPT_JWT = 16_384
 
 /** The text, cut at `max` characters with its length said. */
 export function bounded(text: string, max = KEPT_TEXT): string {
@@ -25,7 +25,7 @@ export function bounded(text: string, max = KEPT_TEXT): string {
  * A decoded JWT as reports keep it: members whose JSON is longer than a member's share are
  * replaced by their size, and members past the whole JWT's share are left out (and counted).
  */
-export function boundedJwt(jwt: { header: Record<string, unknown>; claims: Record<string, unknown> }): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+function boundedJwt(jwt: { header: Record<string, unknown>; claims: Record<string, unknown> }): { header: Record<string, unknown>; claims: Record<string, unknown> } {
   let room = KEPT_JWT
   const part = (members: Record<string, unknown>) => {
     const out: Record<string, unknown> = {}

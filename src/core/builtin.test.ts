@@ -13,7 +13,10 @@ import { InputInvalidError } from './errors.ts'
 import { planBundle } from './plan.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
-const yamlIn = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml') && !f.startsWith('_')).sort()
+const yamlIn = (dir: string) =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
+    .sort()
 const read = (file: string) => parse(readFileSync(join(ROOT, file), 'utf8')) as unknown
 const STALE = 'src/generated/builtin.json differs from the sources: run `npm run build`'
 
@@ -32,7 +35,10 @@ describe('built-in data', () => {
   it('holds every built-in suite as its source, planned once, and the requirement catalogues', () => {
     const suites = yamlIn('suites').map((f) => ({ file: `suites/${f}`, data: read(`suites/${f}`) }))
     const fromSources = planBundle({ groups: { file: 'suites/_groups.yaml', data: read('suites/_groups.yaml') }, suites })
-    expect(builtinSuites().map((s) => [s.file, s.suite]), STALE).toEqual(fromSources.map((s) => [s.file, s.suite]))
+    expect(
+      builtinSuites().map((s) => [s.file, s.suite]),
+      STALE,
+    ).toEqual(fromSources.map((s) => [s.file, s.suite]))
     expect(builtinSuites()).toBe(builtinSuites())
     expect(builtinCatalogues(), STALE).toEqual(yamlIn('requirements').map((f) => ({ file: `requirements/${f}`, catalogue: CatalogueSchema.parse(read(`requirements/${f}`)) })))
   })

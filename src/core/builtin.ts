@@ -29,7 +29,12 @@ export function builtinSuites(): PlannedSuite[] {
 function validated<T>(files: Array<{ file: string; data: unknown }>, schema: ZodType<T>, code: 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID'): Array<[string, T]> {
   return files.map(({ file, data }) => {
     const parsed = schema.safeParse(data)
-    if (!parsed.success) throw new InputInvalidError(code, file, parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })))
+    if (!parsed.success)
+      throw new InputInvalidError(
+        code,
+        file,
+        parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+      )
     return [file, parsed.data]
   })
 }
@@ -55,7 +60,6 @@ export function profileFor(target: { name?: string; profile?: string }, source =
   if (target.profile === undefined) return undefined
   const all = builtinProfiles()
   const profile = all.get(target.profile)
-  if (!profile)
-    throw new InputInvalidError('CC_TARGET_INVALID', source, [{ path: 'profile', message: `unknown profile "${target.profile}"; known: ${[...all.keys()].join(', ')}` }])
+  if (!profile) throw new InputInvalidError('CC_TARGET_INVALID', source, [{ path: 'profile', message: `unknown profile "${target.profile}"; known: ${[...all.keys()].join(', ')}` }])
   return profile
 }

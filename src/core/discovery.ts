@@ -25,14 +25,11 @@ export interface Discovered {
 }
 
 /** The two well-known URLs for an issuer, in the order they are tried. */
-export function wellKnownUrls(issuer: string): string[] {
+function wellKnownUrls(issuer: string): string[] {
   const u = new URL(issuer)
   // "any terminating '/' MUST be removed before inserting '/' and the well-known URI suffix"
   const path = u.pathname.replace(/\/+$/, '')
-  return [
-    `${u.origin}/.well-known/oauth-authorization-server${path}`,
-    `${u.origin}${path}/.well-known/openid-configuration`,
-  ]
+  return [`${u.origin}/.well-known/oauth-authorization-server${path}`, `${u.origin}${path}/.well-known/openid-configuration`]
 }
 
 /**
@@ -42,10 +39,7 @@ export function wellKnownUrls(issuer: string): string[] {
  * value into which the well-known URI string was inserted … If these values are not identical,
  * the data contained in the response MUST NOT be used." (RFC 8414 §3.3)
  */
-export async function discover(
-  send: (req: OutgoingRequest) => Promise<SendResult>,
-  issuer: string,
-): Promise<Discovered | { error: string; attempts: number; tried: DiscoveryAttempt[] }> {
+export async function discover(send: (req: OutgoingRequest) => Promise<SendResult>, issuer: string): Promise<Discovered | { error: string; attempts: number; tried: DiscoveryAttempt[] }> {
   const tried: DiscoveryAttempt[] = []
   for (const url of wellKnownUrls(issuer)) {
     const sent = await send({ method: 'GET', url, headers: [['Accept', 'application/json']] })
@@ -59,8 +53,7 @@ export async function discover(
     tried.push(attempt)
     if (status !== 200) attempt.problem = `HTTP ${status}`
     else if (!metadata) attempt.problem = 'the body is not a JSON object'
-    else if (metadata.issuer !== issuer)
-      attempt.problem = `"issuer" is ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)} (RFC 8414 §3.3)`
+    else if (metadata.issuer !== issuer) attempt.problem = `"issuer" is ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)} (RFC 8414 §3.3)`
     else return { url, metadata, response: sent.response, tried, attempts: tried.length }
   }
   const problems = tried.map((t) => `${t.url}: ${t.problem}`)

@@ -20,10 +20,15 @@ describe('mapPoolLongestFirst', () => {
   it('starts the heaviest items first, ties in their order, and returns results in the items order', async () => {
     const started: string[] = []
     const items = ['a:1', 'b:3', 'c:1', 'd:2', 'e:3']
-    const out = await mapPoolLongestFirst(items, 1, (s) => Number(s.split(':')[1]), async (s) => {
-      started.push(s)
-      return s.toUpperCase()
-    })
+    const out = await mapPoolLongestFirst(
+      items,
+      1,
+      (s) => Number(s.split(':')[1]),
+      async (s) => {
+        started.push(s)
+        return s.toUpperCase()
+      },
+    )
     expect(started).toEqual(['b:3', 'e:3', 'd:2', 'a:1', 'c:1'])
     expect(out).toEqual(['A:1', 'B:3', 'C:1', 'D:2', 'E:3'])
   })

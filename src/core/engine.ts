@@ -33,10 +33,7 @@ export interface RunContext {
   metrics?: Record<string, number>
 }
 
-export type RunEvent =
-  | { type: 'target:start'; target: string; cases: number }
-  | { type: 'case:result'; target: string; result: CaseResult }
-  | { type: 'target:result'; result: TargetResult }
+export type RunEvent = { type: 'target:start'; target: string; cases: number } | { type: 'case:result'; target: string; result: CaseResult } | { type: 'target:result'; result: TargetResult }
 
 /** Runs every planned suite against every target; targets run one after another. */
 export async function runPlan(targets: ResolvedTarget[], suites: PlannedSuite[], ctx: RunContext): Promise<Report> {
@@ -60,7 +57,7 @@ function runIdFor(iso: string, random: string): string {
 }
 
 /** Runs all cases against one target. Never throws: a target that cannot run is reported. */
-export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[], ctx: RunContext): Promise<TargetResult> {
+async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[], ctx: RunContext): Promise<TargetResult> {
   const { target, redactor } = resolved
   const started = ctx.now()
   const cases = suites.flatMap((s) => s.cases)
@@ -101,9 +98,7 @@ export async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[]
     tokenEndpoint: opened.tokenEndpoint && bounded(opened.tokenEndpoint),
     jwksUri: (opened.jwksUri ?? target.jwksUri) && bounded((opened.jwksUri ?? target.jwksUri)!),
     discovery: opened.discovery,
-    clients: Object.fromEntries(
-      Object.values(resolved.clients).map((c) => [c.role, { clientId: c.clientId, authMethod: c.authMethod, secret: c.secretSource }]),
-    ),
+    clients: Object.fromEntries(Object.values(resolved.clients).map((c) => [c.role, { clientId: c.clientId, authMethod: c.authMethod, secret: c.secretSource }])),
     error: opened.error,
     assertionAudience: audience && (await audience),
     startedAt: new Date(started).toISOString(),

@@ -4,14 +4,7 @@
  * @module
  */
 
-export type ErrorCode =
-  | 'CC_TARGET_INVALID'
-  | 'CC_SUITE_INVALID'
-  | 'CC_SECRET_MISSING'
-  | 'CC_REPORT_INVALID'
-  | 'CC_DISCOVERY_FAILED'
-  | 'CC_REQUEST_FAILED'
-  | 'CC_CHECK_CRASHED'
+export type ErrorCode = 'CC_TARGET_INVALID' | 'CC_SUITE_INVALID' | 'CC_SECRET_MISSING' | 'CC_REPORT_INVALID' | 'CC_DISCOVERY_FAILED' | 'CC_REQUEST_FAILED' | 'CC_CHECK_CRASHED'
 
 /** Base class: a stable `code`, a lower-case message, an optional cause. */
 export class ConformanceError extends Error {
@@ -43,15 +36,11 @@ export class InputInvalidError extends ConformanceError {
 }
 
 function formatIssue(issue: InputIssue): string {
-  const where = [issue.line ? `line ${issue.line}` : '', issue.path ? `"${issue.path}"` : '']
-    .filter(Boolean)
-    .join(' ')
+  const where = [issue.line ? `line ${issue.line}` : '', issue.path ? `"${issue.path}"` : ''].filter(Boolean).join(' ')
   return where ? `${where}: ${issue.message}` : issue.message
 }
 
 /** Formats a zod-style path (`['clients', 'primary', 'clientId']`) as `clients.primary.clientId`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('')
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('')
 }

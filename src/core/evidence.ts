@@ -13,7 +13,7 @@ import type { PreparedRequest } from './request/build.ts'
 const BODY_EXCERPT_CHARS = 4096
 
 /** Headers as [name, value] pairs: a list, so that a name such as __proto__ is only a name. */
-export function headerPairs(headers: Iterable<[string, string]>): Array<[string, string]> {
+function headerPairs(headers: Iterable<[string, string]>): Array<[string, string]> {
   return Array.from(headers, ([k, v]): [string, string] => [k, v])
 }
 

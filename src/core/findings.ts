@@ -41,9 +41,7 @@ export function evaluateFinding(suite: Suite, f: Finding, results: readonly Case
     return all ? matches.every(Boolean) : matches.some(Boolean)
   }
   const rule = f.classify!.find((r) => holds(r.when, true) && holds(r.whenAny, false))
-  const observed = [...new Set(f.classify!.flatMap((r) => [...Object.keys(r.when ?? {}), ...Object.keys(r.whenAny ?? {})]))]
-    .map((ref) => `${ref}: ${answerAt(ref, cases) ?? 'not run'}`)
-    .join(', ')
+  const observed = [...new Set(f.classify!.flatMap((r) => [...Object.keys(r.when ?? {}), ...Object.keys(r.whenAny ?? {})]))].map((ref) => `${ref}: ${answerAt(ref, cases) ?? 'not run'}`).join(', ')
   return rule ? { ...base, value: rule.label, detail: `${rule.means} (${observed})` } : { ...base, value: 'unclassified', detail: `no rule matched (${observed})` }
 }
 

@@ -26,7 +26,12 @@ const WHOLE_ARG_REF = /^\$\{\s*args\.([a-zA-Z][a-zA-Z0-9]*)\s*\}$/
 export function planGroupLibrary(data: unknown, file: string, locate?: (path: PropertyKey[]) => number | undefined): GroupLibrary {
   const parsed = GroupLibrarySchema.safeParse(data)
   const at = (path: PropertyKey[], message: string): InputIssue => ({ path: formatPath(path), message, line: locate?.(path) })
-  if (!parsed.success) throw new InputInvalidError('CC_SUITE_INVALID', file, flattenIssues(parsed.error.issues).map((i) => at(i.path, i.message)))
+  if (!parsed.success)
+    throw new InputInvalidError(
+      'CC_SUITE_INVALID',
+      file,
+      flattenIssues(parsed.error.issues).map((i) => at(i.path, i.message)),
+    )
   const issues = Object.entries(parsed.data.groups).flatMap(([name, g]) => groupIssues(g, ['groups', name]).map((i) => at(i.path, i.message)))
   if (issues.length) throw new InputInvalidError('CC_SUITE_INVALID', file, issues)
   return new Map(Object.entries(parsed.data.groups))
@@ -47,11 +52,7 @@ export function groupIssues(group: Group, path: PropertyKey[]): Array<{ path: Pr
  * The expectations a group use stands for, or what is wrong with the use (an unknown group, an
  * unknown or missing argument).
  */
-export function expandGroup(
-  name: string,
-  args: Record<string, unknown> | undefined,
-  groups: GroupLibrary,
-): { expectations: unknown[] } | { error: string; field: 'group' | 'args' } {
+export function expandGroup(name: string, args: Record<string, unknown> | undefined, groups: GroupLibrary): { expectations: unknown[] } | { error: string; field: 'group' | 'args' } {
   const group = groups.get(name)
   if (!group) {
     const guess = nearest(name, [...groups.keys()])

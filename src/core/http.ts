@@ -78,9 +78,7 @@ export interface ReceivedResponse {
 /** Why a request got no response: what a session counts to tell a dead or throttling target. */
 export type SendFailure = 'timeout' | 'connection' | 'deadline' | 'rate-limited' | 'stopped'
 
-export type SendResult =
-  | { ok: true; response: ReceivedResponse; durationMs: number }
-  | { ok: false; error: string; durationMs: number; failure: SendFailure }
+export type SendResult = { ok: true; response: ReceivedResponse; durationMs: number } | { ok: false; error: string; durationMs: number; failure: SendFailure }
 
 export interface SendLimits {
   timeoutMs: number
@@ -95,14 +93,8 @@ export interface SendLimits {
   stop?: AbortSignal
 }
 
-
 /** Sends `req`; never throws for network, timeout or body problems (they become `ok: false`). */
-export async function send(
-  fetch: FetchLike,
-  req: OutgoingRequest,
-  limits: SendLimits,
-  now: () => number,
-): Promise<SendResult> {
+export async function send(fetch: FetchLike, req: OutgoingRequest, limits: SendLimits, now: () => number): Promise<SendResult> {
   const started = now()
   if (limits.deadline?.aborted) return { ok: false, error: 'the run deadline was reached', durationMs: 0, failure: 'deadline' }
   if (limits.stop?.aborted) return { ok: false, error: String(limits.stop.reason), durationMs: 0, failure: 'stopped' }
@@ -190,8 +182,7 @@ async function readCapped(res: ResponseLike, cap: number): Promise<{ text: strin
 }
 
 function describeFetchError(e: unknown, limits: SendLimits): string {
-  if (e instanceof DOMException && (e.name === 'TimeoutError' || e.name === 'AbortError'))
-    return `no complete response within ${limits.timeoutMs} ms`
+  if (e instanceof DOMException && (e.name === 'TimeoutError' || e.name === 'AbortError')) return `no complete response within ${limits.timeoutMs} ms`
   const err = e as { message?: string; cause?: { code?: string; message?: string } }
   const cause = err?.cause?.code ?? err?.cause?.message
   return `request failed: ${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`

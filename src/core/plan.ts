@@ -6,7 +6,8 @@
  * @module
  */
 import { toRegExp } from '../checks/assert.ts'
-import { CHECKS, type CheckDefinition } from '../checks/index.ts'
+import { CHECKS } from '../checks/index.ts'
+import type { AnyCheckDefinition } from '../checks/types.ts'
 import { ExpectSchema, OPERATORS, type Expect, type Level, type Operator, type When } from '../schema/expect.ts'
 import { hasRefs, isSecretRef, nearest, parseTemplate, refSource, refType, type Ref, type RefPlace } from '../schema/refs.ts'
 import { authSpec, RequestSchema, type RequestSpec } from '../schema/request.ts'
@@ -23,7 +24,7 @@ export interface PlannedCheck {
   requirements: string[]
   when?: When
   /** A named check with its validated arguments … */
-  def?: CheckDefinition<any>
+  def?: AnyCheckDefinition
   args?: unknown
   /** … or a generic assertion, its operand still holding references. */
   assertion?: { location: string; from?: string; operator: Operator; operand: unknown }
@@ -62,7 +63,7 @@ export interface PlannedSuite {
 }
 
 /** A token nobody issued, for introspection and revocation of an invalid token. */
-export const GARBAGE_TOKEN = 'grantcheck-garbage-token-not-issued-by-anyone'
+const GARBAGE_TOKEN = 'grantcheck-garbage-token-not-issued-by-anyone'
 
 const STEP_LABELS = { token: 'token request', introspection: 'introspection', revocation: 'revocation' } as const
 
@@ -171,8 +172,7 @@ class CaseContext {
   }
 
   when(when: When, path: PropertyKey[]): void {
-    if (when.advertises && !Array.isArray(when.advertises))
-      for (const [member, v] of Object.entries(when.advertises)) this.value(v, [...path, 'advertises', member], 'expect', false)
+    if (when.advertises && !Array.isArray(when.advertises)) for (const [member, v] of Object.entries(when.advertises)) this.value(v, [...path, 'advertises', member], 'expect', false)
   }
 
   /** Checks every string of a value for references that are valid in this place. */

@@ -11,7 +11,14 @@ describe('Redactor', () => {
   it('scrubs the raw, JSON, percent, form, Base64 and Base64url forms', () => {
     const bytes = new TextEncoder().encode(secret)
     const b64 = btoa(String.fromCharCode(...bytes))
-    const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams([['', secret]]).toString().slice(1), b64, b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]
+    const forms = [
+      secret,
+      JSON.stringify(secret).slice(1, -1),
+      encodeURIComponent(secret),
+      new URLSearchParams([['', secret]]).toString().slice(1),
+      b64,
+      b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    ]
     for (const f of forms) expect(r.scrub(`before ${f} after`)).toBe('before [redacted primary client secret] after')
   })
 
@@ -144,7 +151,15 @@ describe('Redactor: occurrences that overlap, escape or hide', () => {
 describe('Redactor against a naive reference (seeded differential test)', () => {
   const ALPHABET = 'abcXYZ019 +/=%&:"\\\'-_.~[]{}é€\u0001'
   const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-  const formsOf = (s: string) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s), new URLSearchParams([['', s]]).toString().slice(1), b64(s), b64(s).replace(/=+$/, ''), b64(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]
+  const formsOf = (s: string) => [
+    s,
+    JSON.stringify(s).slice(1, -1),
+    encodeURIComponent(s),
+    new URLSearchParams([['', s]]).toString().slice(1),
+    b64(s),
+    b64(s).replace(/=+$/, ''),
+    b64(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+  ]
   /** JSON escapes decoded, each decoded character with where it began: written apart from the module's. */
   function decode(text: string): { text: string; starts: number[] } {
     const starts: number[] = []
@@ -152,14 +167,23 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
     for (const m of text.matchAll(/\\u[0-9a-fA-F]{4}|\\["\\/bfnrt]|[\s\S]/g)) {
       starts.push(m.index)
       const t = m[0]
-      out += t.length === 6 ? String.fromCharCode(parseInt(t.slice(2), 16)) : t.length === 2 ? ({ '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[t[1]!]! : t
+      out +=
+        t.length === 6
+          ? String.fromCharCode(parseInt(t.slice(2), 16))
+          : t.length === 2
+            ? ({ '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[t[1]!]!
+            : t
     }
     starts.push(text.length)
     return { text: out, starts }
   }
   /** The specification of scrub, written the slow and obvious way. */
   function naive(secrets: Array<[string, string]>, input: string): string {
-    const forms = secrets.flatMap(([s, label]) => formsOf(s).filter((f) => f.length >= 3).map((f) => ({ f, label: `[redacted ${label}]` })))
+    const forms = secrets.flatMap(([s, label]) =>
+      formsOf(s)
+        .filter((f) => f.length >= 3)
+        .map((f) => ({ f, label: `[redacted ${label}]` })),
+    )
     const seen = new Set<string>()
     const unique = forms.filter((x) => !seen.has(x.f) && seen.add(x.f))
     const safe = (label: string) => [label, '[redacted]', '[…]'].find((l) => !unique.some((x) => l.includes(x.f))) ?? '█'
@@ -169,7 +193,8 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
       const d = decode(text)
       for (let i = 0; i < text.length; i++) for (const x of unique) if (text.startsWith(x.f, i)) ranges.push([i, i + x.f.length, x.label])
       // Read decoded when an escape JSON.stringify would not write (\u, \/) is there.
-      if (/\\[u/]/.test(text) && d.text !== text) for (let i = 0; i < d.text.length; i++) for (const x of unique) if (d.text.startsWith(x.f, i)) ranges.push([d.starts[i]!, d.starts[i + x.f.length]!, x.label])
+      if (/\\[u/]/.test(text) && d.text !== text)
+        for (let i = 0; i < d.text.length; i++) for (const x of unique) if (d.text.startsWith(x.f, i)) ranges.push([d.starts[i]!, d.starts[i + x.f.length]!, x.label])
       if (!ranges.length) return text
       // Shortest forms come first in the module's order; the label of a run is that of its first
       // range, and at one start the longest: the same order here.
@@ -198,7 +223,10 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
     let disagreements = 0
     let withSecrets = 0
     for (let n = 0; n < 3000; n++) {
-      const secrets: Array<[string, string]> = Array.from({ length: 1 + Math.floor(r() * 3) }, () => [r() < 0.1 ? pick(['redacted', 'client', 'ted cl', 'cess t']) : word(3, 12), pick(['client secret', 'access token'])])
+      const secrets: Array<[string, string]> = Array.from({ length: 1 + Math.floor(r() * 3) }, () => [
+        r() < 0.1 ? pick(['redacted', 'client', 'ted cl', 'cess t']) : word(3, 12),
+        pick(['client secret', 'access token']),
+      ])
       const redactor = new Redactor()
       for (const [s, label] of secrets) redactor.add(s, label)
       const pieces = Array.from({ length: 1 + Math.floor(r() * 6) }, () => {
@@ -216,7 +244,10 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
       const got = redactor.scrub(text)
       if (got !== expected) disagreements++
       const allForms = secrets.flatMap(([s]) => formsOf(s)).filter((f) => f.length >= 3)
-      expect(allForms.filter((f) => got.includes(f) || decode(got).text.includes(f)), `${JSON.stringify(text)} → ${JSON.stringify(got)}`).toEqual([])
+      expect(
+        allForms.filter((f) => got.includes(f) || decode(got).text.includes(f)),
+        `${JSON.stringify(text)} → ${JSON.stringify(got)}`,
+      ).toEqual([])
       if (got !== text) withSecrets++
     }
     expect(disagreements).toBe(0)

@@ -103,7 +103,7 @@ export class Redactor {
     ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1])
     let out = ''
     let done = 0
-    for (let i = 0; i < ranges.length; ) {
+    for (let i = 0; i < ranges.length;) {
       const [start, , label] = ranges[i]!
       let end = ranges[i]![1]
       while (++i < ranges.length && ranges[i]![0] <= end) end = Math.max(end, ranges[i]![1])
@@ -163,10 +163,10 @@ export class Redactor {
  * The text with its JSON string escapes decoded (`\u0070` → `p`, `\"` → `"`), and where each
  * decoded character starts in the original (one more entry for the end).
  */
-export function decodeJsonEscapes(text: string): { text: string; starts: number[] } {
+function decodeJsonEscapes(text: string): { text: string; starts: number[] } {
   let out = ''
   const starts: number[] = []
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     starts.push(i)
     if (text[i] === '\\' && i + 1 < text.length) {
       const next = text[i + 1]!
@@ -192,17 +192,9 @@ export function decodeJsonEscapes(text: string): { text: string; starts: number[
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
 
 /** Every form a secret travels in. */
-export function encodings(value: string): string[] {
+function encodings(value: string): string[] {
   const b64 = btoa(ASCII.test(value) ? value : utf8Binary(value))
-  return [
-    value,
-    JSON.stringify(value).slice(1, -1),
-    encodeURIComponent(value),
-    formEncode(value),
-    b64,
-    b64.replace(/=+$/, ''),
-    b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
-  ]
+  return [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), formEncode(value), b64, b64.replace(/=+$/, ''), b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]
 }
 
 // Tokens and most secrets are ASCII, whose UTF-8 bytes are its characters: btoa takes them as they

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Profile } from '../schema/profile.ts'
-import type { AuthMethod, Client, SecretRef, Target } from '../schema/target.ts'
+import type { AuthMethod, SecretRef, Target } from '../schema/target.ts'
 import { InputInvalidError, type InputIssue } from './errors.ts'
 import { Redactor } from './redact.ts'
 
@@ -87,7 +87,10 @@ export function resolveTarget(target: Target, lookup: SecretLookup, file: string
     }
     const certPem = readSecret(client.certificate, lookup)
     const keyPem = readSecret(client.certificateKey, lookup)
-    for (const [field, ref, value] of [['certificate', client.certificate, certPem], ['certificateKey', client.certificateKey, keyPem]] as const)
+    for (const [field, ref, value] of [
+      ['certificate', client.certificate, certPem],
+      ['certificateKey', client.certificateKey, keyPem],
+    ] as const)
       if (ref !== undefined && value === undefined) issues.push({ path: `${path}.${field}.env`, message: `environment variable ${(ref as { env: string }).env} is not set` })
     if (certPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(certPem)) issues.push({ path: `${path}.certificate`, message: 'is not a PEM certificate (the value is not shown)' })
     if (keyPem !== undefined) {
@@ -98,8 +101,7 @@ export function resolveTarget(target: Target, lookup: SecretLookup, file: string
     }
     const varOf = (ref: SecretRef | undefined) => (ref !== undefined && typeof ref === 'object' ? ref.env : undefined)
     if (client.certificateBinding) resolved.certificate = { id: `binding:${client.certificateBinding}`, binding: client.certificateBinding, ...(certPem ? { certPem } : {}) }
-    else if (certPem && keyPem)
-      resolved.certificate = { id: `client:${role}`, certPem, keyPem, certVar: varOf(client.certificate), keyVar: varOf(client.certificateKey) }
+    else if (certPem && keyPem) resolved.certificate = { id: `client:${role}`, certPem, keyPem, certVar: varOf(client.certificate), keyVar: varOf(client.certificateKey) }
     clients[role] = resolved
   }
   const caPem = readSecret(target.caCertificates, lookup)
@@ -125,9 +127,6 @@ function parseJwk(text: string): Record<string, unknown> | string {
   }
   if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) return 'is not a JSON object (a private JWK)'
   const k = jwk as Record<string, unknown>
-  if (typeof k.kty !== 'string' || (k.kty !== 'oct' && typeof k.d !== 'string'))
-    return 'is not a private JWK: "kty" and the private parameter "d" are required'
+  if (typeof k.kty !== 'string' || (k.kty !== 'oct' && typeof k.d !== 'string')) return 'is not a private JWK: "kty" and the private parameter "d" are required'
   return k
 }
-
-export type { Client }

@@ -206,7 +206,7 @@ export function sessionScope(s: Session, issued: string | undefined, caseRandom?
  * whole target. Past the bound the target is stopped, and every later request fails at once with
  * the reason, so a dead target costs about one request timeout rather than one per case.
  */
-export class Watchdog {
+class Watchdog {
   #failures = 0
   #throttled = 0
   #lastRetryAfter: string | null = null
@@ -236,7 +236,9 @@ export class Watchdog {
       else {
         this.#lastRetryAfter = result.retryAfter
         if (++this.#throttled >= this.#throttledAfter)
-          this.#halt(`target throttles every request: ${this.#throttled} HTTP 429 answers in a row${this.#lastRetryAfter ? ` (Retry-After: ${this.#lastRetryAfter})` : ''}; its remaining cases were not sent (limits.throttledAfter)`)
+          this.#halt(
+            `target throttles every request: ${this.#throttled} HTTP 429 answers in a row${this.#lastRetryAfter ? ` (Retry-After: ${this.#lastRetryAfter})` : ''}; its remaining cases were not sent (limits.throttledAfter)`,
+          )
       }
       return
     }

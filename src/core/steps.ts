@@ -76,8 +76,7 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
       // A step that cannot run (no token to introspect) does not hide what earlier steps found:
       // a failed or warned check keeps its outcome, with the reason the case stopped.
       const soFar = caseOutcome(checks, c.level)
-      if (soFar === 'failed' || soFar === 'warning' || soFar === 'errored')
-        return finish(soFar, { reason: `${reasonFor(soFar, checks)}; ${prepared.skip}`, checks, exchanges })
+      if (soFar === 'failed' || soFar === 'warning' || soFar === 'errored') return finish(soFar, { reason: `${reasonFor(soFar, checks)}; ${prepared.skip}`, checks, exchanges })
       return finish('skipped', { reason: prepared.skip, checks, exchanges })
     }
     if ('error' in prepared) return finish('errored', { reason: prepared.error, checks, exchanges })
@@ -117,7 +116,7 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
  * Whether a request got what it asked for: a token from the token endpoint, an introspection
  * answer (a JSON object with a boolean `active`), a revocation's 200. Anything else is a refusal.
  */
-export function answerOf(endpoint: string, res: ReceivedResponse): Answer {
+function answerOf(endpoint: string, res: ReceivedResponse): Answer {
   const body = res.json as Record<string, unknown> | undefined
   const object = body !== null && typeof body === 'object' && !Array.isArray(body)
   if (endpoint === 'token') return object && typeof body.access_token === 'string' ? 'accepted' : 'refused'
@@ -162,10 +161,12 @@ async function prepare(step: PlannedStep, s: Session, issued: string | undefined
       scope: sessionScope(s, issued, caseRandom),
       client: s.resolved.clients[spec.client]!,
       dpop: spec.dpop ? { key: await s.dpopKey(), nonce } : undefined,
-      assertionDefaults: s.assertionAudience && (async () => {
-        const choice = await s.assertionAudience!()
-        return { aud: choice.value, typ: choice.typ }
-      }),
+      assertionDefaults:
+        s.assertionAudience &&
+        (async () => {
+          const choice = await s.assertionAudience!()
+          return { aud: choice.value, typ: choice.typ }
+        }),
       unregisteredKey: s.unregisteredKey,
       randomId: s.ctx.randomId,
       presentable: s.ctx.fetch.clientCertificates,
@@ -263,6 +264,6 @@ function extractToken(res: ReceivedResponse, redactor: Redactor): Token {
   return { value: b.access_token, jwt: tryDecodeJwt(b.access_token), scope: typeof b.scope === 'string' ? b.scope : undefined }
 }
 
-export function errorMessage(e: unknown): string {
+function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }

@@ -7,7 +7,7 @@ import { OUTCOMES, type CaseResult, type Outcome, type OutcomeCounts, type Summa
 import { requirementDocument } from '../schema/requirements.ts'
 import { LEVELS } from '../schema/suite.ts'
 
-export function emptyCounts(): OutcomeCounts {
+function emptyCounts(): OutcomeCounts {
   return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>
 }
 

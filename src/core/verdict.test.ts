@@ -38,7 +38,12 @@ describe('a case outcome from its checks', () => {
     [['info'], 'MUST', 'info'],
     [['info', 'skipped'], 'SHOULD', 'info'],
   ])('%j at %s → %s', (outcomes, level, expected) => {
-    expect(caseOutcome(outcomes.map((o) => check(o)), level)).toBe(expected)
+    expect(
+      caseOutcome(
+        outcomes.map((o) => check(o)),
+        level,
+      ),
+    ).toBe(expected)
   })
 
   it.each<[Outcome, Outcome[], string | undefined]>([
@@ -48,7 +53,12 @@ describe('a case outcome from its checks', () => {
     ['passed', ['passed'], 'passed'],
     ['skipped', ['skipped'], 'skipped'],
   ])('a %s case gives the reason of %j: %s', (outcome, outcomes, reason) => {
-    expect(reasonFor(outcome, outcomes.map((o) => check(o)))).toBe(reason)
+    expect(
+      reasonFor(
+        outcome,
+        outcomes.map((o) => check(o)),
+      ),
+    ).toBe(reason)
   })
 })
 

@@ -51,8 +51,7 @@ export function markKnown(c: CaseResult, profile: Profile | undefined): CaseResu
   if (!profile || (c.outcome !== 'failed' && c.outcome !== 'warning')) return c
   const key = `${c.suite}/${c.id}`
   const failing = c.checks.filter((k) => k.outcome === 'failed' || k.outcome === 'warning')
-  const explain = (check: string) =>
-    profile.deviations.find((d) => (d.case === key || d.case === '*') && (d.check === undefined || d.check === check) && (d.case === key || d.check !== undefined))
+  const explain = (check: string) => profile.deviations.find((d) => (d.case === key || d.case === '*') && (d.check === undefined || d.check === check) && (d.case === key || d.check !== undefined))
   const found = failing.map((k) => explain(k.check))
   if (!found.length || found.some((d) => d === undefined)) return c
   const ds = [...new Set(found)] as Array<NonNullable<(typeof found)[number]>>

@@ -156,9 +156,7 @@ export function resolveSuiteArgs(args: string[]): PlannedSuite[] {
     if (/\.(ya?ml|json)$/.test(arg) || arg.includes('/')) return loadSuiteFile(resolve(arg))
     const file = builtins.find((f) => f.endsWith(`/${arg}.yaml`) || f.endsWith(`/${arg}.yml`))
     if (!file)
-      throw new InputInvalidError('CC_SUITE_INVALID', arg, [
-        { path: '', message: `no built-in suite with this id; built-in: ${builtins.map((f) => f.replace(/^.*\/|\.ya?ml$/g, '')).join(', ')}` },
-      ])
+      throw new InputInvalidError('CC_SUITE_INVALID', arg, [{ path: '', message: `no built-in suite with this id; built-in: ${builtins.map((f) => f.replace(/^.*\/|\.ya?ml$/g, '')).join(', ')}` }])
     return loadSuiteFile(file)
   })
 }

@@ -70,8 +70,7 @@ const SKIPPED = new Set(['$schema', '$comment', 'description', 'clientSecret', '
 function* strings(value: unknown, path: PropertyKey[] = []): Generator<[PropertyKey[], string]> {
   if (typeof value === 'string') yield [path, value]
   else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, [...path, i])
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) if (!SKIPPED.has(k)) yield* strings(v, [...path, k])
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (!SKIPPED.has(k)) yield* strings(v, [...path, k])
 }
 
 /**
@@ -81,8 +80,7 @@ function* strings(value: unknown, path: PropertyKey[] = []): Generator<[Property
 export function placeholderIssues(target: Target, profiles: ReadonlyMap<string, Profile>): Array<{ path: PropertyKey[]; message: string }> {
   const markers = markersOf(profiles)
   const issues: Array<{ path: PropertyKey[]; message: string }> = []
-  const still = (path: PropertyKey[], text: string, instead: string) =>
-    issues.push({ path, message: `still holds the init placeholder ${text}: replace it with ${instead}` })
+  const still = (path: PropertyKey[], text: string, instead: string) => issues.push({ path, message: `still holds the init placeholder ${text}: replace it with ${instead}` })
   for (const [path, value] of strings(target)) {
     const [top, role, field] = path
     if (top === 'clients' && field === 'clientId' && path.length === 3 && value === clientIdPlaceholder(String(role))) {

@@ -64,7 +64,7 @@ describe('the node:https transport with client certificates', () => {
     expect(await answer('/who', certificateOf('selfSigned'))).toEqual({ certificate: 'grantcheck-mtls-self-signed', verified: false })
   })
 
-  it('never lets a kept-alive connection carry one request\'s certificate to another', async () => {
+  it("never lets a kept-alive connection carry one request's certificate to another", async () => {
     const order = [certificateOf('mtlsClient'), undefined, certificateOf('selfSigned'), certificateOf('mtlsClient'), undefined]
     const got = []
     for (const c of order) got.push((await answer('/who', c)).certificate)
@@ -83,7 +83,7 @@ describe('the node:https transport with client certificates', () => {
     expect(binding.ok ? 'sent' : binding.error).toMatch(/not through a Worker binding/)
   })
 
-  it('keeps send\'s rules: no redirect followed, the size cap, the timeout', async () => {
+  it("keeps send's rules: no redirect followed, the size cap, the timeout", async () => {
     const redirect = await send(transport.fetch, request('/redirect', certificateOf('mtlsClient')), limits, Date.now)
     expect(redirect.ok && redirect.response.status).toBe(307)
     expect(redirectFollowed).toBe(0)

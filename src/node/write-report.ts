@@ -54,7 +54,7 @@ export function writePieces(file: string, pieces: Iterable<string>): void {
   let pending = ''
   const flush = () => {
     const bytes = Buffer.from(pending)
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done)
     pending = ''
   }
   try {

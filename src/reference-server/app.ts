@@ -10,18 +10,7 @@
  * @module
  */
 import { Hono, type Context } from 'hono'
-import {
-  calculateJwkThumbprint,
-  compactVerify,
-  decodeProtectedHeader,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  importJWK,
-  SignJWT,
-  type CryptoKey,
-  type JWK,
-} from 'jose'
+import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { BEHAVIOURS, isBehaviour } from './behaviours.ts'
 import { FIXTURE_CLIENTS, SERVER_SCOPES, type FixtureClient } from './clients.ts'
 import { DEFECTS, isDefect } from './defects.ts'
@@ -130,7 +119,10 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       revocation_endpoint: `${endpoints}/revoke`,
       grant_types_supported: { client_credentials: ['client_credentials'], 'with-password': ['client_credentials', 'password'], omitted: undefined }[p.grantTypesSupported],
       response_types_supported: p.responseTypesAdvertised ? ['token'] : undefined,
-      token_endpoint_auth_methods_supported: [...(p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS), ...tlsMethods(p)],
+      token_endpoint_auth_methods_supported: [
+        ...(p.postMethod === 'every-client-unadvertised' ? SECRET_AUTH_METHODS.filter((m) => m !== 'client_secret_post') : SECRET_AUTH_METHODS),
+        ...tlsMethods(p),
+      ],
       token_endpoint_auth_signing_alg_values_supported: { listed: ['RS256', 'ES256', 'HS256'], absent: undefined, 'with-none': ['RS256', 'ES256', 'HS256', 'none'] }[p.signingAlgs],
       introspection_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
       revocation_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
@@ -204,7 +196,6 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   }
   app.get('/', (c) => c.text(`grantcheck reference authorization server\nissuer: ${issuerOf(c)}\ndefects: ${[...defects].join(', ') || 'none'}\n`))
 
-
   /** The mutual-TLS methods the server supports. */
   function tlsMethods(p: Policy): string[] {
     return p.mtlsSelfSigned === 'unsupported' ? ['tls_client_auth'] : TLS_AUTH_METHODS
@@ -245,8 +236,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (p.queryCredentials === 'accepted') for (const [k, v] of url.searchParams) form.append(k, v)
     }
     if (p.repeatedParameters === 'refused')
-      for (const name of SINGLE_PARAMS)
-        if (form.getAll(name).length > 1) throw new OAuthError(400, 'invalid_request', `parameter "${name}" is repeated (RFC 6749 §3.2)`)
+      for (const name of SINGLE_PARAMS) if (form.getAll(name).length > 1) throw new OAuthError(400, 'invalid_request', `parameter "${name}" is repeated (RFC 6749 §3.2)`)
     if (p.unknownParameters === 'refused') {
       const unknown = [...form.keys()].find((k) => !KNOWN_PARAMS.includes(k))
       if (unknown) throw new OAuthError(400, 'invalid_request', `unknown parameter "${unknown}"`)
@@ -261,8 +251,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const grantType = param('grant_type') ?? (p.missingGrantType === 'client_credentials' ? 'client_credentials' : undefined)
     if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is missing')
     if (grantType !== 'client_credentials') throw new OAuthError(400, p.unknownGrantType, `grant type "${grantType}" is not supported`)
-    if (!client.grants.includes('client_credentials') && p.clientGrantTypes === 'enforced')
-      throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client credentials grant')
+    if (!client.grants.includes('client_credentials') && p.clientGrantTypes === 'enforced') throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client credentials grant')
 
     const scopes = grantScopes(client, param('scope'), p)
     const resources = form.getAll('resource')
@@ -314,8 +303,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (!json || typeof json !== 'object') throw new OAuthError(400, 'invalid_request', 'the body is not a JSON object')
       return new URLSearchParams(Object.entries(json).map(([k, v]) => [k, String(v)]))
     }
-    if (contentType !== 'application/x-www-form-urlencoded')
-      throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)')
+    if (contentType !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)')
     return new URLSearchParams(await c.req.text())
   }
 
@@ -365,8 +353,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       method = 'client_secret_basic'
     } else if (assertion !== undefined) {
       const type = param('client_assertion_type')
-      if (type !== ASSERTION_TYPE && !(type === undefined && p.assertionType === 'optional'))
-        throw new OAuthError(400, 'invalid_request', 'client_assertion_type is missing or unsupported')
+      if (type !== ASSERTION_TYPE && !(type === undefined && p.assertionType === 'optional')) throw new OAuthError(400, 'invalid_request', 'client_assertion_type is missing or unsupported')
       options.onSecret?.(assertion)
       return verifyAssertion(c, assertion, param('client_id'), refuse, p)
     } else {
@@ -440,8 +427,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const client = clients.get(String(claims.iss)) ?? clients.get(String(claims.sub))
     if (!client) return refuse('unknown client in the assertion')
     if (client.authMethod === 'client_secret_jwt' && p.clientSecretJwt === 'refused') return refuse('client_secret_jwt is not supported')
-    if (bodyClientId !== undefined && bodyClientId !== client.clientId && p.assertionBodyClientId === 'checked')
-      return refuse('client_id does not match the assertion (RFC 7521 section 4.2)')
+    if (bodyClientId !== undefined && bodyClientId !== client.clientId && p.assertionBodyClientId === 'checked') return refuse('client_id does not match the assertion (RFC 7521 section 4.2)')
 
     if (header.alg === 'none') {
       if (p.unsignedAssertions === 'refused') return refuse('the client assertion is not signed')
@@ -636,7 +622,13 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     // error_description allows only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2): no '"', no '\\',
     // nothing outside ASCII, so the messages' quotes and section signs are rewritten.
     // (Entra's dialect keeps its CR LF trace lines: that is the behaviour it emulates.)
-    const plain = p.errorDialect === 'entra' ? e.description : e.description.replace(/["\\]/g, "'").replace(/§\s?/g, 'section ').replace(/[^\x20-\x7e]/g, '?')
+    const plain =
+      p.errorDialect === 'entra'
+        ? e.description
+        : e.description
+            .replace(/["\\]/g, "'")
+            .replace(/§\s?/g, 'section ')
+            .replace(/[^\x20-\x7e]/g, '?')
     const description = p.errorDescription === 'with-quote' ? `${plain} ("see the docs")` : plain
     if (p.errorFormat === 'text') return c.body(`${e.error}: ${description}`, status, { ...headers, 'Content-Type': 'text/plain' })
     const codes = /^AADSTS(\d+)/.exec(description)
@@ -714,7 +706,10 @@ function base64urlDecode(s: string): Uint8Array {
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

@@ -288,7 +288,15 @@ export const DEFECTS = {
   'assertion-aud-token-endpoint-accepted': {
     description: 'assertions for the token endpoint URL (or for the endpoint they are sent to) are accepted, as before rfc7523bis',
     set: { assertionAudiences: 'legacy' },
-    targets: ['response.no-token-issued', 'client-assertion.introspection-refused', 'client-assertion.revocation-refused', 'client-assertion/aud-token-endpoint', 'client-assertion/aud-issuer-and-token-endpoint', 'client-assertion/aud-at-introspection', 'client-assertion/aud-at-revocation'],
+    targets: [
+      'response.no-token-issued',
+      'client-assertion.introspection-refused',
+      'client-assertion.revocation-refused',
+      'client-assertion/aud-token-endpoint',
+      'client-assertion/aud-issuer-and-token-endpoint',
+      'client-assertion/aud-at-introspection',
+      'client-assertion/aud-at-revocation',
+    ],
     clientAuthProfile: 'rfc7523bis',
   },
   'assertion-aud-extra-members-accepted': {

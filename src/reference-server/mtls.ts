@@ -45,5 +45,8 @@ export function sameKey(a: JWK | undefined, b: JWK): boolean {
 /** The cnf x5t#S256 of a certificate: base64url SHA-256 of its DER (RFC 8705 §3.1). */
 export async function x5tS256(der: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', der as Uint8Array<ArrayBuffer>))
-  return btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }

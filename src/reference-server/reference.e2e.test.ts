@@ -22,7 +22,17 @@ const expected = loadExpected(FILE, ReferenceExpectationsSchema)
 const defects = Object.entries(DEFECTS as Record<string, DefectInfo>)
 const allCases = builtinSuites().flatMap((s) => s.cases.map((c) => `${s.suite.id}/${c.case.id}`))
 /** Every check and assertion id the built-in suites judge with, but observations (they always hold). */
-const judgingChecks = [...new Set(builtinSuites().flatMap((s) => s.cases.flatMap((c) => allChecks(c).filter((p) => !p.def?.observation).map((p) => p.id))))]
+const judgingChecks = [
+  ...new Set(
+    builtinSuites().flatMap((s) =>
+      s.cases.flatMap((c) =>
+        allChecks(c)
+          .filter((p) => !p.def?.observation)
+          .map((p) => p.id),
+      ),
+    ),
+  ),
+]
 const runs = new Map<string, CaseResult[]>()
 /** Profiles some defects are judged under, besides the reference target's own (oidc). */
 const profiles = [...new Set(defects.flatMap(([, d]) => (d.clientAuthProfile ? [d.clientAuthProfile] : [])))]
@@ -68,7 +78,11 @@ const underDefect = (name: string) => (key: string) => {
   return cases[key] ?? cases['*'] ?? conformant((DEFECTS as Record<string, DefectInfo>)[name]!.clientAuthProfile)(key)
 }
 /** The checks that did not hold in a case, with their levels, under a defect. */
-const notHolding = (name: string, key: string) => runs.get(name)!.find((c) => `${c.suite}/${c.id}` === key)?.checks.filter((k) => ['failed', 'warning', 'errored'].includes(k.outcome)) ?? []
+const notHolding = (name: string, key: string) =>
+  runs
+    .get(name)!
+    .find((c) => `${c.suite}/${c.id}` === key)
+    ?.checks.filter((k) => ['failed', 'warning', 'errored'].includes(k.outcome)) ?? []
 
 describe(`the expected-results file (fixtures/expected/${FILE})`, () => {
   it('lists every defect once, only known cases and check ids', () => {
@@ -96,7 +110,11 @@ describe(`the expected-results file (fixtures/expected/${FILE})`, () => {
 
   it('holds no run-time values, and says each reason once, in its own words', () => {
     expect(expectedText(FILE).match(RUN_TIME_VALUES)).toBeNull()
-    const reasons = [...Object.values(expected.conformant).map((e) => e.why), ...Object.values(expected.conformantUnder ?? {}).flatMap((m) => Object.values(m).map((e) => e.why)), ...Object.values(expected.defects).flatMap((d) => [d.why, ...Object.values(d.cases).flatMap((e) => (e.why ? [e.why] : []))])]
+    const reasons = [
+      ...Object.values(expected.conformant).map((e) => e.why),
+      ...Object.values(expected.conformantUnder ?? {}).flatMap((m) => Object.values(m).map((e) => e.why)),
+      ...Object.values(expected.defects).flatMap((d) => [d.why, ...Object.values(d.cases).flatMap((e) => (e.why ? [e.why] : []))]),
+    ]
     const repeated = reasons.filter((r, i) => reasons.indexOf(r) !== i)
     expect(repeated).toEqual([])
   })

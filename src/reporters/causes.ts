@@ -18,7 +18,7 @@ export type Row<T> = { item: T } | { reason: string; count: number; first: T }
 export function foldSharedErrors<T>(items: readonly T[], caseOf: (item: T) => CaseResult, scope: (item: T) => string = () => ''): Array<Row<T>> {
   const key = (item: T) => {
     const c = caseOf(item)
-    return c.outcome === 'errored' && c.reason ? JSON.stringify([scope(item), c.reason]) : undefined
+    return c.outcome === 'errored' && c.reason ? JSON.stringify([scope(item), rootCause(c.reason)]) : undefined
   }
   const counts = new Map<string, number>()
   for (const item of items) {
@@ -33,8 +33,19 @@ export function foldSharedErrors<T>(items: readonly T[], caseOf: (item: T) => Ca
     if (count < 2) rows.push({ item })
     else if (!printed.has(k!)) {
       printed.add(k!)
-      rows.push({ reason: caseOf(item).reason!, count, first: item })
+      // The row says what stopped the run where there is such a reason, rather than its first symptom.
+      const reasons = items.filter((x) => key(x) === k).map((x) => caseOf(x).reason!)
+      rows.push({ reason: reasons.find((r) => r !== rootCause(r)) ?? reasons[0]!, count, first: item })
     }
   }
   return rows
+}
+
+/**
+ * The error under a reason. When a target stops answering, the engine errors its remaining cases
+ * with "target unresponsive: … (the last: <error>); …" (src/core/session.ts): the cases that
+ * failed with that error before it gave up share its cause, and are counted with them.
+ */
+function rootCause(reason: string): string {
+  return /^target unresponsive: .*? \(the last: (.*)\); its remaining cases were not sent/.exec(reason)?.[1] ?? reason
 }

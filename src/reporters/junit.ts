@@ -64,9 +64,7 @@ export function renderJunit(report: Report): string {
             return `${head}/>`
         }
       })
-      suites.push(
-        `  <testsuite ${attrs({ name: plain(`${t.name} / ${suite}`), ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${testcases.join('\n    ')}\n  </testsuite>`,
-      )
+      suites.push(`  <testsuite ${attrs({ name: plain(`${t.name} / ${suite}`), ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${testcases.join('\n    ')}\n  </testsuite>`)
     }
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${attrs({ name: 'grantcheck', ...total })}>\n${suites.join('\n')}\n</testsuites>\n`

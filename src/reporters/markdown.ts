@@ -13,7 +13,7 @@ import { plain } from './plain.ts'
  * written as entities, and Markdown's punctuation backslash-escaped, so a server's error text can
  * neither run HTML in a job summary nor turn into a link.
  */
-export function mdText(s: string): string {
+function mdText(s: string): string {
   return plain(s)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -44,9 +44,7 @@ export function buildMatrix(report: Report): Matrix {
   for (const row of rows.values()) {
     row.cells = report.targets.map((t, ti) => {
       const c = t.cases.find((x) => `${x.suite}/${x.id}` === row.case)
-      return c
-        ? { target: t.name, outcome: c.outcome, anchor: caseAnchor(ti, c.suite, c.id), reason: c.reason }
-        : { target: t.name, outcome: null, anchor: null }
+      return c ? { target: t.name, outcome: c.outcome, anchor: caseAnchor(ti, c.suite, c.id), reason: c.reason } : { target: t.name, outcome: null, anchor: null }
     })
     row.differ = new Set(row.cells.map((c) => c.outcome)).size > 1
   }

@@ -13,7 +13,7 @@
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
 
 /** How much of one value a line shows. */
-export const PLAIN_MAX = 500
+const PLAIN_MAX = 500
 
 /** The text with control characters shown as escapes (`\x1b`, `\u202e`), cut at `max` characters. */
 export function plain(text: string, max = PLAIN_MAX): string {

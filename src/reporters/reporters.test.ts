@@ -26,13 +26,39 @@ function caseResult(id: string, outcome: CaseResult['outcome'], over: Partial<Ca
 }
 
 const hostileBody = '<script>alert(1)</script>{"error":"x"}'
-const check = (level: 'MUST' | 'SHOULD', outcome: CaseResult['outcome']) => ({ check: 'token-response.has-access-token', level, outcome, requirements: ['RFC6749-5.1'], expected: 'x', actual: 'y', message: 'z' })
+const check = (level: 'MUST' | 'SHOULD', outcome: CaseResult['outcome']) => ({
+  check: 'token-response.has-access-token',
+  level,
+  outcome,
+  requirements: ['RFC6749-5.1'],
+  expected: 'x',
+  actual: 'y',
+  message: 'z',
+})
 const cases = [
   caseResult('ok', 'passed', { checks: [check('MUST', 'passed')] }),
   caseResult('bad', 'failed', {
     reason: 'a response containing tokens must not be stored',
-    checks: [{ check: 'token-response.cache-control-no-store', level: 'MUST', outcome: 'failed', requirements: ['RFC6749-5.1'], expected: 'Cache-Control: no-store', actual: '(absent)', message: 'a response containing tokens must not be stored' }],
-    exchanges: [{ label: 'token request', request: { method: 'POST', url: 'https://as.example/token', headers: [['Authorization', 'Basic [redacted]']], body: 'grant_type=client_credentials' }, response: { status: 400, headers: [['content-type', 'text/html']], body: hostileBody, bodyBytes: 40, truncated: false }, durationMs: 12, curl: "curl -sS -i 'https://as.example/token'" }],
+    checks: [
+      {
+        check: 'token-response.cache-control-no-store',
+        level: 'MUST',
+        outcome: 'failed',
+        requirements: ['RFC6749-5.1'],
+        expected: 'Cache-Control: no-store',
+        actual: '(absent)',
+        message: 'a response containing tokens must not be stored',
+      },
+    ],
+    exchanges: [
+      {
+        label: 'token request',
+        request: { method: 'POST', url: 'https://as.example/token', headers: [['Authorization', 'Basic [redacted]']], body: 'grant_type=client_credentials' },
+        response: { status: 400, headers: [['content-type', 'text/html']], body: hostileBody, bodyBytes: 40, truncated: false },
+        durationMs: 12,
+        curl: "curl -sS -i 'https://as.example/token'",
+      },
+    ],
     accessToken: { header: { alg: 'RS256', typ: 'at+jwt' }, claims: { sub: 'client-1' } },
   }),
   // A MUST case warned by a SHOULD check still holds its MUSTs.
@@ -48,7 +74,20 @@ const report: Report = {
   finishedAt: '2026-01-01T00:00:01.000Z',
   suites: [{ id: 'token-response', title: 'Token response', cases: 4 }],
   targets: [
-    { name: 'tenant-a', profile: 'rfc6749', issuer: 'https://as.example', tokenEndpoint: 'https://as.example/token', discovery: {}, clients: {}, startedAt: '', finishedAt: '', durationMs: 1000, requests: 4, cases, summary: summarize(cases) },
+    {
+      name: 'tenant-a',
+      profile: 'rfc6749',
+      issuer: 'https://as.example',
+      tokenEndpoint: 'https://as.example/token',
+      discovery: {},
+      clients: {},
+      startedAt: '',
+      finishedAt: '',
+      durationMs: 1000,
+      requests: 4,
+      cases,
+      summary: summarize(cases),
+    },
   ],
 }
 

@@ -13,4 +13,3 @@ export const AcceptancesSchema = z.array(
     reason: z.string().min(3).describe('why this deviation is accepted: required'),
   }),
 )
-export type AcceptancesInput = z.input<typeof AcceptancesSchema>

@@ -12,7 +12,7 @@ export const KEYWORDS = ['MUST', 'MUST NOT', 'REQUIRED', 'SHOULD', 'SHOULD NOT',
 /** Keywords that make an entry mandatory: a test fails when such an entry has no case. */
 export const MANDATORY: ReadonlyArray<(typeof KEYWORDS)[number]> = ['MUST', 'MUST NOT', 'REQUIRED']
 
-export const CatalogueEntrySchema = z
+const CatalogueEntrySchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
     section: z.string().regex(REQUIREMENT_ID),
@@ -31,4 +31,3 @@ export const CatalogueSchema = z.strictObject({
   entries: z.array(CatalogueEntrySchema).min(1),
 })
 export type Catalogue = z.infer<typeof CatalogueSchema>
-export type CatalogueEntry = z.infer<typeof CatalogueEntrySchema>

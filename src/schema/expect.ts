@@ -13,12 +13,12 @@ import { CLIENT_AUTH_PROFILES } from './target.ts'
 export const LEVELS = ['MUST', 'SHOULD', 'MAY', 'INFO'] as const
 export type Level = (typeof LEVELS)[number]
 
-export const CHECK_ID = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/
+const CHECK_ID = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/
 export const GROUP_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/
 
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)])
 
-export const TOKEN_FORMATS = ['jwt', 'opaque', 'at+jwt', 'other-jwt'] as const
+const TOKEN_FORMATS = ['jwt', 'opaque', 'at+jwt', 'other-jwt'] as const
 const metadataMember = z.string().regex(/^[a-zA-Z0-9_]+$/, 'a metadata member name such as dpop_signing_alg_values_supported')
 
 /**
@@ -26,12 +26,11 @@ const metadataMember = z.string().regex(/^[a-zA-Z0-9_]+$/, 'a metadata member na
  * skipped, or the expectation is not judged, with the condition as the reason.
  */
 export const WhenSchema = z.strictObject({
-  profile: oneOrMany(z.enum(['rfc6749', 'oauth21'])).optional().describe('the RFC rules the target is judged by (a provider profile names its base)'),
-  clientAuthProfile: oneOrMany(z.enum(CLIENT_AUTH_PROFILES)).optional().describe("the target's rules for JWT client authentication"),
-  token: z
-    .enum(TOKEN_FORMATS)
+  profile: oneOrMany(z.enum(['rfc6749', 'oauth21']))
     .optional()
-    .describe('the access token of the answer: jwt, opaque, at+jwt (a JWT with typ at+jwt) or other-jwt (a JWT with another typ)'),
+    .describe('the RFC rules the target is judged by (a provider profile names its base)'),
+  clientAuthProfile: oneOrMany(z.enum(CLIENT_AUTH_PROFILES)).optional().describe("the target's rules for JWT client authentication"),
+  token: z.enum(TOKEN_FORMATS).optional().describe('the access token of the answer: jwt, opaque, at+jwt (a JWT with typ at+jwt) or other-jwt (a JWT with another typ)'),
   advertises: z
     .union([z.array(metadataMember).min(1), z.record(metadataMember, ValueSchema)])
     .optional()
@@ -49,29 +48,13 @@ export type When = z.infer<typeof WhenSchema>
  *   `token.format` (jwt or opaque), `granted-scopes` (from "scope", else the token's scope claim,
  *   else the request, as RFC 6749 §5.1 reads an omitted scope).
  */
-export const LOCATION = /^(status|body(\/.*)?|headers\/[A-Za-z0-9!#$%&'*+.^_`|~-]+|token\.(header|claims)(\/.*)?|token\.(lifetime|audiences|format)|granted-scopes)$/
+const LOCATION = /^(status|body(\/.*)?|headers\/[A-Za-z0-9!#$%&'*+.^_`|~-]+|token\.(header|claims)(\/.*)?|token\.(lifetime|audiences|format)|granted-scopes)$/
 const POINTER = /^(\/([^~/]|~[01])*)*$/
 
-export const OPERATORS = [
-  'equals',
-  'notEquals',
-  'oneOf',
-  'matches',
-  'exists',
-  'absent',
-  'lessThan',
-  'atMost',
-  'greaterThan',
-  'atLeast',
-  'contains',
-  'excludes',
-  'subsetOf',
-  'type',
-  'sameAs',
-] as const
+export const OPERATORS = ['equals', 'notEquals', 'oneOf', 'matches', 'exists', 'absent', 'lessThan', 'atMost', 'greaterThan', 'atLeast', 'contains', 'excludes', 'subsetOf', 'type', 'sameAs'] as const
 export type Operator = (typeof OPERATORS)[number]
 
-export const VALUE_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object', 'null'] as const
+const VALUE_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object', 'null'] as const
 
 const location = z
   .string()
@@ -129,6 +112,10 @@ export const ExpectSchema = z
       if (e.id !== undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: '"id" names assertions; checks and groups have their own names' })
     }
     if (e.group !== undefined && (e.level !== undefined || e.requirements !== undefined))
-      ctx.addIssue({ code: 'custom', path: [e.level !== undefined ? 'level' : 'requirements'], message: 'a group sets the levels and requirements of its expectations itself (its parameters may let you choose them)' })
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.level !== undefined ? 'level' : 'requirements'],
+        message: 'a group sets the levels and requirements of its expectations itself (its parameters may let you choose them)',
+      })
   })
 export type Expect = z.infer<typeof ExpectSchema>

@@ -51,8 +51,8 @@ export type Ref =
   /** An argument of an expectation group (group definitions only). */
   | { kind: 'args'; name: string }
 
-export const ENDPOINTS = ['token', 'introspection', 'revocation', 'jwks'] as const
-export const ISSUER_VARIANTS = ['slash', 'upper', 'port'] as const
+const ENDPOINTS = ['token', 'introspection', 'revocation', 'jwks'] as const
+const ISSUER_VARIANTS = ['slash', 'upper', 'port'] as const
 const KEY_FIELDS = ['publicJwk', 'privateJwk', 'thumbprint', 'kid'] as const
 
 /** What a reference's value is: a string, a list of strings, a number, or any JSON value. */
@@ -127,7 +127,7 @@ const GRAMMAR: Array<[RegExp, (m: RegExpExecArray) => Ref]> = [
 ]
 
 /** Every reference form, for error suggestions and the documentation. */
-export const REFERENCE_FORMS = [
+const REFERENCE_FORMS = [
   'issuer',
   ...ISSUER_VARIANTS.map((v) => `issuer.${v}`),
   ...ENDPOINTS.map((e) => `endpoints.${e}`),
@@ -160,7 +160,13 @@ export function parseRef(source: string): Ref | string {
     const m = re.exec(text)
     if (m) return make(m)
   }
-  const guess = nearest(text.replace(/\[\d+\]/, '[<n>]').replace(/^(clients\.)[^.]+/, '$1<role>').replace(/^metadata\..*/, 'metadata.<member>'), REFERENCE_FORMS)
+  const guess = nearest(
+    text
+      .replace(/\[\d+\]/, '[<n>]')
+      .replace(/^(clients\.)[^.]+/, '$1<role>')
+      .replace(/^metadata\..*/, 'metadata.<member>'),
+    REFERENCE_FORMS,
+  )
   return `unknown reference "\${${text}}"${guess ? `; did you mean "\${${guess}}"?` : ''}`
 }
 

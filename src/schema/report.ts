@@ -19,10 +19,10 @@ const OutcomeCountsSchema = z.record(z.enum(OUTCOMES), z.int().min(0))
 export type OutcomeCounts = Record<Outcome, number>
 
 /** How a case's verdict moved against a baseline report. */
-export const CHANGES = ['new-failure', 'fixed', 'still-failing', 'unchanged'] as const
+const CHANGES = ['new-failure', 'fixed', 'still-failing', 'unchanged'] as const
 export type Change = (typeof CHANGES)[number]
 
-export const CheckResultSchema = z.object({
+const CheckResultSchema = z.object({
   check: z.string(),
   level: z.enum(LEVELS),
   outcome: z.enum(OUTCOMES),
@@ -38,10 +38,7 @@ export type CheckResult = z.infer<typeof CheckResultSchema>
  * object would take "__proto__" as its prototype and read "constructor" from Object. Version 1
  * reports kept an object; they are read into pairs.
  */
-const HeadersSchema = z.preprocess(
-  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : v),
-  z.array(z.tuple([z.string(), z.string()])),
-)
+const HeadersSchema = z.preprocess((v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : v), z.array(z.tuple([z.string(), z.string()])))
 
 export const ExchangeSchema = z.object({
   label: z.string(),
@@ -67,19 +64,17 @@ export const ExchangeSchema = z.object({
 })
 export type Exchange = z.infer<typeof ExchangeSchema>
 
-export const DecodedJwtSchema = z.object({
+const DecodedJwtSchema = z.object({
   header: z.record(z.string(), z.unknown()),
   claims: z.record(z.string(), z.unknown()),
 })
 
-export const CaseResultSchema = z.object({
+const CaseResultSchema = z.object({
   id: z.string(),
   suite: z.string(),
   title: z.string(),
   level: z.enum(LEVELS),
-  requirements: z.array(
-    z.object({ id: z.string(), document: z.string(), section: z.string(), label: z.string(), url: z.string() }),
-  ),
+  requirements: z.array(z.object({ id: z.string(), document: z.string(), section: z.string(), label: z.string(), url: z.string() })),
   outcome: z.enum(OUTCOMES),
   /** Why a case was skipped or errored, or a one-line summary of what was found. */
   reason: z.string().optional(),
@@ -101,7 +96,7 @@ export const CaseResultSchema = z.object({
 })
 export type CaseResult = z.infer<typeof CaseResultSchema>
 
-export const SummarySchema = z.object({
+const SummarySchema = z.object({
   total: z.int().min(0),
   outcomes: OutcomeCountsSchema,
   byLevel: z.record(z.enum(LEVELS), OutcomeCountsSchema),
@@ -111,7 +106,7 @@ export const SummarySchema = z.object({
 })
 export type Summary = z.infer<typeof SummarySchema>
 
-export const TargetResultSchema = z.object({
+const TargetResultSchema = z.object({
   name: z.string(),
   profile: z.string(),
   issuer: z.string().optional(),
@@ -121,17 +116,12 @@ export const TargetResultSchema = z.object({
     url: z.string().optional(),
     error: z.string().optional(),
   }),
-  clients: z.record(
-    z.string(),
-    z.object({ clientId: z.string(), authMethod: z.string(), secret: z.string() }),
-  ),
+  clients: z.record(z.string(), z.object({ clientId: z.string(), authMethod: z.string(), secret: z.string() })),
   /** A target that could not be run at all (discovery failed, …): every case is errored. */
   error: z.string().optional(),
   /** The audience of the run's client assertions, and how it was chosen (probed: what the server answered each candidate). */
   /** What the suites concluded about the server (an audience policy, a measured clock window). */
-  findings: z
-    .array(z.object({ suite: z.string(), id: z.string(), title: z.string(), value: z.string(), detail: z.string().optional() }))
-    .optional(),
+  findings: z.array(z.object({ suite: z.string(), id: z.string(), title: z.string(), value: z.string(), detail: z.string().optional() })).optional(),
   assertionAudience: z
     .object({
       value: z.union([z.string(), z.array(z.string())]),

@@ -84,8 +84,7 @@ export function resolveRequirement(id: string): RequirementLink {
       url: `https://www.rfc-editor.org/rfc/${doc.toLowerCase()}.html#${anchorOf(section)}`,
     }
   }
-  if (doc === 'ERRATA')
-    return { id, document: 'RFC erratum', section, label: `Erratum ${section}`, url: `https://www.rfc-editor.org/errata/eid${section}` }
+  if (doc === 'ERRATA') return { id, document: 'RFC erratum', section, label: `Erratum ${section}`, url: `https://www.rfc-editor.org/errata/eid${section}` }
   if (doc === 'OAUTH21')
     return {
       id,

@@ -10,17 +10,13 @@ import { ExpectSchema, GROUP_NAME, LEVELS, WhenSchema } from './expect.ts'
 import { REQUIREMENT_ID } from './requirements.ts'
 import { RequestSchema, ROLE_NAME, ValueSchema } from './request.ts'
 
-export { LEVELS, type Level } from './expect.ts'
-export type { Expect, When } from './expect.ts'
-export type { RequestSpec } from './request.ts'
+export { LEVELS } from './expect.ts'
 
-export const SUITE_VERSION = 2
+const SUITE_VERSION = 2
 
 const version = z.literal(SUITE_VERSION, {
   error: (issue) =>
-    issue.input === 1
-      ? 'version 1 suites are no longer read: the language now describes requests as data (see "Writing a suite" in README.md); write version: 2'
-      : `write version: ${SUITE_VERSION}`,
+    issue.input === 1 ? 'version 1 suites are no longer read: the language now describes requests as data (see docs/suite-language.md); write version: 2' : `write version: ${SUITE_VERSION}`,
 })
 
 /**
@@ -30,7 +26,7 @@ const version = z.literal(SUITE_VERSION, {
  * revocation endpoint, as the client; `inspect` sends nothing and judges what discovery found and
  * what the target names.
  */
-export const StepSchema = z
+const StepSchema = z
   .strictObject({
     do: z.enum(['request', 'replay', 'introspect', 'revoke', 'inspect']).default('request'),
     request: RequestSchema.optional().describe('request: what to send (default: the case request); introspect and revoke: the client, authentication and headers'),
@@ -38,28 +34,21 @@ export const StepSchema = z
     expect: z.array(ExpectSchema).min(1),
   })
   .superRefine((s, ctx) => {
-    if (s.token !== undefined && s.do !== 'introspect' && s.do !== 'revoke')
-      ctx.addIssue({ code: 'custom', path: ['token'], message: '"token" goes with introspect and revoke steps' })
+    if (s.token !== undefined && s.do !== 'introspect' && s.do !== 'revoke') ctx.addIssue({ code: 'custom', path: ['token'], message: '"token" goes with introspect and revoke steps' })
     if (s.request !== undefined && (s.do === 'replay' || s.do === 'inspect'))
       ctx.addIssue({ code: 'custom', path: ['request'], message: `a ${s.do} step sends ${s.do === 'replay' ? 'the previous request' : 'nothing'}` })
   })
-export type Step = z.infer<typeof StepSchema>
 
-export const CASE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
+const CASE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 
-export const CaseSchema = z
+const CaseSchema = z
   .strictObject({
     id: z.string().regex(CASE_ID, 'case ids are kebab-case'),
     title: z.string().min(1),
     description: z.string().optional(),
-    requirements: z
-      .array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2, draft-ietf-oauth-rfc7523bis-11-4 or OIDC-CORE-9'))
-      .min(1),
+    requirements: z.array(z.string().regex(REQUIREMENT_ID, 'like RFC6749-5.2, draft-ietf-oauth-rfc7523bis-11-4 or OIDC-CORE-9')).min(1),
     level: z.enum(LEVELS),
-    needs: z
-      .array(z.string())
-      .default([])
-      .describe('client roles and target capabilities (scopes.restricted, introspection, dpop, …) the case needs'),
+    needs: z.array(z.string()).default([]).describe('client roles and target capabilities (scopes.restricted, introspection, dpop, …) the case needs'),
     when: WhenSchema.optional().describe('the case applies only when these hold; otherwise it is skipped with the reason'),
     request: RequestSchema.optional().describe('the request of a one-request case, and the first step of a case with steps'),
     expect: z.array(ExpectSchema).min(1).optional().describe('checks of a one-request case'),
@@ -74,7 +63,7 @@ export type Case = z.infer<typeof CaseSchema>
 const paramName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'parameter names are camelCase words')
 
 /** What a server did with a request: gave what was asked (a token; an introspection or revocation answer), refused it, or did not answer. */
-export const ANSWERS = ['accepted', 'refused', 'no answer'] as const
+const ANSWERS = ['accepted', 'refused', 'no answer'] as const
 export type Answer = (typeof ANSWERS)[number]
 
 /** A case's answer (its last request's), or one step's as `case#<step>` (1 is the first). */
@@ -86,7 +75,7 @@ const answerRef = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*(#[1-9]\d?)?$/, 'a ca
  * largest value of a ladder of requests that was still accepted). Findings judge nothing; the
  * cases do.
  */
-export const FindingSchema = z
+const FindingSchema = z
   .strictObject({
     id: z.string().regex(CASE_ID, 'finding ids are kebab-case'),
     title: z.string().min(1),
@@ -116,11 +105,9 @@ export const FindingSchema = z
 export type Finding = z.infer<typeof FindingSchema>
 
 /** A named group of expectations; `${args.<name>}` in them stands for an argument. */
-export const GroupSchema = z.strictObject({
+const GroupSchema = z.strictObject({
   description: z.string().min(1),
-  params: z
-    .record(paramName, z.strictObject({ description: z.string().min(1), default: ValueSchema.optional().describe('used when the argument is not given') }))
-    .default({}),
+  params: z.record(paramName, z.strictObject({ description: z.string().min(1), default: ValueSchema.optional().describe('used when the argument is not given') })).default({}),
   expect: z.array(z.record(z.string(), z.unknown())).min(1).describe('expectations, validated where the group is used'),
 })
 export type Group = z.infer<typeof GroupSchema>
@@ -149,4 +136,3 @@ export const GroupLibrarySchema = z.strictObject({
   version,
   groups,
 })
-export type GroupLibrary = z.infer<typeof GroupLibrarySchema>

@@ -12,14 +12,7 @@ import * as z from 'zod'
 export const CLIENT_AUTH_PROFILES = ['oidc', 'rfc7523', 'rfc7523bis', 'fapi2'] as const
 export type ClientAuthProfile = (typeof CLIENT_AUTH_PROFILES)[number]
 
-export const AUTH_METHODS = [
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-] as const
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const
 /** The mutual-TLS client authentication methods (RFC 8705 §2). */
 export const TLS_AUTH_METHODS: readonly AuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth']
 export type AuthMethod = (typeof AUTH_METHODS)[number]
@@ -27,7 +20,7 @@ export type AuthMethod = (typeof AUTH_METHODS)[number]
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** `{ "env": "VAR" }`, or a literal string (loopback targets only, checked below). */
-export const SecretRefSchema = z.union([
+const SecretRefSchema = z.union([
   z.strictObject({
     env: z.string().regex(ENV_NAME, 'must be an environment variable name such as OKTA_SECRET'),
   }),
@@ -35,37 +28,33 @@ export const SecretRefSchema = z.union([
 ])
 export type SecretRef = z.infer<typeof SecretRefSchema>
 
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
-  .refine((u) => !u.includes('#'), 'must not contain a fragment (RFC 6749 §3.2)')
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).refine((u) => !u.includes('#'), 'must not contain a fragment (RFC 6749 §3.2)')
 
-export const ClientSchema = z
+const ClientSchema = z
   .strictObject({
     clientId: z.string().min(1),
     authMethod: z.enum(AUTH_METHODS),
     clientSecret: SecretRefSchema.optional(),
-    privateJwk: SecretRefSchema.optional().describe(
-      'private JWK (JSON) for private_key_jwt, usually { "env": "VAR" } holding the JSON text',
-    ),
+    privateJwk: SecretRefSchema.optional().describe('private JWK (JSON) for private_key_jwt, usually { "env": "VAR" } holding the JSON text'),
     certificate: SecretRefSchema.optional().describe(
       'the client certificate (PEM) presented in mutual TLS (RFC 8705): required for tls_client_auth and self_signed_tls_client_auth, and binds the tokens of any client that has one',
     ),
-    certificateKey: SecretRefSchema.optional().describe("the certificate's private key (PEM), { \"env\": \"VAR\" }"),
+    certificateKey: SecretRefSchema.optional().describe('the certificate\'s private key (PEM), { "env": "VAR" }'),
     certificateBinding: z
       .string()
       .regex(ENV_NAME)
       .optional()
-      .describe("in the Worker: the mtls_certificates binding that presents this client's certificate, instead of certificateKey (certificate may still give the PEM, so that token bindings can be compared with it)"),
+      .describe(
+        "in the Worker: the mtls_certificates binding that presents this client's certificate, instead of certificateKey (certificate may still give the PEM, so that token bindings can be compared with it)",
+      ),
     description: z.string().optional(),
     $comment: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     const tls = (TLS_AUTH_METHODS as readonly string[]).includes(c.authMethod)
     const needsSecret = c.authMethod !== 'private_key_jwt' && !tls
-    if (needsSecret && c.clientSecret === undefined)
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for ${c.authMethod}` })
-    if (c.authMethod === 'private_key_jwt' && c.privateJwk === undefined)
-      ctx.addIssue({ code: 'custom', path: ['privateJwk'], message: 'required for private_key_jwt' })
+    if (needsSecret && c.clientSecret === undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for ${c.authMethod}` })
+    if (c.authMethod === 'private_key_jwt' && c.privateJwk === undefined) ctx.addIssue({ code: 'custom', path: ['privateJwk'], message: 'required for private_key_jwt' })
     if (tls && c.certificate === undefined && c.certificateBinding === undefined)
       ctx.addIssue({ code: 'custom', path: ['certificate'], message: `required for ${c.authMethod} (or certificateBinding, in the Worker)` })
     // With a binding, the certificate alone (no key) lets the report compare token bindings to it.
@@ -73,9 +62,8 @@ export const ClientSchema = z
       ctx.addIssue({ code: 'custom', path: ['certificateKey'], message: 'required with certificate' })
     if (c.certificateKey !== undefined && c.certificate === undefined) ctx.addIssue({ code: 'custom', path: ['certificate'], message: 'required with certificateKey' })
   })
-export type Client = z.infer<typeof ClientSchema>
 
-export const LimitsSchema = z.strictObject({
+const LimitsSchema = z.strictObject({
   concurrency: z.int().min(1).max(32).default(4),
   timeoutMs: z.int().min(100).max(120_000).default(10_000).describe('per request, body included'),
   connectTimeoutMs: z.int().min(100).max(120_000).default(3_000).describe('to open a connection (the CLI; fetch, in the Worker and Deno, cannot tell connecting from waiting)'),
@@ -89,9 +77,6 @@ export const LimitsSchema = z.strictObject({
   maxRetries: z.int().min(0).max(5).default(2).describe('retries after HTTP 429'),
   maxRetryAfterMs: z.int().min(0).max(120_000).default(10_000).describe('the longest Retry-After wait honoured'),
 })
-export type Limits = z.infer<typeof LimitsSchema>
-
-export const PROFILES = ['rfc6749', 'oauth21'] as const
 
 export const TargetSchema = z
   .strictObject({
@@ -126,9 +111,7 @@ export const TargetSchema = z
       .default('rfc6749')
       .describe('rfc6749, oauth21 (drops the Pragma requirement), or a provider profile in profiles/ (okta, auth0, entra, cognito, keycloak)'),
     $comment: z.string().optional().describe('free text, ignored (init writes the provider setup steps here)'),
-    clients: z
-      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'role names are camelCase words'), ClientSchema)
-      .refine((c) => Object.keys(c).length > 0, 'at least one client role is needed'),
+    clients: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'role names are camelCase words'), ClientSchema).refine((c) => Object.keys(c).length > 0, 'at least one client role is needed'),
     scopes: z
       .strictObject({
         valid: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not a scope-token (RFC 6749 §3.3)')).min(1),
@@ -138,15 +121,14 @@ export const TargetSchema = z
       .describe('scopes the primary client may request'),
     audience: z.string().min(1).optional().describe("Auth0's audience parameter, sent by default"),
     resource: httpUrl.optional().describe('RFC 8707 resource indicator, sent by default'),
-    redirectUri: z.url().optional().describe("a redirect URI registered for the primary client, if it has one"),
+    redirectUri: z.url().optional().describe('a redirect URI registered for the primary client, if it has one'),
     caCertificates: SecretRefSchema.optional().describe(
       "certificates (PEM) the server's TLS certificate may chain to besides the public ones: a private CA (the CLI and Deno; the Worker trusts public CAs only)",
     ),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
   })
   .superRefine((t, ctx) => {
-    if (!t.issuer && !t.tokenEndpoint)
-      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'give "issuer" or "tokenEndpoint"' })
+    if (!t.issuer && !t.tokenEndpoint) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'give "issuer" or "tokenEndpoint"' })
     const endpoints = [t.issuer, t.tokenEndpoint, t.jwksUri].filter((u): u is string => !!u)
     if (endpoints.every(isLoopbackUrl)) return
     for (const [role, client] of Object.entries(t.clients)) {

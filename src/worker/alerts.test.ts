@@ -29,7 +29,7 @@ describe('alerts', () => {
     expect(sig).toBe(`t=1800000000,v1=${createHmac('sha256', 's3cret').update('1800000000.{"a":1}').digest('hex')}`)
   })
 
-  it('in Slack format, say what changed, link the evidence, and keep a server\'s text from becoming a mention or a link', () => {
+  it("in Slack format, say what changed, link the evidence, and keep a server's text from becoming a mention or a link", () => {
     const m = slackMessage(alert)
     expect(m.text).toBe('grantcheck: okta &lt;prod&gt; is back up, 1 new failure(s)')
     const body = JSON.stringify(m.blocks)

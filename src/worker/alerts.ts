@@ -73,7 +73,8 @@ export function slackMessage(alert: Alert): { text: string; blocks: unknown[] } 
   ].filter(Boolean)
   const text = `grantcheck: ${esc(alert.target)} ${parts.join(', ')}`
   const lines = alert.cases.map(
-    (c) => `${c.change === 'fixed' ? ':white_check_mark: fixed' : ':x: new failure'} <${c.evidence}|${esc(c.case)}> ${esc(c.title)} (${esc(c.requirement.label)})${c.reason ? `: ${esc(c.reason)}` : ''}`,
+    (c) =>
+      `${c.change === 'fixed' ? ':white_check_mark: fixed' : ':x: new failure'} <${c.evidence}|${esc(c.case)}> ${esc(c.title)} (${esc(c.requirement.label)})${c.reason ? `: ${esc(c.reason)}` : ''}`,
   )
   if (alert.targetChange?.error) lines.unshift(`:rotating_light: ${esc(alert.targetChange.error)}`)
   return {

@@ -21,12 +21,15 @@ export interface Identity {
   binding: string
 }
 
-export const SESSION_COOKIE = 'grantcheck_session'
+const SESSION_COOKIE = 'grantcheck_session'
 const SESSION_SECONDS = 8 * 3600
 const enc = new TextEncoder()
 
 function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 function fromB64url(s: string): Uint8Array {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
@@ -39,7 +42,7 @@ async function hmac(key: Uint8Array, text: string): Promise<Uint8Array> {
 }
 
 /** Equal in constant time: both sides hashed first, so neither length nor content shows in the timing. */
-export async function sameSecret(given: string, expected: string): Promise<boolean> {
+async function sameSecret(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([crypto.subtle.digest('SHA-256', enc.encode(given)), crypto.subtle.digest('SHA-256', enc.encode(expected))])
   const x = new Uint8Array(a)
   const y = new Uint8Array(b)
@@ -110,7 +113,10 @@ async function accessIdentity(request: Request, env: Env, fetchImpl: typeof fetc
     const { payload } = await jwtVerify(token, jwks, { issuer: team, audience: env.ACCESS_AUD, algorithms: ['RS256', 'ES256'] })
     const who = typeof payload.email === 'string' ? payload.email : String(payload.sub ?? '')
     if (!who) return undefined
-    const runners = (env.ACCESS_RUNNERS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+    const runners = (env.ACCESS_RUNNERS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean)
     return { role: runners.includes(who.toLowerCase()) ? 'run' : 'read', who, via: 'access', binding: `access:${payload.sub ?? who}` }
   } catch {
     return undefined

@@ -4,7 +4,7 @@
  * the Worker spends through one Budget; the plan of a run keeps each part inside it, and a call
  * past it fails here, clearly, instead of being refused by the platform halfway.
  */
-export class BudgetExceededError extends Error {}
+class BudgetExceededError extends Error {}
 
 export class Budget {
   subrequests = 0

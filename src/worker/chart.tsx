@@ -16,7 +16,7 @@ export function passRate(counts: NonNullable<RunRow['counts']>): number | undefi
   return judged ? good / judged : undefined
 }
 
-export function msPerRequest(run: RunRow): number | undefined {
+function msPerRequest(run: RunRow): number | undefined {
   return run.durationMs !== undefined && run.requests ? run.durationMs / run.requests : undefined
 }
 
@@ -48,7 +48,9 @@ export const TrendChart: FC<{ runs: RunRow[] }> = ({ runs }) => {
           </>
         ))}
         <text class="tick" x={W - PAD.right + 6} y={PAD.top + 4}>{`${maxMs.toFixed(0)} ms`}</text>
-        <text class="tick" x={W - PAD.right + 6} y={PAD.top + plotH + 4}>0 ms</text>
+        <text class="tick" x={W - PAD.right + 6} y={PAD.top + plotH + 4}>
+          0 ms
+        </text>
         <path class="rate" d={path(rates, rateY)} />
         <path class="latency" d={path(latencies, msY)} />
         {done.map((r, i) => {

@@ -10,9 +10,13 @@ import { flattenIssues } from '../core/issues.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
 import type { Env } from './env.ts'
 
-export const MonitorSchema = z.strictObject({
+const MonitorSchema = z.strictObject({
   everyMinutes: z.int().min(1).max(10_080).optional().describe('minutes between scheduled runs (default DEFAULT_EVERY_MINUTES, else 60)'),
-  suites: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).optional().describe('built-in suite ids scheduled runs use (default: all)'),
+  suites: z
+    .array(z.string().regex(/^[a-z0-9-]+$/))
+    .min(1)
+    .optional()
+    .describe('built-in suite ids scheduled runs use (default: all)'),
   concurrency: z.int().min(1).max(8).default(1).describe('runs against this target at once, whatever triggered them'),
   confirm: z.int().min(0).max(3).optional().describe('re-runs of newly failing cases before an alert (default CONFIRM_FAILURES, else 1)'),
 })

@@ -7,35 +7,35 @@
  * @cloudflare/workers-types: the project keeps its dependencies few.
  */
 
-export interface D1Result<T = Record<string, unknown>> {
+interface D1Result<T = Record<string, unknown>> {
   results: T[]
   meta: { changes?: number }
 }
-export interface D1PreparedStatement {
+interface D1PreparedStatement {
   bind(...values: unknown[]): D1PreparedStatement
   all<T = Record<string, unknown>>(): Promise<D1Result<T>>
   first<T = Record<string, unknown>>(): Promise<T | null>
   run(): Promise<D1Result>
 }
-export interface D1Database {
+interface D1Database {
   prepare(sql: string): D1PreparedStatement
   batch(statements: D1PreparedStatement[]): Promise<D1Result[]>
   exec(sql: string): Promise<unknown>
 }
 
-export interface R2Object {
+interface R2Object {
   key: string
   uploaded: Date
   text(): Promise<string>
 }
-export interface R2Bucket {
+interface R2Bucket {
   put(key: string, value: string, options?: { httpMetadata?: { contentType?: string } }): Promise<unknown>
   get(key: string): Promise<R2Object | null>
   delete(keys: string | string[]): Promise<void>
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: Array<{ key: string; uploaded: Date }>; truncated: boolean; cursor?: string }>
 }
 
-export interface Queue<Body> {
+interface Queue<Body> {
   send(body: Body, options?: { delaySeconds?: number }): Promise<void>
   sendBatch(messages: Iterable<{ body: Body; delaySeconds?: number }>): Promise<void>
 }
@@ -51,17 +51,17 @@ export interface MessageBatch<Body> {
   messages: ReadonlyArray<QueueMessage<Body>>
 }
 
-export interface DurableObjectId {
+interface DurableObjectId {
   toString(): string
 }
-export interface DurableObjectStub {
+interface DurableObjectStub {
   fetch(input: string, init?: RequestInit): Promise<Response>
 }
 export interface DurableObjectNamespace {
   idFromName(name: string): DurableObjectId
   get(id: DurableObjectId): DurableObjectStub
 }
-export interface DurableObjectStorage {
+interface DurableObjectStorage {
   get<T>(key: string): Promise<T | undefined>
   put<T>(key: string, value: T): Promise<void>
 }
@@ -118,7 +118,4 @@ export interface Env {
 }
 
 /** What the queue carries: a part of a run, the end of a run, or an alert to deliver. */
-export type WorkMessage =
-  | { kind: 'part'; runId: string; target: string; part: number; cases: string[] }
-  | { kind: 'finalize'; runId: string; target: string }
-  | { kind: 'deliver'; alertId: string }
+export type WorkMessage = { kind: 'part'; runId: string; target: string; part: number; cases: string[] } | { kind: 'finalize'; runId: string; target: string } | { kind: 'deliver'; alertId: string }

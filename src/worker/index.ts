@@ -33,7 +33,11 @@ const MAX_BODY_BYTES = 4096
 /** A run request: a configured target's name and, optionally, which built-in suites. Nothing else. */
 const RunRequestSchema = z.strictObject({
   target: z.string().min(1).max(120),
-  suites: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).max(20).optional(),
+  suites: z
+    .array(z.string().regex(/^[a-z0-9-]+$/))
+    .min(1)
+    .max(20)
+    .optional(),
 })
 
 type Vars = { identity: Identity; store: Store }
@@ -44,8 +48,7 @@ let cspValue: Promise<string> | undefined
 function csp(): Promise<string> {
   const sha = async (s: string) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))))}'`
   cspValue ??= Promise.all([sha(STYLES), sha(DASHBOARD_STYLES), sha(SCRIPT)]).then(
-    ([report, dashboard, script]) =>
-      `default-src 'none'; style-src ${report} ${dashboard}; script-src ${script}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    ([report, dashboard, script]) => `default-src 'none'; style-src ${report} ${dashboard}; script-src ${script}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   )
   return cspValue
 }
@@ -172,9 +175,7 @@ async function badgeResponse(c: Context<{ Bindings: Env; Variables: Vars }>) {
   return c.body(badge(view), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'max-age=60' })
 }
 
-app.get('/metrics', async (c) =>
-  c.body(openMetrics(await views(c), configuration(c.env).problems.length), 200, { 'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' }),
-)
+app.get('/metrics', async (c) => c.body(openMetrics(await views(c), configuration(c.env).problems.length), 200, { 'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' }))
 
 // API ------------------------------------------------------------------------------------------
 
@@ -197,7 +198,10 @@ app.get('/api/targets', async (c) => {
 app.get('/api/runs', async (c) => {
   const limit = Math.min(100, Math.max(1, Number(c.req.query('limit')) || 20))
   const runs = await c.get('store').runs({ target: c.req.query('target'), before: c.req.query('before'), limit })
-  return c.json({ runs, next: runs.length === limit ? `/api/runs?${new URLSearchParams({ ...(c.req.query('target') ? { target: c.req.query('target')! } : {}), before: runs.at(-1)!.id, limit: String(limit) })}` : null })
+  return c.json({
+    runs,
+    next: runs.length === limit ? `/api/runs?${new URLSearchParams({ ...(c.req.query('target') ? { target: c.req.query('target')! } : {}), before: runs.at(-1)!.id, limit: String(limit) })}` : null,
+  })
 })
 
 app.post('/api/runs', async (c) => {
@@ -212,8 +216,7 @@ app.post('/api/runs', async (c) => {
     return c.json({ error: 'the body must be JSON: { "target": "<configured target name>", "suites"?: [...] }' }, 400)
   }
   const parsed = RunRequestSchema.safeParse(body)
-  if (!parsed.success)
-    return c.json({ error: 'invalid run request: only { "target", "suites" } are accepted', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400)
+  if (!parsed.success) return c.json({ error: 'invalid run request: only { "target", "suites" } are accepted', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400)
   const queued = await requestRun(c, parsed.data.target, parsed.data.suites, 'api')
   if ('error' in queued) return c.json({ error: queued.error }, queued.status)
   return c.json({ id: queued.id, status: 'queued', parts: queued.parts, statusUrl: `/api/runs/${queued.id}`, report: `/runs/${queued.id}` }, 202, { Location: `/api/runs/${queued.id}` })

@@ -44,7 +44,7 @@ export interface PageContext {
   canLogout: boolean
 }
 
-export function page(title: string, ctx: PageContext | undefined, body: Child): string {
+function page(title: string, ctx: PageContext | undefined, body: Child): string {
   return `<!doctype html>${(
     <html lang="en">
       <head>
@@ -103,9 +103,7 @@ export function overviewPage(ctx: PageContext, views: TargetView[], problems: Co
     'Targets',
     ctx,
     <>
-      <p class="meta">
-        {views.length} target(s) monitored. Status is kept per case: a run of some suites changes only the cases it ran.
-      </p>
+      <p class="meta">{views.length} target(s) monitored. Status is kept per case: a run of some suites changes only the cases it ran.</p>
       {problems.length > 0 && (
         <section class="alert" aria-labelledby="problems">
           <h2 id="problems">Configuration problems</h2>
@@ -136,7 +134,10 @@ export function overviewPage(ctx: PageContext, views: TargetView[], problems: Co
           {views.map((v) => {
             const s = statusOf(v)
             const last = v.runs.find((r) => r.status === 'done')
-            const rates = v.runs.filter((r) => r.status === 'done' && r.counts).slice(0, 10).map((r) => passRate(r.counts!))
+            const rates = v.runs
+              .filter((r) => r.status === 'done' && r.counts)
+              .slice(0, 10)
+              .map((r) => passRate(r.counts!))
             return (
               <tr>
                 <td>
@@ -190,7 +191,11 @@ export function targetPage(ctx: PageContext, d: TargetPageData): string {
         {v.monitor.target.issuer ?? v.monitor.target.tokenEndpoint} · every {v.monitor.everyMinutes} min
         {v.monitor.suites ? ` (${v.monitor.suites.join(', ')})` : ' (all suites)'} · {s.since ? `since ${s.since}` : ''} <RunNow name={name} ctx={ctx} />
       </p>
-      {v.state?.state === 'down' && <p class="alert">Not answering since {v.state.since}: {v.state.error ?? 'every case errored'}</p>}
+      {v.state?.state === 'down' && (
+        <p class="alert">
+          Not answering since {v.state.since}: {v.state.error ?? 'every case errored'}
+        </p>
+      )}
       {expiring.map((w) => (
         <p class="alert">{w}</p>
       ))}
@@ -307,7 +312,7 @@ export function targetPage(ctx: PageContext, d: TargetPageData): string {
   )
 }
 
-export const AlertList: FC<{ alerts: TargetPageData['alerts'] }> = ({ alerts }) =>
+const AlertList: FC<{ alerts: TargetPageData['alerts'] }> = ({ alerts }) =>
   alerts.length === 0 ? (
     <p>None.</p>
   ) : (
@@ -366,7 +371,14 @@ export function snapshotChanges(snapshots: TargetPageData['snapshots']): Array<{
       const kids = (s: SnapshotSummary) => new Set(s.keys.map((k) => k.kid ?? '(no kid)'))
       const added = [...kids(a)].filter((k) => !kids(b).has(k))
       const removed = [...kids(b)].filter((k) => !kids(a).has(k))
-      what.push(added.length || removed.length ? `keys: ${added.map((k) => `+${k}`).concat(removed.map((k) => `−${k}`)).join(' ')}` : 'the key set changed (same kids)')
+      what.push(
+        added.length || removed.length
+          ? `keys: ${added
+              .map((k) => `+${k}`)
+              .concat(removed.map((k) => `−${k}`))
+              .join(' ')}`
+          : 'the key set changed (same kids)',
+      )
     }
     if (what.length) out.push({ at: now.at, what: what.join('; ') })
   }
@@ -380,6 +392,8 @@ export function keyWarnings(summary: SnapshotSummary | undefined, now: number): 
     if (!k.notAfter) return []
     const days = (Date.parse(k.notAfter) - now) / 86_400_000
     if (days > 30) return []
-    return [days < 0 ? `The certificate of key ${k.kid ?? '(no kid)'} expired on ${k.notAfter}.` : `The certificate of key ${k.kid ?? '(no kid)'} expires on ${k.notAfter} (in ${Math.floor(days)} days).`]
+    return [
+      days < 0 ? `The certificate of key ${k.kid ?? '(no kid)'} expired on ${k.notAfter}.` : `The certificate of key ${k.kid ?? '(no kid)'} expires on ${k.notAfter} (in ${Math.floor(days)} days).`,
+    ]
   })
 }

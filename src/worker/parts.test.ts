@@ -42,7 +42,17 @@ describe('splitting a run into parts', () => {
 
 describe('merging the parts of a run', () => {
   const result = (suite: string, id: string, outcome: CaseResult['outcome']): CaseResult =>
-    ({ id, suite, title: id, level: 'MUST', requirements: [{ id: 'RFC6749-5.1', document: 'RFC 6749', section: '5.1', label: 'RFC 6749 §5.1', url: 'https://x' }], outcome, checks: [], exchanges: [], durationMs: 10 }) as CaseResult
+    ({
+      id,
+      suite,
+      title: id,
+      level: 'MUST',
+      requirements: [{ id: 'RFC6749-5.1', document: 'RFC 6749', section: '5.1', label: 'RFC 6749 §5.1', url: 'https://x' }],
+      outcome,
+      checks: [],
+      exchanges: [],
+      durationMs: 10,
+    }) as CaseResult
   const part = (started: string, cases: CaseResult[], error?: string): Report => ({
     format: 'grantcheck-report',
     version: 2,
@@ -51,7 +61,21 @@ describe('merging the parts of a run', () => {
     startedAt: started,
     finishedAt: started.replace('00Z', '09Z'),
     suites: [...new Set(cases.map((c) => c.suite))].map((id) => ({ id, title: id, cases: cases.filter((c) => c.suite === id).length })),
-    targets: [{ name: 't', profile: 'rfc6749', discovery: error ? {} : { url: 'https://as/.well-known/x' }, clients: {}, error, startedAt: started, finishedAt: started.replace('00Z', '09Z'), durationMs: 9000, requests: 5, cases, summary: summarize(cases) }],
+    targets: [
+      {
+        name: 't',
+        profile: 'rfc6749',
+        discovery: error ? {} : { url: 'https://as/.well-known/x' },
+        clients: {},
+        error,
+        startedAt: started,
+        finishedAt: started.replace('00Z', '09Z'),
+        durationMs: 9000,
+        requests: 5,
+        cases,
+        summary: summarize(cases),
+      },
+    ],
   })
 
   it('puts cases back in plan order, adds up times and requests, and recounts', () => {

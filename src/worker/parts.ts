@@ -6,7 +6,7 @@ import type { PlannedCase, PlannedSuite } from '../core/plan.ts'
 import { summarize } from '../core/summary.ts'
 import type { Report, TargetResult } from '../schema/report.ts'
 
-export const caseKeyOf = (s: PlannedSuite, c: PlannedCase) => `${s.suite.id}/${c.case.id}`
+const caseKeyOf = (s: PlannedSuite, c: PlannedCase) => `${s.suite.id}/${c.case.id}`
 
 /** Requests a case may send: one per step that sends one, and one retry with a DPoP nonce. */
 export function requestsOf(c: PlannedCase): number {

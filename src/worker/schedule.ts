@@ -38,7 +38,13 @@ export async function scheduled(env: Env, now: number): Promise<{ queued: string
   }
   const at = new Date(now).toISOString()
   const messages: WorkMessage[] = runs.flatMap((r) => r.messages)
-  if (runs.length) await store.createRuns(runs, messages, [store.markScheduled(runs.map((r) => r.row.target), at)])
+  if (runs.length)
+    await store.createRuns(runs, messages, [
+      store.markScheduled(
+        runs.map((r) => r.row.target),
+        at,
+      ),
+    ])
 
   let redelivered = 0
   if (env.ALERT_WEBHOOK_URL) {
@@ -52,7 +58,9 @@ export async function scheduled(env: Env, now: number): Promise<{ queued: string
   )
   if (again.length) await budget.op(() => env.RUNS.sendBatch(again.map((body) => ({ body }))))
   const { runs: pruned } = await store.prune(new Date(now - s.retentionDays * 86_400_000).toISOString(), 50)
-  console.log(JSON.stringify({ event: 'grantcheck.schedule', at, queued: runs.map((r) => ({ target: r.row.target, run: r.row.id, parts: r.row.parts })), problems, redelivered, requeued: again.length, pruned }))
+  console.log(
+    JSON.stringify({ event: 'grantcheck.schedule', at, queued: runs.map((r) => ({ target: r.row.target, run: r.row.id, parts: r.row.parts })), problems, redelivered, requeued: again.length, pruned }),
+  )
   await store.recordInvocation('schedule', undefined, undefined, at)
   return { queued: runs.map((r) => r.row.id), problems: problems.length, redelivered, pruned }
 }

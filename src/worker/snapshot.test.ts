@@ -9,9 +9,15 @@ import { canonical, certificateNotAfter } from './snapshot.ts'
 /** A self-signed certificate made by openssl, as base64 DER (a JWK's x5c entry). */
 function certificate(days: number): { der: string; notAfter: string } {
   const dir = mkdtempSync(join(tmpdir(), 'grantcheck-x5c-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days), '-subj', '/CN=signing', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days), '-subj', '/CN=signing', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
+    { stdio: 'ignore' },
+  )
   const pem = readFileSync(join(dir, 'c.pem'), 'utf8')
-  const end = execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-noout', '-enddate'], { encoding: 'utf8' }).trim().replace('notAfter=', '')
+  const end = execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-noout', '-enddate'], { encoding: 'utf8' })
+    .trim()
+    .replace('notAfter=', '')
   return { der: pem.replace(/-----[^-]+-----|\s/g, ''), notAfter: new Date(end).toISOString().replace(/\.000Z$/, 'Z') }
 }
 
@@ -25,12 +31,7 @@ describe('metadata and key snapshots', () => {
 
   it('warn about a signing key whose certificate expires within 30 days, or has expired', () => {
     const now = Date.parse('2026-12-01T00:00:00Z')
-    const keys = [
-      { kid: 'soon', notAfter: '2026-12-11T00:00:00Z' },
-      { kid: 'gone', notAfter: '2026-11-01T00:00:00Z' },
-      { kid: 'fine', notAfter: '2027-06-01T00:00:00Z' },
-      { kid: 'no-x5c' },
-    ]
+    const keys = [{ kid: 'soon', notAfter: '2026-12-11T00:00:00Z' }, { kid: 'gone', notAfter: '2026-11-01T00:00:00Z' }, { kid: 'fine', notAfter: '2027-06-01T00:00:00Z' }, { kid: 'no-x5c' }]
     expect(keyWarnings({ endpoints: {}, keys }, now)).toEqual([
       'The certificate of key soon expires on 2026-12-11T00:00:00Z (in 10 days).',
       'The certificate of key gone expired on 2026-11-01T00:00:00Z.',
@@ -38,7 +39,13 @@ describe('metadata and key snapshots', () => {
   })
 
   it('say what changed between runs: endpoints, grant types, keys added and removed', () => {
-    const snap = (at: string, m: string, j: string, endpoints: Record<string, string>, kids: string[]) => ({ runId: at, at, metadataHash: m, jwksHash: j, summary: { endpoints, keys: kids.map((kid) => ({ kid })) } })
+    const snap = (at: string, m: string, j: string, endpoints: Record<string, string>, kids: string[]) => ({
+      runId: at,
+      at,
+      metadataHash: m,
+      jwksHash: j,
+      summary: { endpoints, keys: kids.map((kid) => ({ kid })) },
+    })
     const changes = snapshotChanges([
       snap('3', 'm2', 'j2', { token_endpoint: 'https://as/v2/token' }, ['k2', 'k3']),
       snap('2', 'm1', 'j1', { token_endpoint: 'https://as/token' }, ['k1', 'k2']),

@@ -37,7 +37,13 @@ export async function snapshotOf(fetchImpl: typeof fetch, t: TargetResult, targe
       endpoints: Object.fromEntries(ENDPOINTS.flatMap((e) => (str(metadata?.[e]) ? [[e, str(metadata?.[e])!]] : []))),
       grantTypes: strings(metadata?.grant_types_supported),
       authMethods: strings(metadata?.token_endpoint_auth_methods_supported),
-      keys: keys.map((k) => ({ kid: str(k.kid), kty: str(k.kty), alg: str(k.alg), use: str(k.use), notAfter: Array.isArray(k.x5c) && typeof k.x5c[0] === 'string' ? certificateNotAfter(k.x5c[0]) : undefined })),
+      keys: keys.map((k) => ({
+        kid: str(k.kid),
+        kty: str(k.kty),
+        alg: str(k.alg),
+        use: str(k.use),
+        notAfter: Array.isArray(k.x5c) && typeof k.x5c[0] === 'string' ? certificateNotAfter(k.x5c[0]) : undefined,
+      })),
     },
   }
 }

@@ -14,7 +14,7 @@
  */
 import type { Outcome } from '../schema/report.ts'
 
-export type CaseStateName = 'passing' | 'suspect' | 'failing'
+type CaseStateName = 'passing' | 'suspect' | 'failing'
 
 export interface CaseState {
   state: CaseStateName

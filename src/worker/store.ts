@@ -11,7 +11,7 @@ import type { Env, WorkMessage } from './env.ts'
 import type { CaseState, TargetState } from './state.ts'
 
 export type Trigger = 'schedule' | 'api' | 'dashboard' | 'confirm'
-export type RunStatus = 'queued' | 'running' | 'done'
+type RunStatus = 'queued' | 'running' | 'done'
 
 export interface RunRow {
   id: string
@@ -37,7 +37,7 @@ export interface RunRow {
 const reportKey = (runId: string) => `reports/${runId}.json`
 const partKey = (runId: string, part: number) => `parts/${runId}/${part}.json`
 /** Run ids are made here (engine-like: time and randomness); anything else is not a run id. */
-export const RUN_ID = /^[0-9TZ]{16}-[0-9a-f]{6,12}$/
+const RUN_ID = /^[0-9TZ]{16}-[0-9a-f]{6,12}$/
 
 let schemaReady: Promise<unknown> | undefined
 
@@ -56,10 +56,12 @@ export class Store {
 
   /** Creates the tables once per isolate (one batch); a failure lets the next call try again. */
   async ready(): Promise<void> {
-    schemaReady ??= this.budget.op(() => this.db.batch(SCHEMA_STATEMENTS.map((s) => this.db.prepare(s)))).catch((e: unknown) => {
-      schemaReady = undefined
-      throw e
-    })
+    schemaReady ??= this.budget
+      .op(() => this.db.batch(SCHEMA_STATEMENTS.map((s) => this.db.prepare(s))))
+      .catch((e: unknown) => {
+        schemaReady = undefined
+        throw e
+      })
     await schemaReady
   }
 
@@ -91,7 +93,12 @@ export class Store {
     await this.ready()
     const where = [options.target ? 'target = ?1' : '', options.before ? '(requested_at, id) < (SELECT requested_at, id FROM runs WHERE id = ?2)' : ''].filter(Boolean)
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC, id DESC LIMIT ?3`
-    const { results } = await this.budget.op(() => this.db.prepare(sql).bind(options.target ?? null, options.before ?? null, options.limit).all())
+    const { results } = await this.budget.op(() =>
+      this.db
+        .prepare(sql)
+        .bind(options.target ?? null, options.before ?? null, options.limit)
+        .all(),
+    )
     return results.map(toRun)
   }
 
@@ -201,7 +208,10 @@ export class Store {
     await this.ready()
     const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM target_state').all<Record<string, unknown>>())
     return new Map(
-      results.map((r) => [String(r.target), { state: r.state as TargetState['state'], since: String(r.since), error: (r.error as string | null) ?? undefined, lastScheduled: (r.last_scheduled as string | null) ?? undefined }]),
+      results.map((r) => [
+        String(r.target),
+        { state: r.state as TargetState['state'], since: String(r.since), error: (r.error as string | null) ?? undefined, lastScheduled: (r.last_scheduled as string | null) ?? undefined },
+      ]),
     )
   }
 
@@ -261,11 +271,16 @@ export class Store {
 
   /** Alerts not yet delivered, created before `before` (their queue message may have been lost). */
   async undeliveredAlerts(before: string, limit: number): Promise<string[]> {
-    const { results } = await this.budget.op(() => this.db.prepare('SELECT id FROM alerts WHERE delivered_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?').bind(before, limit).all<{ id: string }>())
+    const { results } = await this.budget.op(() =>
+      this.db.prepare('SELECT id FROM alerts WHERE delivered_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?').bind(before, limit).all<{ id: string }>(),
+    )
     return results.map((r) => r.id)
   }
 
-  async recentAlerts(target: string | undefined, limit: number): Promise<Array<{ id: string; target: string; runId: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string }>> {
+  async recentAlerts(
+    target: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; target: string; runId: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string }>> {
     await this.ready()
     const { results } = await this.budget.op(() =>
       this.db
@@ -308,9 +323,7 @@ export class Store {
 
   async snapshots(target: string, limit: number): Promise<Array<{ runId: string; at: string; metadataHash?: string; jwksHash?: string; summary: unknown }>> {
     await this.ready()
-    const { results } = await this.budget.op(() =>
-      this.db.prepare('SELECT * FROM snapshots WHERE target = ? ORDER BY at DESC LIMIT ?').bind(target, limit).all<Record<string, unknown>>(),
-    )
+    const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM snapshots WHERE target = ? ORDER BY at DESC LIMIT ?').bind(target, limit).all<Record<string, unknown>>())
     return results.map((r) => ({
       runId: String(r.run_id),
       at: String(r.at),
@@ -326,7 +339,10 @@ export class Store {
     // Counts itself first, so the record holds everything the invocation spent.
     const ops = this.budget.ops + 1
     await this.budget.op(() =>
-      this.db.prepare('INSERT INTO invocations (at, kind, target, run_id, subrequests, ops) VALUES (?, ?, ?, ?, ?, ?)').bind(at, kind, target ?? null, runId ?? null, this.budget.subrequests, ops).run(),
+      this.db
+        .prepare('INSERT INTO invocations (at, kind, target, run_id, subrequests, ops) VALUES (?, ?, ?, ?, ?, ?)')
+        .bind(at, kind, target ?? null, runId ?? null, this.budget.subrequests, ops)
+        .run(),
     )
   }
 

@@ -23,7 +23,8 @@ export function workerTransport(env: object, budget: Budget): FetchLike {
     if (!certificate) return budget.fetch(url, rest)
     if (!certificate.binding) return Promise.reject(new TypeError('the Worker presents client certificates through mtls_certificates bindings (certificateBinding), not from PEM'))
     const binding = (env as Record<string, unknown>)[certificate.binding] as CertificateBinding | undefined
-    if (typeof binding?.fetch !== 'function') return Promise.reject(new TypeError(`no mtls_certificates binding named ${certificate.binding}: declare it in wrangler.toml ([[mtls_certificates]] binding = "${certificate.binding}")`))
+    if (typeof binding?.fetch !== 'function')
+      return Promise.reject(new TypeError(`no mtls_certificates binding named ${certificate.binding}: declare it in wrangler.toml ([[mtls_certificates]] binding = "${certificate.binding}")`))
     // A binding's fetch is a subrequest like any other.
     return budget.op(() => binding.fetch(url, rest))
   }

@@ -24,8 +24,11 @@ import { workerTransport } from './transport.ts'
 import { Store, type RunRow, type Trigger } from './store.ts'
 
 /** A run id: the time it was requested and 12 random hex digits (RUN_ID in store.ts). */
-export function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+function newRunId(now: number): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   const random = [...crypto.getRandomValues(new Uint8Array(6))].map((b) => b.toString(16).padStart(2, '0')).join('')
   return `${stamp}-${random}`
 }
@@ -33,7 +36,7 @@ export function newRunId(now: number): string {
 export class RunRefusedError extends Error {}
 
 /** The suites (and cases) a run of `monitor` covers: the request's, else the monitor's, else all. */
-export function suitesFor(monitor: Monitor, suites?: string[], cases?: readonly string[]): PlannedSuite[] {
+function suitesFor(monitor: Monitor, suites?: string[], cases?: readonly string[]): PlannedSuite[] {
   const all = builtinSuites()
   const ids = suites ?? monitor.suites
   const unknown = (ids ?? []).filter((id) => !all.some((s) => s.suite.id === id))
@@ -162,7 +165,12 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
     const previous = await store.caseStates(m.target)
     const targetStates = await store.targetStates()
     const confirm = monitor?.confirm ?? settings(env).confirm
-    const tr = transition(previous, targetStates.get(m.target), { runId: run.id, at: t.finishedAt, cases: t.cases.map((c) => ({ key: `${c.suite}/${c.id}`, outcome: c.outcome, reason: c.reason })), error: t.error }, confirm)
+    const tr = transition(
+      previous,
+      targetStates.get(m.target),
+      { runId: run.id, at: t.finishedAt, cases: t.cases.map((c) => ({ key: `${c.suite}/${c.id}`, outcome: c.outcome, reason: c.reason })), error: t.error },
+      confirm,
+    )
 
     const publicUrl = env.PUBLIC_URL
     const byKey = new Map(t.cases.map((c) => [`${c.suite}/${c.id}`, c]))
@@ -180,7 +188,16 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
         : undefined
     const snapshot = monitor && t.issuer ? await snapshotOf(store.budget.fetch, t, monitor.target).catch(() => undefined) : undefined
     await store.finishRun({
-      run: { ...run, startedAt: t.startedAt, finishedAt: t.finishedAt, durationMs: t.durationMs, requests: t.requests, counts: t.summary.outcomes, results: Object.fromEntries(t.cases.map((c) => [`${c.suite}/${c.id}`, [c.outcome, c.durationMs]])), error: t.error },
+      run: {
+        ...run,
+        startedAt: t.startedAt,
+        finishedAt: t.finishedAt,
+        durationMs: t.durationMs,
+        requests: t.requests,
+        counts: t.summary.outcomes,
+        results: Object.fromEntries(t.cases.map((c) => [`${c.suite}/${c.id}`, [c.outcome, c.durationMs]])),
+        error: t.error,
+      },
       cases: tr.cases,
       target: tr.target,
       alert: alert && { id: alert.id, body: JSON.stringify(alert) },
@@ -233,4 +250,3 @@ async function deliver(env: Env, store: Store, alertId: string): Promise<'done' 
   await store.alertAttempt(alertId, new Date().toISOString(), error)
   return error ? 'retry' : 'done'
 }
-

@@ -16,7 +16,7 @@ import type { AssertionDefaults } from './build.ts'
 import { algOf, publicKeyAsHmac, publicPart, signJwt, type KeyChoices } from './jwt.ts'
 import { param, type Param } from './params.ts'
 
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 export interface ClientPresentation {
   /** The RFC 8414 token_endpoint_auth_method presented, or `none`, `multiple`. */
@@ -70,7 +70,10 @@ export async function presentClient(request: RequestSpec, ctx: AuthContext): Pro
   else if (client.secret === undefined) return { skip: `client "${client.role}" has no client secret (${client.authMethod})` }
   else secret = { value: client.secret, segments: [{ secret: client.secret, var: client.secretVar }] }
   if ('missing' in secret) return { skip: secret.missing }
-  const bodyCredentials = [{ name: 'client_id', text: id }, { name: 'client_secret', text: secret }]
+  const bodyCredentials = [
+    { name: 'client_id', text: id },
+    { name: 'client_secret', text: secret },
+  ]
   switch (method) {
     case 'basic':
       return { ...out, authMethod: 'client_secret_basic', basic: { clientId: id, secret, encoded: spec.encoding === 'form' } }
@@ -89,12 +92,7 @@ export async function presentClient(request: RequestSpec, ctx: AuthContext): Pro
  *
  * @see [RFC 7523 §3](https://www.rfc-editor.org/rfc/rfc7523.html#section-3)
  */
-async function presentAssertion(
-  spec: JwtSpec | undefined,
-  id: Text,
-  ctx: AuthContext,
-  out: ClientPresentation,
-): Promise<ClientPresentation | { skip: string }> {
+async function presentAssertion(spec: JwtSpec | undefined, id: Text, ctx: AuthContext, out: ClientPresentation): Promise<ClientPresentation | { skip: string }> {
   const keys = keyChoices(ctx)
   if ('skip' in keys) return keys
   const defaults = await ctx.assertionDefaults()

@@ -9,10 +9,7 @@ import { displayOf, type Text } from '../refs.ts'
 import { formEncode } from './encoding.ts'
 import type { Param } from './params.ts'
 
-export type Body =
-  | { encoding: 'form'; params: Param[]; spaceAs: '+' | '%20' }
-  | { encoding: 'json'; params: Param[] }
-  | { encoding: 'raw'; text: Text }
+export type Body = { encoding: 'form'; params: Param[]; spaceAs: '+' | '%20' } | { encoding: 'json'; params: Param[] } | { encoding: 'raw'; text: Text }
 
 export const CONTENT_TYPES: Record<Body['encoding'], string> = {
   form: 'application/x-www-form-urlencoded',
@@ -45,9 +42,7 @@ export function bodyText(body: Body): string {
 export function bodyDisplay(body: Body): string {
   switch (body.encoding) {
     case 'form':
-      return body.params
-        .map((p) => `${formEncode(p.name, body.spaceAs)}=${p.text.segments.map((s) => (typeof s === 'string' ? formEncode(s, body.spaceAs) : `$${s.var}`)).join('')}`)
-        .join('&')
+      return body.params.map((p) => `${formEncode(p.name, body.spaceAs)}=${p.text.segments.map((s) => (typeof s === 'string' ? formEncode(s, body.spaceAs) : `$${s.var}`)).join('')}`).join('&')
     case 'json':
       return JSON.stringify(Object.fromEntries(body.params.map((p) => [p.name, displayOf(p.text)])))
     case 'raw':

@@ -53,7 +53,11 @@ describe('form-urlencoding (RFC6749-B)', () => {
     }
     const values = [
       ...Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c)),
-      '😀', 'a\u{10FFFF}b', '\uDC00\uD800', 'x\uD83D', '+ +',
+      '😀',
+      'a\u{10FFFF}b',
+      '\uDC00\uD800',
+      'x\uD83D',
+      '+ +',
       ...Array.from({ length: 3000 }, () => Array.from({ length: 1 + Math.floor(next() * 12) }, pick).join('')),
     ]
     const differ = values.filter((v) => formEncode(v) !== reference(v) || formEncode(v, '%20') !== reference(v).replace(/\+/g, '%20'))
@@ -82,7 +86,9 @@ describe('the default request (RFC6749-4.4.2)', () => {
 
 describe('parameters as data', () => {
   it('set with references, remove, add, duplicate and order', async () => {
-    const p = await build({ params: { set: { scope: '${scopes.valid[1]} ${scopes.restricted}', foo: 'bar-${random}' }, remove: ['audience'], add: { scope: 'again' }, duplicate: ['grant_type'], order: ['foo', 'scope'] } })
+    const p = await build({
+      params: { set: { scope: '${scopes.valid[1]} ${scopes.restricted}', foo: 'bar-${random}' }, remove: ['audience'], add: { scope: 'again' }, duplicate: ['grant_type'], order: ['foo', 'scope'] },
+    })
     expect([...form(p)]).toEqual([
       ['foo', 'bar-r1'],
       ['scope', 'write admin'],
@@ -232,7 +238,9 @@ describe('client assertions and DPoP proofs as data (RFC7523-3, RFC9449-4.2)', a
     expect(decodeProtectedHeader(assertionOf(p)).alg).toBe('HS256')
     expect(p.authMethod).toBe('client_secret_jwt')
     const spec = RequestSchema.parse({ client: 'hs', auth: { assertion: { key: 'public-key-as-hmac' } } })
-    expect(await buildRequest(spec, { scope: scopeOf(r), client: r.clients.hs!, unregisteredKey, randomId: () => 'x' })).toEqual({ skip: 'client "hs" authenticates with a secret: it has no public key' })
+    expect(await buildRequest(spec, { scope: scopeOf(r), client: r.clients.hs!, unregisteredKey, randomId: () => 'x' })).toEqual({
+      skip: 'client "hs" authenticates with a secret: it has no public key',
+    })
   })
 
   it('sends a DPoP proof with typ, jwk, htm and htu without the query, and hides it from the report', async () => {
@@ -242,7 +250,7 @@ describe('client assertions and DPoP proofs as data (RFC7523-3, RFC9449-4.2)', a
     expect(decodeJwt(proof)).toMatchObject({ htm: 'POST', htu: 'http://127.0.0.1:9/token', iat: 1_800_000_000 })
     expect(p.dpopJkt).toBe(dpopKey.thumbprint)
     expect(JSON.stringify(p.display) + p.curl).not.toContain(proof)
-    expect(p.curl).toContain("-H 'DPoP: '\"$DPOP_PROOF\"")
+    expect(p.curl).toContain('-H \'DPoP: \'"$DPOP_PROOF"')
     const leaky = await build({ client: 'jwt', dpop: { header: { jwk: '${key.privateJwk}' }, claims: { htm: 'GET', nonce: 'n1' } } }, r, { dpop: { key: dpopKey } })
     const leakyProof = header(leaky, 'DPoP')[0]!
     expect((decodeProtectedHeader(leakyProof).jwk as Record<string, unknown>).d).toBeDefined()

@@ -38,7 +38,7 @@ export function chooseCertificate(
 }
 
 /** The DER bytes of the first certificate of a PEM text. */
-export function pemCertificateDer(pem: string): Uint8Array<ArrayBuffer> | undefined {
+function pemCertificateDer(pem: string): Uint8Array<ArrayBuffer> | undefined {
   const m = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem)
   if (!m) return undefined
   try {

@@ -33,18 +33,18 @@ export interface RequestParts {
 }
 
 /** Single-quotes a string for POSIX shells. */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
 }
 
 /** A shell expression that prints `$VAR` form-urlencoded, as RFC 6749 §2.3.1 asks for Basic. */
-export function formEncodedVar(name: string, spaceAs: '+' | '%20' = '+'): string {
+function formEncodedVar(name: string, spaceAs: '+' | '%20' = '+'): string {
   const encoded = 'new URLSearchParams([["",process.env.' + name + ']]).toString().slice(1)'
   return `$(node -p '${spaceAs === '+' ? encoded : `${encoded}.replace(/\\+/g,"%20")`}')`
 }
 
 /** One shell word from segments: literal pieces single-quoted (after `encode`), secrets as expressions. */
-export function shellWord(segments: Segment[], encode: (s: string) => string = (s) => s, secretExpr: (v: string) => string = (v) => `$${v}`): string {
+function shellWord(segments: Segment[], encode: (s: string) => string = (s) => s, secretExpr: (v: string) => string = (v) => `$${v}`): string {
   // Adjacent literal pieces are quoted together: 'Accept: application/json', not 'Accept: ''application/json'.
   const merged: Segment[] = []
   for (const s of segments) {
@@ -52,9 +52,7 @@ export function shellWord(segments: Segment[], encode: (s: string) => string = (
     if (typeof s === 'string' && typeof last === 'string') merged[merged.length - 1] = last + s
     else merged.push(s)
   }
-  const word = merged
-    .map((s) => (typeof s === 'string' ? (s === '' ? '' : shellQuote(encode(s))) : `"${secretExpr(s.var)}"`))
-    .join('')
+  const word = merged.map((s) => (typeof s === 'string' ? (s === '' ? '' : shellQuote(encode(s))) : `"${secretExpr(s.var)}"`)).join('')
   return word === '' ? "''" : word
 }
 
@@ -80,7 +78,13 @@ export function curlOf(parts: RequestParts): string {
     url.push(`${i === 0 && !parts.endpoint.includes('?') ? '?' : '&'}${formEncode(p.name)}=`)
     for (const s of p.text.segments) url.push(typeof s === 'string' ? formEncode(s) : s)
   })
-  out.push(shellWord(url, (s) => s, (v) => formEncodedVar(v)))
+  out.push(
+    shellWord(
+      url,
+      (s) => s,
+      (v) => formEncodedVar(v),
+    ),
+  )
 
   for (const h of parts.headers) out.push(h.shell ?? `-H ${shellWord([`${h.name}: `, ...h.text.segments])}`)
   if (parts.body) out.push(...bodyArgs(parts.body))

@@ -34,11 +34,7 @@ export function param(name: string, value: string): Param {
  * Applies a case's parameter operations in a fixed order: remove, set, add, duplicate, order.
  * `render` turns a value with references into text, or says what the target lacks.
  */
-export function applyParamOps(
-  params: Param[],
-  ops: RequestSpec['params'],
-  render: (value: string) => Text | { missing: string },
-): { missing: string } | undefined {
+export function applyParamOps(params: Param[], ops: RequestSpec['params'], render: (value: string) => Text | { missing: string }): { missing: string } | undefined {
   if (!ops) return undefined
   for (const name of ops.remove ?? []) removeAll(params, name)
   for (const [name, value] of Object.entries(ops.set ?? {})) {
@@ -63,7 +59,14 @@ export function applyParamOps(
       return i < 0 ? ops.order!.length : i
     }
     // A stable sort: parameters of the same rank keep their order.
-    params.splice(0, params.length, ...params.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map((x) => x.p))
+    params.splice(
+      0,
+      params.length,
+      ...params
+        .map((p, i) => ({ p, i }))
+        .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
+        .map((x) => x.p),
+    )
   }
   return undefined
 }

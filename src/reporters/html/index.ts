@@ -80,11 +80,13 @@ export function groupBySection(cases: CaseResult[]): Array<{ requirement: CaseRe
     const docKey = doc.startsWith('RFC') ? doc : `~${doc}`
     return [docKey, ...section.split('.').map((p) => (/^\d+$/.test(p) ? p.padStart(5, '0') : `~${p}`))].join('.')
   }
-  return [...groups.values()]
-    .map((g) => ({ key: order(g.requirement.id), ...g }))
-    // Code-point order, not localeCompare: collation puts '~' (appendices) before digits.
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map(({ requirement, cases: list }) => ({ requirement, cases: list.sort(bySeverity) }))
+  return (
+    [...groups.values()]
+      .map((g) => ({ key: order(g.requirement.id), ...g }))
+      // Code-point order, not localeCompare: collation puts '~' (appendices) before digits.
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ requirement, cases: list }) => ({ requirement, cases: list.sort(bySeverity) }))
+  )
 }
 
 function matrixView(matrix: Matrix): Html {
@@ -101,9 +103,7 @@ function matrixRow(row: MatrixRow): Html {
 }
 
 function matrixCell(c: MatrixRow['cells'][number]): Html {
-  return c.outcome
-    ? html`<td class="${c.outcome}"><a href="#${c.anchor}" title="${c.reason ?? c.outcome}">${OUTCOME_MARK[c.outcome]} ${c.outcome}</a></td>`
-    : html`<td class="absent">—</td>`
+  return c.outcome ? html`<td class="${c.outcome}"><a href="#${c.anchor}" title="${c.reason ?? c.outcome}">${OUTCOME_MARK[c.outcome]} ${c.outcome}</a></td>` : html`<td class="absent">—</td>`
 }
 
 /** A target's section in pieces of about a case each (see {@link renderHtmlParts}). */
@@ -115,9 +115,7 @@ function* targetSection(t: TargetResult, index: number): Generator<string> {
     (o) => html`<li class="badge ${o}"><span class="n">${t.summary.outcomes[o]}</span> ${o}</li>`,
   )}</ul><p class="score">MUST score <strong>${percent(t.summary.score.MUST)}</strong> · SHOULD score <strong>${percent(
     t.summary.score.SHOULD,
-  )}</strong> <span class="hint">(cases whose checks of that level all held, of those that judged one)</span></p>${
-    attention.length > 0 && attentionList(attention, index)
-  }`.value
+  )}</strong> <span class="hint">(cases whose checks of that level all held, of those that judged one)</span></p>${attention.length > 0 && attentionList(attention, index)}`.value
   for (const g of groupBySection(t.cases)) {
     yield html`<section class="group" aria-label="${g.requirement.document} section ${g.requirement.section}"><h3><a href="${webLink(g.requirement.url)}" rel="noreferrer">${
       g.requirement.label
@@ -132,7 +130,8 @@ function targetFacts(t: TargetResult): Html {
   return html`<dl class="facts"><dt>Token endpoint</dt><dd><code>${t.tokenEndpoint ?? '—'}</code></dd>${
     t.issuer && html`<dt>Issuer</dt><dd><code>${t.issuer}</code> ${t.discovery.url ? `(metadata: ${t.discovery.url})` : ''}</dd>`
   }<dt>Profile</dt><dd>${t.profile}</dd><dt>Requests</dt><dd>${t.requests} in ${(t.durationMs / 1000).toFixed(2)} s</dd>${
-    t.assertionAudience && html`<dt>Assertion audience</dt><dd><code>${JSON.stringify(t.assertionAudience.value)}</code>${t.assertionAudience.typ ? html`, typ <code>${t.assertionAudience.typ}</code>` : ''} (${audienceSource(t.assertionAudience)})</dd>`
+    t.assertionAudience &&
+    html`<dt>Assertion audience</dt><dd><code>${JSON.stringify(t.assertionAudience.value)}</code>${t.assertionAudience.typ ? html`, typ <code>${t.assertionAudience.typ}</code>` : ''} (${audienceSource(t.assertionAudience)})</dd>`
   }</dl>${t.findings?.length && findingsView(t.findings)}`
 }
 
@@ -173,9 +172,7 @@ function caseView(c: CaseResult, anchor: string): Html {
     (r) => html`<a href="${webLink(r.url)}" rel="noreferrer">${r.label}</a>`,
   )}</p>${c.reason && html`<p class="reason">${c.reason}</p>`}${c.accepted && html`<p class="accepted-note">Accepted deviation: ${c.accepted}</p>`}${
     c.known && html`<p class="accepted-note">Known for ${c.known.provider}: ${c.known.behaviour} (${c.known.source})</p>`
-  }${c.request && html`<p>The request as the suite describes it: <code>${JSON.stringify(c.request)}</code></p>`}${c.checks.length > 0 && checksTable(c.checks)}${c.exchanges.map(
-    exchangeView,
-  )}${
+  }${c.request && html`<p>The request as the suite describes it: <code>${JSON.stringify(c.request)}</code></p>`}${c.checks.length > 0 && checksTable(c.checks)}${c.exchanges.map(exchangeView)}${
     c.accessToken &&
     html`<div class="jwt"><h4>Access token (decoded; the token itself is redacted)</h4><pre>${JSON.stringify(c.accessToken.header, null, 2)}</pre><pre>${JSON.stringify(
       c.accessToken.claims,
@@ -202,9 +199,7 @@ function exchangeView(e: Exchange): Html {
   const request = `${tls}${e.request.method} ${e.request.url}\n${headerLines(e.request.headers)}${e.request.body !== undefined ? `\n\n${e.request.body}` : ''}`
   return html`<div class="exchange"><h4>${e.label}: request</h4><pre>${request}</pre><h4>Response ${e.response ? `(${Math.round(e.durationMs)} ms)` : ''}</h4>${
     e.response
-      ? html`<pre>${`HTTP ${e.response.status}\n${headerLines(e.response.headers)}\n\n${e.response.body}${
-          e.response.truncated ? `\n[truncated at ${e.response.bodyBytes} bytes]` : ''
-        }`}</pre>`
+      ? html`<pre>${`HTTP ${e.response.status}\n${headerLines(e.response.headers)}\n\n${e.response.body}${e.response.truncated ? `\n[truncated at ${e.response.bodyBytes} bytes]` : ''}`}</pre>`
       : html`<p class="alert">${e.error}</p>`
   }<h4>Reproduce</h4><div class="curl"><pre>${e.curl}</pre><button type="button" class="copy">Copy</button></div></div>`
 }

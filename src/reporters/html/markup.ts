@@ -33,7 +33,7 @@ export type Child = Html | string | number | false | null | undefined | readonly
 const SPECIAL = /[&<>"'\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
 
 /** Escapes text for an HTML text node or a double-quoted attribute value. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   const first = text.search(SPECIAL)
   if (first === -1) return text
   let out = ''
