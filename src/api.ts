@@ -136,6 +136,10 @@ export interface RunOptions {
  */
 export async function run(options: RunOptions): Promise<Report> {
   const targets = options.targets.map((t) => internal(resolvedTargets, t, 'target'))
+  // A report keys its targets by name, as the CLI does: two of one name could not be told apart.
+  const names = targets.map((t) => t.target.name)
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice) throw new TypeError(`two targets are named "${twice}": give each target its own name`)
   const suites = (options.suites ?? loadSuites()).map((s) => internal(plannedSuites, s, 'suite'))
   assertDistinctSuites(suites)
   const transport = createNodeTransport(`grantcheck/${TOOL_VERSION}`)
