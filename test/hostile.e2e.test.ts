@@ -5,7 +5,6 @@
  * Then every route once more through the CLI with default limits: each ends within 60 s, and no
  * output holds a secret or a raw control character, and nothing reached another origin.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +15,7 @@ import { createElsewhere, createHostileServer, HOSTILE_ROUTES, redirectHits, typ
 import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
+import { makeCertificate } from '../fixtures/certificates.ts'
 import { main, type Io } from '../src/cli/main.ts'
 import { mapPool } from '../src/core/engine.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'
@@ -113,13 +113,8 @@ beforeAll(async () => {
   hostile = await listen(createHostileServer({ elsewhere: elsewhere.url }).fetch as (r: Request) => Promise<Response>)
   reference = await listen((await createReferenceServer()).fetch)
   // A self-signed certificate, made now, for a TLS server no client should trust.
-  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-tls-'))
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
-    { stdio: 'ignore' },
-  )
-  const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'))
+  const self = await makeCertificate({ subject: [['CN', '127.0.0.1']], ips: ['127.0.0.1'], validDays: 1 })
+  const server = createServer({ key: self.keyPem, cert: self.certPem }, (_req, res) => res.end('{}'))
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
   tls = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
 

@@ -1,29 +1,17 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { makeCertificate } from '../../fixtures/certificates.ts'
 import { keyWarnings, snapshotChanges } from './pages.tsx'
 import { canonical, certificateNotAfter } from './snapshot.ts'
 
-/** A self-signed certificate made by openssl, as base64 DER (a JWK's x5c entry). */
-function certificate(days: number): { der: string; notAfter: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'grantcheck-x5c-'))
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days), '-subj', '/CN=signing', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
-    { stdio: 'ignore' },
-  )
-  const pem = readFileSync(join(dir, 'c.pem'), 'utf8')
-  const end = execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-noout', '-enddate'], { encoding: 'utf8' })
-    .trim()
-    .replace('notAfter=', '')
-  return { der: pem.replace(/-----[^-]+-----|\s/g, ''), notAfter: new Date(end).toISOString().replace(/\.000Z$/, 'Z') }
+/** A self-signed certificate, as base64 DER (a JWK's x5c entry), and its notAfter. */
+async function certificate(days: number): Promise<{ der: string; notAfter: string }> {
+  const c = await makeCertificate({ subject: [['CN', 'signing']], validDays: days })
+  return { der: Buffer.from(c.der).toString('base64'), notAfter: c.notAfter }
 }
 
 describe('metadata and key snapshots', () => {
-  it('read the notAfter of an x5c certificate, and nothing from anything else', () => {
-    const c = certificate(10)
+  it('read the notAfter of an x5c certificate, and nothing from anything else', async () => {
+    const c = await certificate(10)
     expect(certificateNotAfter(c.der)).toBe(c.notAfter)
     expect(certificateNotAfter('bm90IGEgY2VydA')).toBeUndefined()
     expect(certificateNotAfter('%%%')).toBeUndefined()
