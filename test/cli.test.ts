@@ -272,3 +272,27 @@ describe('bad profile references', () => {
     expect(requests).toBe(before)
   })
 })
+
+describe('grantcheck demo', () => {
+  it('runs the reference server over TLS with client certificates made for the run: the mutual-TLS cases are judged, not skipped', async () => {
+    const io = captureIo()
+    const out = join(dir, 'out-demo')
+    const code = await main(['demo', '--suite', 'mtls', '--out', out], io)
+    expect(code, io.stderr.join('\n')).toBe(0)
+    expect(io.stdout[0]).toMatch(/^Reference server on https:\/\/127\.0\.0\.1:\d+ \(conformant\)/)
+    const [run] = readdirSync(out)
+    const report = JSON.parse(readFileSync(join(out, run!, 'report.json'), 'utf8')) as Report
+    const cases = report.targets[0]!.cases
+    expect(cases.map((c) => `${c.id}: ${c.outcome}`)).toEqual(cases.map((c) => `${c.id}: passed`))
+    expect(cases).toHaveLength(9)
+    // The key never reaches the report; the certificate is named, not written out.
+    expect(JSON.stringify(report)).not.toContain('PRIVATE KEY')
+  })
+
+  it('fails the mutual-TLS case a defect breaks', async () => {
+    const io = captureIo()
+    const code = await main(['demo', '--suite', 'mtls', '--defect', 'mtls-any-certificate-accepted', '--out', join(dir, 'out-demo-defect')], io)
+    expect(code).toBe(1)
+    expect(io.stdout.join('\n')).toMatch(/✗ failed {2}mtls\/other-client-certificate/)
+  })
+})

@@ -15,7 +15,7 @@ import { createElsewhere, createHostileServer, HOSTILE_ROUTES, redirectHits, typ
 import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
-import { makeCertificate } from '../fixtures/certificates.ts'
+import { makeCertificate } from '../src/node/certificates.ts'
 import { main, type Io } from '../src/cli/main.ts'
 import { mapPool } from '../src/core/engine.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'

@@ -6,22 +6,41 @@ import { join } from 'node:path'
 import { createReferenceServer } from '../reference-server/app.ts'
 import { DEFECTS } from '../reference-server/defects.ts'
 import { resolveTarget } from '../core/resolve.ts'
-import { TargetSchema } from '../schema/target.ts'
+import type { JWK } from 'jose'
+import { TargetSchema, type Target } from '../schema/target.ts'
+import { makeLoopbackPki } from '../node/certificates.ts'
 import { displayPath, loadTargetFile, packageRoot, profileForTarget, REFERENCE_TARGET, resolveSuiteArgs } from '../node/files.ts'
 import { startEmulations } from './emulations.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
 import { listen } from '../node/serve.ts'
 import { UsageError, type Parsed } from './usage.ts'
 
-/** Starts the reference server on a free loopback port and runs every built-in suite against it. */
+/**
+ * Starts the reference server on a free loopback port and runs every built-in suite against it.
+ * It listens over TLS and asks for client certificates, with a CA and certificates made for this
+ * run, so that the mutual-TLS clients (RFC 8705) are tested too; their PEM is literal in the
+ * target, which only a loopback target accepts.
+ */
 export async function demoCommand(values: Parsed<'demo'>['values'], io: Io): Promise<number> {
   if (values.emulations) return compareEmulations(io, values.out)
-  const server = await listen((await createReferenceServer({ defects: values.defect })).fetch)
+  const pki = await makeLoopbackPki()
+  const reference = await createReferenceServer({ defects: values.defect, selfSignedClientKey: pki.selfSigned.publicJwk as JWK })
+  const server = await listen(reference.fetch, 0, '127.0.0.1', { certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: pki.ca.certPem })
   try {
     const file = join(packageRoot(), REFERENCE_TARGET)
-    const target = { ...loadTargetFile(file), issuer: server.url }
-    io.out(`Reference server on ${server.url}${values.defect?.length ? ` with defects: ${values.defect.join(', ')}` : ' (conformant)'}`)
-    const resolved = resolveTarget(target, (name) => io.env[name], displayPath(file))
+    const written = loadTargetFile(file)
+    const target: Target = {
+      ...written,
+      issuer: server.url,
+      caCertificates: pki.ca.certPem,
+      clients: {
+        ...written.clients,
+        mtls: { clientId: 'grantcheck-mtls', authMethod: 'tls_client_auth', certificate: pki.mtlsClient.certPem, certificateKey: pki.mtlsClient.keyPem },
+        mtlsSelfSigned: { clientId: 'grantcheck-mtls-self-signed', authMethod: 'self_signed_tls_client_auth', certificate: pki.selfSigned.certPem, certificateKey: pki.selfSigned.keyPem },
+      },
+    }
+    io.out(`Reference server on ${server.url}${values.defect?.length ? ` with defects: ${values.defect.join(', ')}` : ' (conformant)'}, with a CA and client certificates made for this run`)
+    const resolved = resolveTarget(TargetSchema.parse(target), (name) => io.env[name], displayPath(file))
     return await executeRun([resolved], resolveSuiteArgs(values.suite ?? []), values.out ?? 'reports', io)
   } finally {
     await server.close()

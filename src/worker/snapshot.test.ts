@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { makeCertificate } from '../../fixtures/certificates.ts'
+import { makeCertificate } from '../node/certificates.ts'
 import { keyWarnings, snapshotChanges } from './pages.tsx'
 import { canonical, certificateNotAfter } from './snapshot.ts'
 
