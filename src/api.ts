@@ -17,10 +17,9 @@
 import { resolve as resolvePath } from 'node:path'
 import { applyAcceptances as applyAcceptanceList, compareWithBaseline, gateFailures, type Acceptance } from './core/baseline.ts'
 import { TOOL_VERSION } from './core/builtin.ts'
-import { runPlan, type RunEvent } from './core/engine.ts'
+import type { RunEvent } from './core/engine.ts'
 import { assertDistinctSuites, type PlannedSuite } from './core/plan.ts'
-import { resolveTarget, type ResolvedTarget } from './core/resolve.ts'
-import { InputInvalidError } from './core/errors.ts'
+import type { ResolvedTarget } from './core/resolve.ts'
 import { createReferenceServer } from './reference-server/app.ts'
 import { renderHtml } from './reporters/html/index.ts'
 import { renderJson } from './reporters/json.ts'
@@ -29,13 +28,10 @@ import { renderMarkdown } from './reporters/markdown.ts'
 import { buildMatrix } from './reporters/matrix.ts'
 import { renderText } from './reporters/text.ts'
 import type { CaseResult, Report } from './schema/report.ts'
-import { TargetSchema } from './schema/target.ts'
-import { displayPath, loadReportFile, loadTargetFile, profileForTarget, referenceTarget, resolveSuiteArgs } from './node/files.ts'
-import { placeholderIssues } from './node/placeholders.ts'
-import { builtinProfiles } from './core/builtin.ts'
+import { loadReportFile, loadTargetFile, referenceTarget, resolveSuiteArgs, resolveWithProfile, validateTarget } from './node/files.ts'
 import { writeReport } from './node/write-report.ts'
 import { listen } from './node/serve.ts'
-import { createNodeTransport } from './node/transport.ts'
+import { duplicateTargetName, runFromNode } from './node/run.ts'
 
 export type { Report, CaseResult, CheckResult, Exchange, Outcome, TargetResult, Summary } from './schema/report.ts'
 export type { Acceptance } from './core/baseline.ts'
@@ -96,20 +92,10 @@ export interface LoadTargetOptions {
 export function loadTarget(fileOrTarget: string | object, options: LoadTargetOptions = {}): LoadedTarget {
   const env = options.env ?? process.env
   const { target, source } =
-    typeof fileOrTarget === 'string' ? { target: loadTargetFile(resolvePath(fileOrTarget)), source: resolvePath(fileOrTarget) } : { target: parseTargetObject(fileOrTarget), source: 'target object' }
-  return publicTarget({ ...resolveTarget(target, (name) => env[name], displayPath(source)), profile: profileForTarget(target, source) })
-}
-
-function parseTargetObject(value: object) {
-  const parsed = TargetSchema.safeParse(value)
-  const issues = parsed.success ? placeholderIssues(parsed.data, builtinProfiles()) : parsed.error.issues
-  if (!parsed.success || issues.length)
-    throw new InputInvalidError(
-      'CC_TARGET_INVALID',
-      'target object',
-      issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-    )
-  return parsed.data
+    typeof fileOrTarget === 'string'
+      ? { target: loadTargetFile(resolvePath(fileOrTarget)), source: resolvePath(fileOrTarget) }
+      : { target: validateTarget(fileOrTarget, 'target object'), source: 'target object' }
+  return publicTarget(resolveWithProfile(target, env, source))
 }
 
 /**
@@ -136,20 +122,11 @@ export interface RunOptions {
  */
 export async function run(options: RunOptions): Promise<Report> {
   const targets = options.targets.map((t) => internal(resolvedTargets, t, 'target'))
-  // A report keys its targets by name, as the CLI does: two of one name could not be told apart.
-  const names = targets.map((t) => t.target.name)
-  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  const twice = duplicateTargetName(targets)
   if (twice) throw new TypeError(`two targets are named "${twice}": give each target its own name`)
   const suites = (options.suites ?? loadSuites()).map((s) => internal(plannedSuites, s, 'suite'))
   assertDistinctSuites(suites)
-  const transport = createNodeTransport(`grantcheck/${TOOL_VERSION}`)
-  return runPlan(targets, suites, {
-    fetch: transport.fetch,
-    now: () => Date.now(),
-    randomId: () => crypto.randomUUID().replace(/-/g, ''),
-    toolVersion: TOOL_VERSION,
-    onEvent: options.onEvent,
-  }).finally(() => transport.close())
+  return runFromNode(targets, suites, { onEvent: options.onEvent })
 }
 
 /** The formats {@link render} writes. `text` is the console summary, without colours. */

@@ -75,13 +75,24 @@ export interface Judged {
   outcome: Outcome
   /** Ids of the checks that did not hold (failed, warning, errored), sorted, each once. */
   checks: string[]
+  /** Why an errored case could not be judged, for the disagreement's message. */
+  reason?: string
 }
 
 const NOT_HOLDING = new Set<Outcome>(['failed', 'warning', 'errored'])
 
 /** `suite/case` → outcome and the checks that did not hold. */
 export function judged(cases: readonly CaseResult[]): Record<string, Judged> {
-  return Object.fromEntries(cases.map((c) => [`${c.suite}/${c.id}`, { outcome: c.outcome, checks: [...new Set(c.checks.filter((k) => NOT_HOLDING.has(k.outcome)).map((k) => k.check))].sort() }]))
+  return Object.fromEntries(
+    cases.map((c) => [
+      `${c.suite}/${c.id}`,
+      {
+        outcome: c.outcome,
+        checks: [...new Set(c.checks.filter((k) => NOT_HOLDING.has(k.outcome)).map((k) => k.check))].sort(),
+        ...(c.outcome === 'errored' && c.reason ? { reason: c.reason } : {}),
+      },
+    ]),
+  )
 }
 
 /**
@@ -93,7 +104,7 @@ export function disagreements(got: Record<string, Judged>, expected: (key: strin
   const out: string[] = []
   for (const [key, j] of Object.entries(got)) {
     const e = expected(key)
-    if (j.outcome !== e.outcome) out.push(`${key}: ${j.outcome}, expected ${e.outcome}`)
+    if (j.outcome !== e.outcome) out.push(`${key}: ${j.outcome}${j.reason ? ` (${j.reason})` : ''}, expected ${e.outcome}`)
     const unlisted = j.checks.filter((c) => !e.checks.includes(c))
     const held = e.checks.filter((c) => !j.checks.includes(c))
     if (unlisted.length) out.push(`${key}: ${unlisted.join(', ')} did not hold, and the file does not list ${unlisted.length === 1 ? 'it' : 'them'}`)

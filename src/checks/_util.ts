@@ -114,6 +114,9 @@ export function jsonDepth(text: string): number {
   return max
 }
 
+/** The arguments of the cnf.x5t#S256 checks: which aspect of the binding they judge. */
+export const x5tArgs = z.strictObject({ aspect: z.enum(['binding', 'presence']).default('binding') })
+
 /**
  * RFC 8705 §3.1, §3.2: the verdict on a cnf member (a JWT claim or an introspection member)
  * against the certificate presented: x5t#S256 is the base64url SHA-256 of its DER. `binding`
@@ -121,7 +124,7 @@ export function jsonDepth(text: string): number {
  * `presence` judges that there is one (a JWT SHOULD represent it so, §3.1; a client may not be
  * registered for bound tokens, §3.4).
  */
-export function x5tVerdict(cnf: unknown, thumbprint: string | undefined, aspect: 'binding' | 'presence', what: string): Verdict {
+export function x5tVerdict(cnf: unknown, thumbprint: string | undefined, aspect: z.infer<typeof x5tArgs>['aspect'], what: string): Verdict {
   if (thumbprint === undefined) return notApplicable('no client certificate was presented')
   if (thumbprint === 'unknown') return notApplicable('the certificate was presented through a Worker binding whose PEM the target does not give: its thumbprint is not known')
   const x5t = cnf !== null && typeof cnf === 'object' ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined

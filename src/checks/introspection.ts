@@ -6,7 +6,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, x5tVerdict } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, x5tArgs, x5tVerdict } from './_util.ts'
 import { grantedScope } from './token-response.ts'
 import { defineCheck } from './types.ts'
 
@@ -89,7 +89,7 @@ export const revocationAccepted = defineCheck({
 export const cnfX5t = defineCheck({
   id: 'introspection.cnf-x5t',
   summary: "An active certificate-bound token introspects with cnf.x5t#S256, the thumbprint of the client's certificate.",
-  args: z.strictObject({ aspect: z.enum(['binding', 'presence']).default('binding') }),
+  args: x5tArgs,
   run(input, args) {
     const body = bodyObject(input)
     if (body?.active !== true) return notApplicable('the token is not reported active')

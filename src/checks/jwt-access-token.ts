@@ -6,8 +6,7 @@
  * @module
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
-import * as z from 'zod'
-import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim, x5tVerdict } from './_util.ts'
+import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim, x5tArgs, x5tVerdict } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 import { declaresAtJwt } from './when.ts'
 
@@ -241,7 +240,7 @@ export const cnfJkt = defineCheck({
 export const cnfX5t = defineCheck({
   id: 'jwt-access-token.cnf-x5t',
   summary: 'A certificate-bound JWT access token carries cnf.x5t#S256, the thumbprint of the certificate presented.',
-  args: z.strictObject({ aspect: z.enum(['binding', 'presence']).default('binding') }),
+  args: x5tArgs,
   run(input, args) {
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)

@@ -9,7 +9,7 @@ import { resolveTarget } from '../core/resolve.ts'
 import type { JWK } from 'jose'
 import { TargetSchema, type Target } from '../schema/target.ts'
 import { makeLoopbackPki } from '../node/certificates.ts'
-import { displayPath, loadTargetFile, packageRoot, profileForTarget, REFERENCE_TARGET, resolveSuiteArgs } from '../node/files.ts'
+import { displayPath, loadTargetFile, packageRoot, REFERENCE_TARGET, resolveSuiteArgs, resolveWithProfile } from '../node/files.ts'
 import { startEmulations } from './emulations.ts'
 import { EXIT, executeRun, type Io } from './main.ts'
 import { listen } from '../node/serve.ts'
@@ -74,7 +74,7 @@ async function compareEmulations(io: Io, out: string | undefined): Promise<numbe
     io.out(`Reference server and ${running.targets.length - 1} provider emulations on 127.0.0.1`)
     const targets = running.targets.map((t) => {
       const target = TargetSchema.parse(t)
-      return { ...resolveTarget(target, (name) => io.env[name], `emulation "${t.name}"`), profile: profileForTarget(target, `emulation "${t.name}"`) }
+      return resolveWithProfile(target, io.env, `emulation "${t.name}"`)
     })
     // Provider quirks are the point of the demo: the exit code is 0 unless a run could not be made.
     const code = await executeRun(targets, resolveSuiteArgs([]), out ?? 'reports', io)

@@ -6,19 +6,18 @@
 import { join, resolve } from 'node:path'
 import { TOOL_VERSION } from '../core/builtin.ts'
 import { ConformanceError, InputInvalidError } from '../core/errors.ts'
-import { runPlan, type RunContext } from '../core/engine.ts'
 import { assertDistinctSuites, type PlannedSuite } from '../core/plan.ts'
-import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
+import type { ResolvedTarget } from '../core/resolve.ts'
 import type { Outcome, Report } from '../schema/report.ts'
 import { applyAcceptances, compareWithBaseline, gateFailures, mergeReports } from '../core/baseline.ts'
 import { renderText } from '../reporters/text.ts'
 import { foldSharedErrors } from '../reporters/causes.ts'
 import { plain } from '../reporters/plain.ts'
 import type { FetchLike } from '../core/http.ts'
-import { createNodeTransport } from '../node/transport.ts'
+import { duplicateTargetName, runFromNode } from '../node/run.ts'
 import { commandUsage, isCommand, overallUsage, parseCommand, UsageError, type CommandName, type Parsed } from './usage.ts'
 import { RENDERERS, writePieces, writeReport } from '../node/write-report.ts'
-import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, profileForTarget, resolveSuiteArgs } from '../node/files.ts'
+import { displayPath, loadAcceptancesFile, loadReportFile, loadTargetFile, resolveSuiteArgs, resolveWithProfile } from '../node/files.ts'
 
 export const EXIT = { ok: 0, conformance: 1, usage: 2, runtime: 3 } as const
 
@@ -131,13 +130,8 @@ export interface GateOptions {
 async function runCommand({ values }: Parsed<'run'>, io: Io, fetchImpl?: FetchLike): Promise<number> {
   if (!values.target?.length) throw new UsageError('--target FILE is required', 'run')
   // Everything is loaded and validated before the first request.
-  const targets = values.target.map((f) => {
-    const file = resolve(f)
-    const target = loadTargetFile(file)
-    return { ...resolveTarget(target, (name) => io.env[name], displayPath(file)), profile: profileForTarget(target, file) }
-  })
-  const names = targets.map((t) => t.target.name)
-  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  const targets = values.target.map((f) => resolveWithProfile(loadTargetFile(resolve(f)), io.env, resolve(f)))
+  const twice = duplicateTargetName(targets)
   if (twice) throw new UsageError(`two targets are named "${twice}": give each target file its own name`, 'run')
   const suites = resolveSuiteArgs(values.suite ?? [])
   return executeRun(targets, suites, values.out ?? 'reports', io, fetchImpl, gateOptionsOf(values))
@@ -157,12 +151,8 @@ export async function executeRun(targets: ResolvedTarget[], suites: PlannedSuite
   const baseline = gate.baseline ? loadReportFile(resolve(gate.baseline)) : undefined
   const acceptances = gate.accept ? loadAcceptancesFile(resolve(gate.accept)) : []
   const totals = new Map<string, { done: number; of: number }>()
-  const transport = fetchImpl ? undefined : createNodeTransport(`grantcheck/${TOOL_VERSION}`)
-  const ctx: RunContext = {
-    fetch: fetchImpl ?? transport!.fetch,
-    now: () => Date.now(),
-    randomId: () => crypto.randomUUID().replace(/-/g, ''),
-    toolVersion: TOOL_VERSION,
+  let report = await runFromNode(targets, suites, {
+    fetch: fetchImpl,
     onEvent: (e) => {
       if (e.type === 'target:start') totals.set(e.target, { done: 0, of: e.cases })
       if (e.type === 'case:result') {
@@ -171,8 +161,7 @@ export async function executeRun(targets: ResolvedTarget[], suites: PlannedSuite
         io.progress?.(`${plain(e.target, 80)}: ${t.done}/${t.of} cases`)
       }
     },
-  }
-  let report = await runPlan(targets, suites, ctx).finally(() => transport?.close())
+  })
   io.progress?.('')
   report = applyAcceptances(report, acceptances)
   if (baseline) report = compareWithBaseline(report, baseline, gate.strict)

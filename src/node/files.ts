@@ -15,6 +15,7 @@ import { ProfileSchema, type Profile } from '../schema/profile.ts'
 import { ReportSchema, type Report } from '../schema/report.ts'
 import { TargetSchema, type Target, type TargetInput } from '../schema/target.ts'
 import type { Acceptance } from '../core/baseline.ts'
+import { resolveTarget, type ResolvedTarget } from '../core/resolve.ts'
 import { placeholderIssues } from './placeholders.ts'
 
 /** The package root (where package.json, suites/ and fixtures/ are), from src/ or dist/. */
@@ -111,13 +112,24 @@ function parseJson(text: string, file: string, code: 'CC_TARGET_INVALID' | 'CC_R
  */
 export function loadTargetFile(file: string): Target {
   const text = readText(file, 'CC_TARGET_INVALID')
-  const parsed = TargetSchema.safeParse(parseJson(text, file, 'CC_TARGET_INVALID', 'not valid JSON'))
+  return validateTarget(parseJson(text, file, 'CC_TARGET_INVALID', 'not valid JSON'), file, () => parseWithLines(text, file, 'CC_TARGET_INVALID').locate)
+}
+
+/**
+ * Validates a target's content from `source` (a file, or an object given to the API), refusing
+ * one that still holds an `init` placeholder. The lines of its issues are found only when there
+ * are issues, with `locator`.
+ */
+export function validateTarget(data: unknown, source: string, locator?: () => (path: PropertyKey[]) => number | undefined): Target {
+  const parsed = TargetSchema.safeParse(data)
   const issues = parsed.success ? placeholderIssues(parsed.data, builtinProfiles()) : parsed.error.issues
-  if (!parsed.success || issues.length) {
-    const { locate } = parseWithLines(text, file, 'CC_TARGET_INVALID')
-    throw schemaError('CC_TARGET_INVALID', file, issues, locate)
-  }
-  return parsed.data
+  if (parsed.success && !issues.length) return parsed.data
+  throw schemaError('CC_TARGET_INVALID', source, issues, locator?.() ?? (() => undefined))
+}
+
+/** A validated target with its secrets read from `env`, and the built-in provider profile it names. */
+export function resolveWithProfile(target: Target, env: Record<string, string | undefined>, source: string): ResolvedTarget {
+  return { ...resolveTarget(target, (name) => env[name], displayPath(source)), profile: profileForTarget(target, source) }
 }
 
 /** Loads and validates a suite file (YAML or JSON), with the built-in expectation groups. */

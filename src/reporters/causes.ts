@@ -16,28 +16,35 @@ export type Row<T> = { item: T } | { reason: string; count: number; first: T }
  * target) folded into one row with their count.
  */
 export function foldSharedErrors<T>(items: readonly T[], caseOf: (item: T) => CaseResult, scope: (item: T) => string = () => ''): Array<Row<T>> {
-  const key = (item: T) => {
+  // One pass groups the errored items by scope and root cause, with the reason their row shows:
+  // what stopped the run where there is such a reason, rather than its first symptom.
+  const keys = items.map((item) => {
     const c = caseOf(item)
     return c.outcome === 'errored' && c.reason ? JSON.stringify([scope(item), rootCause(c.reason)]) : undefined
-  }
-  const counts = new Map<string, number>()
-  for (const item of items) {
-    const k = key(item)
-    if (k) counts.set(k, (counts.get(k) ?? 0) + 1)
-  }
+  })
+  const groups = new Map<string, { count: number; reason: string }>()
+  items.forEach((item, i) => {
+    const k = keys[i]
+    if (!k) return
+    const reason = caseOf(item).reason!
+    const g = groups.get(k)
+    if (!g) groups.set(k, { count: 1, reason })
+    else {
+      g.count++
+      if (g.reason === rootCause(g.reason) && reason !== rootCause(reason)) g.reason = reason
+    }
+  })
   const rows: Array<Row<T>> = []
   const printed = new Set<string>()
-  for (const item of items) {
-    const k = key(item)
-    const count = k ? counts.get(k)! : 1
-    if (count < 2) rows.push({ item })
+  items.forEach((item, i) => {
+    const k = keys[i]
+    const g = k ? groups.get(k)! : undefined
+    if (!g || g.count < 2) rows.push({ item })
     else if (!printed.has(k!)) {
       printed.add(k!)
-      // The row says what stopped the run where there is such a reason, rather than its first symptom.
-      const reasons = items.filter((x) => key(x) === k).map((x) => caseOf(x).reason!)
-      rows.push({ reason: reasons.find((r) => r !== rootCause(r)) ?? reasons[0]!, count, first: item })
+      rows.push({ reason: g.reason, count: g.count, first: item })
     }
-  }
+  })
   return rows
 }
 
