@@ -8,7 +8,8 @@
 //    runtime: the Worker carries no YAML parser and reads no files;
 //  - dist/worker.mjs: the Worker bundle (what the Miniflare tests run; wrangler bundles the same
 //    entry itself for dev and deploy);
-//  - dist/bench*.mjs: the benchmark, its servers, and the engine alone as a Worker for workerd.
+//  - dist/bench*.mjs: the benchmark, its servers, and the engine alone as a Worker for workerd;
+//  - dist/selftest.mjs: the self-test (test/selftest.ts).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { build } from 'esbuild'
@@ -82,5 +83,7 @@ await build({ ...forWorkerd, entryPoints: ['src/worker/index.ts'], outfile: 'dis
 // The benchmark (npm run bench).
 await build({ ...forNode, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' })
 await build({ ...forNode, entryPoints: ['bench/servers.ts'], outfile: 'dist/bench-servers.mjs' })
+// The generative self-test of the reference server's lawful variations (npm run selftest).
+await build({ ...forNode, entryPoints: ['test/selftest.ts'], outfile: 'dist/selftest.mjs' })
 // The engine alone in workerd, built as the Worker is, for the bench's CPU figure.
 await build({ ...forWorkerd, entryPoints: ['bench/workerd-harness.ts'], outfile: 'dist/bench-workerd-harness.mjs' })

@@ -36,6 +36,14 @@ export const ReferenceExpectationsSchema = z.strictObject({
       cases: z.record(CASE_KEY, ExpectedCaseSchema),
     }),
   ),
+  /** Each lawful variation: what it does and why no verdict moves to a failure; the cases whose outcome it changes. */
+  lawful: z.record(
+    z.string(),
+    z.strictObject({
+      why: REASON,
+      cases: z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true })),
+    }),
+  ),
 })
 
 export const EmulationExpectationsSchema = z.record(
@@ -55,7 +63,18 @@ export const EmulationExpectationsSchema = z.record(
 
 const ExplainedCasesSchema = z.record(CASE_KEY, ExpectedCaseSchema.omit({ collateral: true }).extend({ why: REASON }))
 /** What both profiles share, what each one's run adds or changes, and what the mutual-TLS (https) run changes. */
-export const OidcProviderExpectationsSchema = z.strictObject({ both: ExplainedCasesSchema, rfc6749: ExplainedCasesSchema, oauth21: ExplainedCasesSchema, mtls: ExplainedCasesSchema })
+export const OidcProviderExpectationsSchema = z.strictObject({
+  both: ExplainedCasesSchema,
+  rfc6749: ExplainedCasesSchema,
+  oauth21: ExplainedCasesSchema,
+  mtls: ExplainedCasesSchema,
+  /** Every finding of the suites (`suite/finding`), as the default-profile run reads it, with why. */
+  findings: z.record(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'suite/finding'), z.strictObject({ value: z.string().min(1), why: REASON })).optional(),
+})
+/** One run under the default profile: every case that does not pass, with its reason. */
+export const AuthlibExpectationsSchema = ExplainedCasesSchema
+/** The same, for the servers installed from npm (node-oauth2-server, jmondi-oauth2-server): one run, every case that does not pass. */
+export const NpmServerExpectationsSchema = ExplainedCasesSchema
 
 /** Reads and validates an expected-results file; a bad one fails with the file and field. */
 export function loadExpected<T extends z.ZodType>(name: string, schema: T): z.infer<T> {

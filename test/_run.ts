@@ -9,6 +9,7 @@ import type { PlannedSuite } from '../src/core/plan.ts'
 import { resolveTarget } from '../src/core/resolve.ts'
 import { builtinSuiteFiles, loadSuiteFile } from '../src/node/files.ts'
 import type { CaseResult, Report } from '../src/schema/report.ts'
+import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
 import type { TestPki } from '../fixtures/mtls.ts'
 
@@ -73,6 +74,21 @@ export async function runAgainst(target: TargetInput, suites = builtinSuites(), 
     randomId: () => crypto.randomUUID().replace(/-/g, ''),
     toolVersion: 'test',
   })
+}
+
+/**
+ * The four secret clients a server not written here is set up with (primary and special use
+ * Basic, post the body, noGrant may not use the grant), named `<prefix>-primary` and so on, with
+ * the reference server's secrets.
+ */
+export function secretClients(prefix: string): TargetInput['clients'] {
+  const client = (role: string, authMethod: 'client_secret_basic' | 'client_secret_post', clientSecret: string) => ({ clientId: `${prefix}-${role}`, authMethod, clientSecret })
+  return {
+    primary: client('primary', 'client_secret_basic', FIXTURE_SECRETS.primary),
+    post: client('post', 'client_secret_post', FIXTURE_SECRETS.post),
+    special: client('special', 'client_secret_basic', FIXTURE_SECRETS.special),
+    noGrant: client('nogrant', 'client_secret_basic', FIXTURE_SECRETS.noGrant),
+  }
 }
 
 /** `suite/case` → outcome, for comparing with expected-results files. */

@@ -235,6 +235,14 @@ describe('a misspelt suite is refused before anything is sent, naming the file, 
       'findings[0].measure.values',
       '"one" sends 1 request(s): give one value for each',
     ],
+    [
+      'a control that sends nothing',
+      'control-inspect.yaml',
+      '    steps:\n      - do: inspect\n        control: that there is metadata\n        expect: [{ check: response.observe }]\n',
+      11,
+      'cases[0].steps[0].control',
+      'an inspect step sends nothing, so it cannot be a control',
+    ],
     ['an auth method', 'auth.yaml', '    request: { auth: basik }\n    expect: [{ group: granted }]\n', 9, 'cases[0].request.auth', 'Invalid option'],
   ])('%s', (_what, name, body, line, field, message) => {
     const e = refusal(name, caseWith(body))

@@ -11,6 +11,25 @@ export function bodyObject(input: CheckInput): Record<string, unknown> | undefin
   return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined
 }
 
+/**
+ * An optional member of a JSON object: undefined when it is absent or JSON null. Responses that
+ * write every optional member, null when unset, say no more than those that leave it out.
+ */
+export function member(body: Record<string, unknown> | undefined, name: string): unknown {
+  const v = body?.[name]
+  return v === null ? undefined : v
+}
+
+/** A value as a verdict shows it: JSON, or "absent" (JSON.stringify has no text for undefined). */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'absent'
+  try {
+    return JSON.stringify(v) ?? String(v)
+  } catch {
+    return String(v)
+  }
+}
+
 /** `HTTP 400, error "invalid_client"` or `HTTP 200, access token issued`: the gist of a response. */
 export function gist(input: CheckInput): string {
   const { status } = input.response

@@ -129,8 +129,9 @@ const UNORDERED = new Set(['granted-scopes', 'token.audiences'])
 /**
  * `sameAs`: the location holds in this answer what it held in an earlier step's answer, for
  * requirements that are relative ("treated as if omitted", "order does not matter"). Absent in
- * both is the same; where neither answer has the value at all (no token in either) the
- * comparison does not apply, and where only one has it, it does not hold.
+ * both is the same; where either answer cannot show the value at all (no token, or a grant that
+ * cannot be observed) there is nothing to compare and the comparison does not apply: a token in
+ * one answer and an error in the other is told by comparing their status and error instead.
  */
 export function evaluateSameAs(a: Omit<Assertion, 'operator' | 'operand'>, step: number, earlier: CheckInput, input: CheckInput): Verdict {
   const before = locate(a.location, a.from, earlier)
@@ -138,11 +139,10 @@ export function evaluateSameAs(a: Omit<Assertion, 'operator' | 'operand'>, step:
   const expected = `${a.location}${a.from ? ` (of ${a.from})` : ''} the same as in step ${step}`
   const describe = (l: Located) => ('notApplicable' in l ? `not there (${l.notApplicable})` : l.value === undefined ? '(absent)' : show(l.value))
   if ('notApplicable' in before && 'notApplicable' in now) return notApplicable(`in neither answer: ${now.notApplicable}`)
+  if ('notApplicable' in now) return notApplicable(`nothing to compare with step ${step}: in this answer, ${now.notApplicable}`)
+  if ('notApplicable' in before) return notApplicable(`nothing to compare: in step ${step}, ${before.notApplicable}`)
   const actual = `${describe(now)}; step ${step}: ${describe(before)}`
-  const same =
-    !('notApplicable' in before) &&
-    !('notApplicable' in now) &&
-    (UNORDERED.has(a.location) && Array.isArray(before.value) && Array.isArray(now.value) ? sameMembers(before.value, now.value) : deepEqual(before.value, now.value))
+  const same = UNORDERED.has(a.location) && Array.isArray(before.value) && Array.isArray(now.value) ? sameMembers(before.value, now.value) : deepEqual(before.value, now.value)
   return same
     ? holds(expected, actual, `${a.location} is ${describe(now)}, as in step ${step}`)
     : fails(expected, actual, `${a.location} is ${describe(now)}, but was ${describe(before)} in step ${step}`)

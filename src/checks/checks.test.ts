@@ -175,6 +175,15 @@ describe('error response checks (RFC6749-5.2)', () => {
     expect((await refusedBasic(400, 'invalid_client')).holds).toBe(false)
     // Refused for another reason than failed authentication: no challenge is owed (two methods at once).
     expect((await refusedBasic(400, 'invalid_request')).holds).toBe('n/a')
+    // Not allowed the grant, answered 401 with a Bearer challenge: HTTP's rule holds, §5.2's Basic
+    // challenge belongs to invalid_client; a 401 without any challenge breaks RFC 9110 §15.5.2.
+    const refused401 = (challenge?: string) =>
+      run(
+        'error-response.invalid-client-basic-challenge',
+        input({ status: 401, usedBasic: true, body: { error: 'unauthorized_client' }, headers: { 'content-type': 'application/json', ...(challenge ? { 'www-authenticate': challenge } : {}) } }),
+      )
+    expect((await refused401('Bearer realm="x"')).holds).toBe('n/a')
+    expect((await refused401()).holds).toBe(false)
     expect((await run('error-response.invalid-client-basic-challenge', input({ status: 400 }))).holds).toBe('n/a')
   })
 })
@@ -352,7 +361,38 @@ describe('checks added for JWT client authentication, introspection, metadata, r
       input({ body: TOKEN, token: { value: 'a.b.c', jwt: { header, claims } }, jwks: { keys: [{ kty: 'RSA', kid: 'k1' }] }, ...over })
     expect((await run('jwt-access-token.kid-found', jwt({ kid: 'k1' }, {}))).holds).toBe(true)
     expect((await run('jwt-access-token.kid-found', jwt({ kid: 'k2' }, {}))).holds).toBe(false)
-    expect((await run('jwt-access-token.kid-found', jwt({}, {}))).holds).toBe(false)
+    // No kid: nothing to choose with one signing key (RFC 7515 §4.1.4), a warning with several.
+    expect((await run('jwt-access-token.kid-found', jwt({}, {}))).holds).toBe(true)
+    expect(
+      (
+        await run(
+          'jwt-access-token.kid-found',
+          jwt(
+            {},
+            {},
+            {
+              jwks: {
+                keys: [
+                  { kty: 'RSA', kid: 'k1' },
+                  { kty: 'EC', kid: 'k2' },
+                  { kty: 'RSA', use: 'enc' },
+                ],
+              },
+            },
+          ),
+        )
+      ).holds,
+    ).toBe(false)
+    expect((await run('jwt-access-token.kid-found', jwt({ alg: 'HS256' }, {}))).holds).toBe('n/a')
+    // A shared-secret signature is lawful (RFC 9068 §2.1): not verifiable through a JWKS, and
+    // short of the RECOMMENDED asymmetric algorithm.
+    expect((await run('jwt-access-token.signature', jwt({ alg: 'HS256' }, {}))).holds).toBe('n/a')
+    expect((await run('jwt-access-token.asymmetric-signature', jwt({ alg: 'HS256' }, {}))).holds).toBe(false)
+    expect((await run('jwt-access-token.asymmetric-signature', jwt({ alg: 'ES256' }, {}))).holds).toBe(true)
+    // Claims RFC 9068 requires, absent from a JWT that does not declare it: nothing to judge.
+    for (const id of ['jwt-access-token.iss-matches-issuer', 'jwt-access-token.sub-identifies-client', 'jwt-access-token.lifetime'])
+      expect((await run(id, jwt({ typ: 'JWT' }, {}, { profile: 'rfc6749' }))).holds, id).toBe('n/a')
+    expect((await run('jwt-access-token.sub-identifies-client', jwt({ typ: 'at+jwt' }, {}))).holds).toBe(false)
     expect((await run('jwt-access-token.scope-claim', jwt({}, { scp: ['read'] }, { requestedScope: 'read' }))).holds).toBe(true)
     const roles = await run('jwt-access-token.scope-claim', jwt({}, { roles: ['App.Read'] }, { requestedScope: 'read' }))
     expect(roles.holds).toBe(false)

@@ -5,7 +5,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, member, noArgs, notApplicable, showValue } from './_util.ts'
 import { RFC6749_ERROR_CODES } from './response.ts'
 import { defineCheck } from './types.ts'
 
@@ -43,9 +43,9 @@ export const wellFormed = defineCheck({
     if (mediaType(input.response.headers) !== 'application/json') problems.push(`Content-Type is ${ct}`)
     if (typeof body.error !== 'string' || body.error === '') problems.push('"error" is missing')
     else if (!ERROR_CHARS.test(body.error)) problems.push('"error" has characters outside %x20-21 / %x23-5B / %x5D-7E')
-    const desc = body.error_description
+    const desc = member(body, 'error_description')
     if (desc !== undefined && (typeof desc !== 'string' || !ERROR_CHARS.test(desc))) problems.push('"error_description" has characters outside %x20-21 / %x23-5B / %x5D-7E')
-    const uri = body.error_uri
+    const uri = member(body, 'error_uri')
     if (uri !== undefined && (typeof uri !== 'string' || !ERROR_URI_CHARS.test(uri))) problems.push('"error_uri" has characters outside %x21 / %x23-5B / %x5D-7E')
     return problems.length ? fails(expected, problems.join('; '), problems.join('; ')) : holds(expected, `error "${String(body.error)}"`, 'well-formed error response')
   },
@@ -63,14 +63,19 @@ export const basicChallenge = defineCheck({
   args: noArgs,
   run(input) {
     if (!input.request.usedBasic) return notApplicable('the client did not authenticate with an Authorization header')
-    // The rule belongs to invalid_client; a refusal for another reason (two methods at once, a
-    // bad grant) owes no challenge, unless it answers 401, which HTTP ties to a challenge
-    // (RFC 9110 §15.5.2).
+    // The rule belongs to invalid_client (or a bare 401, which refuses the credentials at the HTTP
+    // level); a refusal for another reason (a client not allowed the grant, two methods at once)
+    // owes no Basic challenge. If it answers 401, HTTP asks for some challenge, of any scheme
+    // (RFC 9110 §15.5.2); its status is judged by status-400.
     const error = bodyObject(input)?.error
-    if (error !== 'invalid_client' && input.response.status !== 401)
-      return notApplicable(`refused with ${typeof error === 'string' ? `"${error}"` : 'no error code'} and HTTP ${input.response.status}, not as failed client authentication`)
-    const expected = 'HTTP 401 and WWW-Authenticate: Basic …'
     const challenge = input.response.headers.get('www-authenticate')
+    const authenticationRefused = error === 'invalid_client' || (typeof error !== 'string' && input.response.status === 401)
+    if (!authenticationRefused) {
+      const why = `refused with ${typeof error === 'string' ? `"${error}"` : 'no error code'} and HTTP ${input.response.status}, not as failed client authentication`
+      if (input.response.status !== 401 || challenge) return notApplicable(why)
+      return fails('a 401 answer carries a WWW-Authenticate challenge (RFC 9110 §15.5.2)', `HTTP 401, WWW-Authenticate: (absent)`, `${why}, but a 401 without a challenge`)
+    }
+    const expected = 'HTTP 401 and WWW-Authenticate: Basic …'
     const actual = `HTTP ${input.response.status}, WWW-Authenticate: ${challenge ?? '(absent)'}`
     if (input.response.status !== 401) return fails(expected, actual, `status is ${input.response.status}, not 401`)
     if (!challenge) return fails(expected, actual, 'no WWW-Authenticate header')
@@ -116,7 +121,7 @@ export const status400 = defineCheck({
     const error = bodyObject(input)?.error
     const allowed = error === 'invalid_client' ? [400, 401] : [400]
     const expected = `HTTP ${allowed.join(' or ')}${error === 'invalid_client' ? ' for invalid_client' : ''}`
-    const actual = `HTTP ${status}, error ${JSON.stringify(error)}`
+    const actual = `HTTP ${status}, error ${showValue(error)}`
     return allowed.includes(status) ? holds(expected, actual, `status ${status}`) : fails(expected, actual, `an error response with HTTP ${status}`)
   },
 })

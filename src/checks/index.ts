@@ -36,6 +36,7 @@ export const ALL_CHECKS: readonly AnyCheckDefinition[] = [
   errorResponse.registeredCode,
   errorResponse.status400,
   jwt.signature,
+  jwt.asymmetricSignature,
   jwt.typ,
   jwt.requiredClaims,
   jwt.issuerMatches,

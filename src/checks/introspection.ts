@@ -6,7 +6,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, fails, gist, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, x5tArgs, x5tVerdict } from './_util.ts'
+import { bodyObject, fails, gist, holds, mediaType, member, noArgs, notApplicable, sameSet, scopeSet, showValue, x5tArgs, x5tVerdict } from './_util.ts'
 import { grantedScope } from './token-response.ts'
 import { defineCheck } from './types.ts'
 
@@ -36,12 +36,13 @@ export const describesToken = defineCheck({
     const expected = `client_id "${input.request.clientId}", the granted scope, token_type Bearer or DPoP (each OPTIONAL)`
     const problems: string[] = []
     const notes: string[] = []
-    if (body.client_id === undefined) notes.push('no client_id')
-    else if (body.client_id !== input.request.clientId) problems.push(`client_id is ${JSON.stringify(body.client_id)}`)
+    const [clientId, scope, tokenType] = [member(body, 'client_id'), member(body, 'scope'), member(body, 'token_type')]
+    if (clientId === undefined) notes.push('no client_id')
+    else if (clientId !== input.request.clientId) problems.push(`client_id is ${showValue(clientId)}`)
     const granted = grantedScope(input)
-    if (typeof body.scope === 'string' && granted && !sameSet(scopeSet(body.scope), granted.scopes)) problems.push(`scope is "${body.scope}", the grant was "${[...granted.scopes].join(' ')}"`)
-    if (body.scope === undefined) notes.push('no scope')
-    if (body.token_type !== undefined && !['bearer', 'dpop'].includes(String(body.token_type).toLowerCase())) problems.push(`token_type is ${JSON.stringify(body.token_type)}`)
+    if (typeof scope === 'string' && granted && !sameSet(scopeSet(scope), granted.scopes)) problems.push(`scope is "${scope}", the grant was "${[...granted.scopes].join(' ')}"`)
+    if (scope === undefined) notes.push('no scope')
+    if (tokenType !== undefined && !['bearer', 'dpop'].includes(String(tokenType).toLowerCase())) problems.push(`token_type is ${showValue(tokenType)}`)
     const actual = JSON.stringify({ client_id: body.client_id, scope: body.scope, token_type: body.token_type })
     return problems.length ? fails(expected, actual, problems.join('; ')) : holds(expected, actual, notes.length ? `consistent (${notes.join(', ')}: OPTIONAL members)` : 'consistent with the token')
   },

@@ -6,12 +6,15 @@
  * @module
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
-import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim, x5tArgs, x5tVerdict } from './_util.ts'
+import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, showValue, tokenScopeClaim, x5tArgs, x5tVerdict } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 import { declaresAtJwt } from './when.ts'
 
 /** Allowed clock skew when judging exp, iat, nbf. */
 const SKEW_SEC = 60
+
+/** Why a claim RFC 9068 requires is not judged in a JWT that does not declare RFC 9068. */
+const PLAIN_JWT = (claim: string) => `no ${claim} claim, in a JWT that does not declare typ at+jwt: ${claim} is OPTIONAL in a JWT (RFC 7519 §4.1), only RFC 9068 requires it`
 
 type JwtInput = CheckInput & { token: { value: string; jwt: DecodedToken } }
 
@@ -32,7 +35,7 @@ export const signature = defineCheck({
     const expected = 'a JWS with alg ≠ none that verifies with a key from the JWKS'
     const alg = t.token.jwt.header.alg
     if (typeof alg !== 'string' || alg.toLowerCase() === 'none') return fails(expected, `alg ${JSON.stringify(alg)}`, '"JWT access tokens MUST NOT use \'none\'" (RFC 9068 §2.1)')
-    if (alg.startsWith('HS')) return fails(expected, `alg ${alg}`, 'a symmetric signature cannot be verified by resource servers through a JWKS')
+    if (alg.startsWith('HS')) return notApplicable(`alg ${alg}: signed with a shared secret, which only its holders can verify, never through a JWKS`)
     if (!input.jwks) return notApplicable('the target publishes no jwks_uri, so the signature cannot be verified')
     if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the JWKS could not be read: ${input.jwks.error}`)
@@ -50,6 +53,25 @@ export const signature = defineCheck({
   },
 })
 
+/** JWS algorithms that sign with a private key, verified with a public one. */
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$|^Ed448$/
+
+export const asymmetricSignature = defineCheck({
+  id: 'jwt-access-token.asymmetric-signature',
+  summary: 'The JWT access token is signed with an asymmetric algorithm, which any resource server can verify with the public key.',
+  args: noArgs,
+  run(input) {
+    const t = jwtOf(input)
+    if (typeof t === 'string') return notApplicable(t)
+    const alg = t.token.jwt.header.alg
+    const expected = 'an asymmetric alg (RS…, PS…, ES…, EdDSA)'
+    // "use of asymmetric cryptography is RECOMMENDED" (RFC 9068 §2.1)
+    return typeof alg === 'string' && ASYMMETRIC.test(alg)
+      ? holds(expected, `alg ${alg}`, 'asymmetric signature')
+      : fails(expected, `alg ${showValue(alg)}`, 'not signed with an asymmetric algorithm: resource servers need the shared secret to verify it')
+  },
+})
+
 export const typ = defineCheck({
   id: 'jwt-access-token.typ',
   summary: 'The JWT header typ is at+jwt (case-insensitive).',
@@ -59,8 +81,8 @@ export const typ = defineCheck({
     if (typeof t === 'string') return notApplicable(t)
     const v = t.token.jwt.header.typ
     return declaresAtJwt(t.token.jwt.header)
-      ? holds('typ "at+jwt"', JSON.stringify(v), 'RFC 9068 media type')
-      : fails('typ "at+jwt"', v === undefined ? 'absent' : JSON.stringify(v), 'resource servers that follow RFC 9068 §4 reject other typ values')
+      ? holds('typ "at+jwt"', showValue(v), 'RFC 9068 media type')
+      : fails('typ "at+jwt"', showValue(v), 'resource servers that follow RFC 9068 §4 reject other typ values')
   },
 })
 
@@ -94,7 +116,9 @@ export const issuerMatches = defineCheck({
     if (typeof t === 'string') return notApplicable(t)
     if (!input.target.issuer) return notApplicable('the target names no issuer')
     const iss = t.token.jwt.claims.iss
-    return iss === input.target.issuer ? holds(input.target.issuer, String(iss), 'iss matches') : fails(input.target.issuer, JSON.stringify(iss), 'iss must exactly match the issuer (RFC 9068 §4)')
+    // iss is OPTIONAL in a JWT (RFC 7519 §4.1.1); only RFC 9068 makes it REQUIRED.
+    if (iss === undefined && !declaresAtJwt(t.token.jwt.header)) return notApplicable(PLAIN_JWT('iss'))
+    return iss === input.target.issuer ? holds(input.target.issuer, String(iss), 'iss matches') : fails(input.target.issuer, showValue(iss), 'iss must exactly match the issuer (RFC 9068 §4)')
   },
 })
 
@@ -106,6 +130,7 @@ export const lifetime = defineCheck({
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
     const { exp, iat } = t.token.jwt.claims
+    if (exp === undefined && !declaresAtJwt(t.token.jwt.header)) return notApplicable(PLAIN_JWT('exp'))
     const expected = 'numeric exp in the future, iat ≤ now'
     const actual = `exp ${JSON.stringify(exp)}, iat ${JSON.stringify(iat)}, now ${input.nowSec}`
     if (typeof exp !== 'number') return fails(expected, actual, 'exp is missing or not a number')
@@ -160,29 +185,42 @@ export const subIdentifiesClient = defineCheck({
     if (typeof t === 'string') return notApplicable(t)
     const sub = t.token.jwt.claims.sub
     const id = input.request.clientId
+    if (sub === undefined && !declaresAtJwt(t.token.jwt.header)) return notApplicable(PLAIN_JWT('sub'))
     // "the value of 'sub' SHOULD correspond to an identifier the authorization server uses to
     // indicate the client application" (RFC 9068 §2.2). A sub that contains the client id, such
     // as Auth0's "<id>@clients", is such an identifier.
     return typeof sub === 'string' && sub.includes(id)
-      ? holds(`sub identifies "${id}"`, JSON.stringify(sub), 'sub identifies the client')
-      : fails(`sub identifies "${id}"`, JSON.stringify(sub), 'sub does not identify the client')
+      ? holds(`sub identifies "${id}"`, showValue(sub), 'sub identifies the client')
+      : fails(`sub identifies "${id}"`, showValue(sub), 'sub does not identify the client')
   },
 })
 
 export const kidFound = defineCheck({
   id: 'jwt-access-token.kid-found',
-  summary: 'The JWT header names a kid, and the JWKS has a key with it.',
+  summary: 'The JWT header names a kid the JWKS has, or has none and the JWKS holds one signing key.',
   args: noArgs,
   needsJwks: true,
   run(input) {
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
-    const kid = t.token.jwt.header.kid
-    const expected = 'a kid found in the JWKS'
-    if (typeof kid !== 'string') return fails(expected, 'no kid', 'a resource server must try every key to verify the token')
+    const { kid, alg } = t.token.jwt.header
+    const expected = 'a kid found in the JWKS, or a JWKS of one signing key'
+    if (typeof alg === 'string' && alg.startsWith('HS')) return notApplicable(`alg ${alg}: a shared-secret signature is verified with no JWKS`)
     if (!input.jwks) return notApplicable('the target publishes no jwks_uri')
     if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the key set cannot be read: ${input.jwks.error}`)
+    if (kid === undefined) {
+      // kid is OPTIONAL (RFC 7515 §4.1.4): with one signing key there is nothing to choose from.
+      const signingKeys = input.jwks.keys.filter((k) => k.use !== 'enc')
+      return signingKeys.length === 1
+        ? holds(expected, 'no kid; the JWKS has one signing key', 'no kid is needed to pick the only signing key')
+        : fails(
+            expected,
+            `no kid; the JWKS has ${signingKeys.length} signing keys`,
+            'without a kid a resource server must try every key (OpenID Connect Core §10.1 asks for one when there are several)',
+          )
+    }
+    if (typeof kid !== 'string') return fails(expected, `kid ${showValue(kid)}`, 'kid is not a string (RFC 7515 §4.1.4)')
     return input.jwks.keys.some((k) => k.kid === kid)
       ? holds(expected, `kid ${JSON.stringify(kid)}`, 'the key is published')
       : fails(expected, `kid ${JSON.stringify(kid)}`, 'no published key has this kid')

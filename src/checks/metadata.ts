@@ -4,7 +4,7 @@
  * @see [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414.html#section-2)
  * @module
  */
-import { fails, holds, noArgs, notApplicable } from './_util.ts'
+import { fails, holds, noArgs, notApplicable, showValue } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
 const listOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined)
@@ -45,7 +45,7 @@ export const tokenEndpointPresent = defineCheck({
     }
     return url && (url.protocol === 'https:' || url.protocol === 'http:')
       ? holds('an absolute URL', String(v), 'token_endpoint present')
-      : fails('an absolute URL', JSON.stringify(v), 'token_endpoint is REQUIRED (RFC 8414 §2)')
+      : fails('an absolute URL', showValue(v), 'token_endpoint is REQUIRED (RFC 8414 §2)')
   },
 })
 
@@ -58,7 +58,7 @@ export const grantTypesIncludeClientCredentials = defineCheck({
     if (typeof md === 'string') return notApplicable(md)
     // "If omitted, the default value is ["authorization_code", "implicit"]." (RFC 8414 §2)
     const list = listOf(md.grant_types_supported) ?? ['authorization_code', 'implicit']
-    const actual = md.grant_types_supported === undefined ? 'omitted (default: authorization_code, implicit)' : JSON.stringify(md.grant_types_supported)
+    const actual = md.grant_types_supported === undefined ? 'omitted (default: authorization_code, implicit)' : showValue(md.grant_types_supported)
     return list.includes('client_credentials')
       ? holds('includes client_credentials', actual, 'client_credentials advertised')
       : fails('includes client_credentials', actual, 'the metadata does not advertise the grant the server serves')
@@ -75,7 +75,7 @@ export const noPasswordGrant = defineCheck({
     const list = listOf(md.grant_types_supported) ?? []
     // "The resource owner password credentials grant [RFC6749] MUST NOT be used." (RFC 9700 §2.4)
     return list.includes('password')
-      ? fails('no "password"', JSON.stringify(md.grant_types_supported), 'the password grant is offered')
+      ? fails('no "password"', showValue(md.grant_types_supported), 'the password grant is offered')
       : holds('no "password"', JSON.stringify(md.grant_types_supported ?? null), 'not offered')
   },
 })
@@ -95,8 +95,8 @@ export const signingAlgsForJwtMethods = defineCheck({
     // "This metadata entry MUST be present if either of these authentication methods are
     // specified … The value none MUST NOT be used." (RFC 8414 §2)
     if (!algs) return fails(expected, 'absent', `${jwtMethods.join(' and ')} advertised without their signing algorithms`)
-    if (algs.map((a) => a.toLowerCase()).includes('none')) return fails(expected, JSON.stringify(algs), '"none" is listed')
-    return holds(expected, JSON.stringify(algs), 'listed')
+    if (algs.map((a) => a.toLowerCase()).includes('none')) return fails(expected, showValue(algs), '"none" is listed')
+    return holds(expected, showValue(algs), 'listed')
   },
 })
 
@@ -108,7 +108,7 @@ export const responseTypesPresent = defineCheck({
     const md = metadataOf(input)
     if (typeof md === 'string') return notApplicable(md)
     return Array.isArray(md.response_types_supported)
-      ? holds('present', JSON.stringify(md.response_types_supported), 'present')
+      ? holds('present', showValue(md.response_types_supported), 'present')
       : fails('present', 'absent', 'response_types_supported is REQUIRED (RFC 8414 §2)')
   },
 })

@@ -5,7 +5,7 @@
  * @module
  */
 import * as z from 'zod'
-import { bodyObject, directives, fails, holds, mediaType, noArgs, notApplicable, sameSet, scopeSet, tokenScopeClaim } from './_util.ts'
+import { bodyObject, directives, fails, holds, mediaType, member, noArgs, notApplicable, sameSet, scopeSet, showValue, tokenScopeClaim } from './_util.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
 /** VSCHAR = %x20-7E (RFC 6749 Appendix A). */
@@ -58,12 +58,12 @@ export const expiresInValid = defineCheck({
   summary: 'expires_in, when present, is a positive integer JSON number.',
   args: noArgs,
   run(input) {
-    const v = bodyObject(input)?.expires_in
+    const v = member(bodyObject(input), 'expires_in')
     const expected = 'absent, or a positive integer (1*DIGIT)'
-    if (v === undefined) return holds(expected, 'absent', 'expires_in is absent')
+    if (v === undefined) return holds(expected, 'absent', 'expires_in is absent (or null)')
     return typeof v === 'number' && Number.isInteger(v) && v > 0
       ? holds(expected, String(v), 'valid lifetime')
-      : fails(expected, JSON.stringify(v), 'expires_in must be a positive integer number of seconds')
+      : fails(expected, showValue(v), 'expires_in must be a positive integer number of seconds')
   },
 })
 
@@ -72,8 +72,8 @@ export const hasExpiresIn = defineCheck({
   summary: 'expires_in is present (RECOMMENDED).',
   args: noArgs,
   run(input) {
-    const v = bodyObject(input)?.expires_in
-    return v === undefined ? fails('expires_in present', 'absent', 'the lifetime must then be documented elsewhere') : holds('expires_in present', JSON.stringify(v), 'expires_in present')
+    const v = member(bodyObject(input), 'expires_in')
+    return v === undefined ? fails('expires_in present', 'absent', 'the lifetime must then be documented elsewhere') : holds('expires_in present', showValue(v), 'expires_in present')
   },
 })
 
@@ -83,12 +83,12 @@ export const scopeEcho = defineCheck({
   args: noArgs,
   run(input) {
     const body = bodyObject(input)
-    const returned = body?.scope
+    const returned = member(body, 'scope')
     const requested = input.request.requestedScope
     const expected = 'scope returned when the grant differs from the request (RFC 6749 §3.3, §5.1)'
     if (!input.token) return notApplicable('no access token was issued')
     if (returned !== undefined && (typeof returned !== 'string' || (returned !== '' && !SCOPE.test(returned))))
-      return fails('a space-delimited list of scope-tokens', JSON.stringify(returned), 'scope is malformed')
+      return fails('a space-delimited list of scope-tokens', showValue(returned), 'scope is malformed')
     if (typeof returned === 'string') return holds(expected, `"${returned}"`, 'scope returned')
     if (requested === undefined || requested === '') return notApplicable('no scope was requested, so the request and the grant cannot be compared')
     // Without a "scope" member the grant is, by the RFC's rule, identical to the request. A JWT
@@ -129,7 +129,7 @@ export const noRefreshToken = defineCheck({
   summary: 'No refresh_token is issued for the client credentials grant.',
   args: noArgs,
   run(input) {
-    const rt = bodyObject(input)?.refresh_token
+    const rt = member(bodyObject(input), 'refresh_token')
     return rt === undefined
       ? holds('no refresh_token', 'absent', 'no refresh token')
       : fails('no refresh_token', 'refresh_token present', '"A refresh token SHOULD NOT be included." (RFC 6749 §4.4.3)')

@@ -94,6 +94,7 @@ async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[], ctx: 
   const result: TargetResult = {
     name: target.name,
     profile: target.profile,
+    clientAuthProfile: target.clientAuthProfile,
     issuer: target.issuer,
     tokenEndpoint: opened.tokenEndpoint && bounded(opened.tokenEndpoint),
     jwksUri: (opened.jwksUri ?? target.jwksUri) && bounded((opened.jwksUri ?? target.jwksUri)!),
@@ -121,7 +122,21 @@ function unfinishedTarget(resolved: ResolvedTarget, suites: PlannedSuite[], e: u
   const cases = suites.flatMap((s) => s.cases).map((c) => erroredCase(c, error))
   const at = new Date(ctx.now()).toISOString()
   const t = resolved.target
-  return { name: t.name, profile: t.profile, issuer: t.issuer, discovery: {}, clients: {}, error, startedAt: at, finishedAt: at, durationMs: 0, requests: 0, cases, summary: summarize(cases) }
+  return {
+    name: t.name,
+    profile: t.profile,
+    clientAuthProfile: t.clientAuthProfile,
+    issuer: t.issuer,
+    discovery: {},
+    clients: {},
+    error,
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 0,
+    requests: 0,
+    cases,
+    summary: summarize(cases),
+  }
 }
 
 function erroredCase(planned: PlannedCase, reason: string): CaseResult {

@@ -43,6 +43,26 @@ describe('findings', () => {
     expect(evaluateFinding(suite, window!, [result('w', answers)]).value).toBe(value)
   })
 
+  it('measure: says how many requests the ladder sent, and when its answers are not one window', () => {
+    expect(evaluateFinding(suite, window!, [result('w', ['accepted', 'accepted', 'refused', 'refused'])])).toMatchObject({
+      requests: 4,
+      detail: '4 requests: 30 s accepted, 60 s accepted, 120 s refused, 300 s refused',
+    })
+    expect(evaluateFinding(suite, window!, [result('w', ['refused', 'accepted', 'refused', 'refused'])]).value).toBe('60 s (refused at 120 s), though refused at 30 s: the answers are not one window')
+    expect(evaluateFinding(suite, window!, [result('w', ['refused', 'accepted', 'accepted', 'accepted'])]).value).toBe('at least 300 s, though refused at 30 s: the answers are not one window')
+  })
+
+  it('says why a case it reads has no answer: skipped or errored, with the reason', () => {
+    const stopped = { ...result('c', ['accepted', 'refused']), outcome: 'skipped', reason: 'not measured: the control (step 2, introspection) … was refused (HTTP 400 invalid_client)' } as CaseResult
+    const f = evaluateFinding(suite, policy!, [result('a', ['refused']), result('b', ['refused']), stopped])
+    expect(f.detail).toBe('a refused, step 2 of c refused (a: refused, b: refused, c#2: refused)')
+    const none = evaluateFinding(suite, policy!, [result('a', ['refused']), result('b', ['refused']), { ...stopped, answers: undefined }])
+    expect(none.detail).toBe('none of the above (a: refused, b: refused, c#2: not run (skipped: not measured: the control (step 2, introspection) … was refused (HTTP 400 invalid_client)))')
+    expect(evaluateFinding(suite, window!, [{ ...result('w', undefined), outcome: 'skipped', reason: 'the target has no dpop' } as CaseResult]).detail).toBe(
+      'w sent no request (skipped: the target has no dpop)',
+    )
+  })
+
   it('says what it saw beside the label', () => {
     const f = evaluateFinding(suite, policy!, [result('a', ['refused']), result('b', ['accepted'])])
     expect(f).toMatchObject({ suite: 's', id: 'policy', title: 'Policy', detail: 'accepts anything (a: refused, b: accepted, c#2: not run)' })

@@ -36,6 +36,8 @@ export interface PlannedStep {
   label: string
   request?: RequestSpec
   checks: PlannedCheck[]
+  /** A control step: what its acceptance shows; refused, the case stops as not measured. */
+  control?: string
 }
 
 export interface PlannedCase {
@@ -101,7 +103,7 @@ export function planSuite(data: unknown, file: string, locate?: Locate, groups: 
     if (c.when) ctx.when(c.when, ['when'])
     const caseRequest = c.request ?? RequestSchema.parse({})
     const steps: PlannedStep[] = []
-    const specs: Array<{ do: NonNullable<Case['steps']>[number]['do']; request?: RequestSpec; token?: string; expect: Expect[]; path: PropertyKey[] }> = c.steps
+    const specs: Array<{ do: NonNullable<Case['steps']>[number]['do']; request?: RequestSpec; token?: string; control?: string; expect: Expect[]; path: PropertyKey[] }> = c.steps
       ? c.steps.map((s, si) => ({ ...s, path: ['steps', si] }))
       : [{ do: 'request', request: c.request, expect: c.expect!, path: [] }]
     specs.forEach((s, si) => {
@@ -120,6 +122,7 @@ export function planSuite(data: unknown, file: string, locate?: Locate, groups: 
         label: kind === 'replay' ? 'the same token request again' : kind === 'inspect' ? 'metadata discovery' : STEP_LABELS[request!.endpoint],
         request,
         checks: ctx.expectations(s.expect, [...s.path, 'expect'], c, library, c.steps ? si + 1 : undefined),
+        ...(s.control ? { control: s.control } : {}),
       })
     })
     return { suite, case: c, steps, needs: [...ctx.roles, ...c.needs], refs: ctx.refs, written: raw[ci]?.request }

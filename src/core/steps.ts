@@ -107,6 +107,14 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     seen.push(input)
     for (const p of step.checks) checks.push(await judge(s, p, input, seen, stepScope))
     last = sent.prepared
+    if (step.control && answers.at(-1) !== 'accepted') {
+      // A refused control makes every later answer meaningless: the case measured nothing. What
+      // earlier steps found (a failure, a warning) keeps its outcome, with why the case stopped.
+      const why = `not measured: the control (step ${i + 1}, ${step.label}), which shows ${step.control}, was refused (${answerSummary(sent.response)})`
+      const soFar = caseOutcome(checks, c.level)
+      if (soFar === 'failed' || soFar === 'warning' || soFar === 'errored') return finish(soFar, { reason: `${reasonFor(soFar, checks)}; ${why}`, checks, exchanges })
+      return finish('skipped', { reason: why, checks, exchanges })
+    }
   }
   const outcome = caseOutcome(checks, c.level)
   return finish(outcome, { reason: reasonFor(outcome, checks), checks, exchanges, accessToken: issued?.token?.jwt })
@@ -122,6 +130,13 @@ function answerOf(endpoint: string, res: ReceivedResponse): Answer {
   if (endpoint === 'token') return object && typeof body.access_token === 'string' ? 'accepted' : 'refused'
   if (endpoint === 'introspection') return res.status === 200 && object && typeof body.active === 'boolean' ? 'accepted' : 'refused'
   return res.status === 200 ? 'accepted' : 'refused'
+}
+
+/** A response in a few words, for a reason: its status and, when it has one, its error code. */
+function answerSummary(res: ReceivedResponse): string {
+  const body = res.json as { error?: unknown } | undefined
+  const error = typeof body?.error === 'string' ? ` ${body.error.slice(0, 60)}` : res.text ? '' : ', empty body'
+  return `HTTP ${res.status}${error}`
 }
 
 /** The RFC rules the target is judged by: a provider profile names its base. */
@@ -230,7 +245,10 @@ async function judge(s: Session, p: PlannedCheck, input: CheckInput, seen: reado
         if ('missing' in operand) return { ...base, outcome: 'skipped' as const, expected: '', actual: '', message: operand.missing }
         verdict = evaluateAssertion({ ...a!, operand: operand.value }, input)
       }
-      return { ...base, outcome: checkOutcome(verdict.holds, p.level), expected: verdict.expected, actual: verdict.actual, message: verdict.message }
+      // A verdict's texts are strings by contract (src/checks/properties.test.ts holds every check
+      // to it); should one slip, the case still ends in its verdict rather than in a crash.
+      const text = (v: unknown) => (typeof v === 'string' ? v : String(v ?? ''))
+      return { ...base, outcome: checkOutcome(verdict.holds, p.level), expected: text(verdict.expected), actual: text(verdict.actual), message: text(verdict.message) }
     } catch (e) {
       return { ...base, outcome: 'errored' as const, expected: '', actual: '', message: `the check crashed: ${errorMessage(e)}` }
     }

@@ -14,9 +14,10 @@ import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK
 import { BEHAVIOURS, isBehaviour } from './behaviours.ts'
 import { FIXTURE_CLIENTS, SERVER_SCOPES, type FixtureClient } from './clients.ts'
 import { DEFECTS, isDefect } from './defects.ts'
+import { isLawful, LAWFUL } from './lawful.ts'
 import { verifyDpopProof } from './dpop.ts'
 import { sameKey, subjectDn, x5tS256, type PeerCertificate, type ServerEnv } from './mtls.ts'
-import { CONFORMANT, type Policy } from './policy.ts'
+import { CONFORMANT, type Policy, type Switch } from './policy.ts'
 
 export interface ReferenceServerOptions {
   /** Defects and provider behaviours to switch on. A Set passed in stays live: a test may change it between two runs. */
@@ -34,12 +35,21 @@ export interface ReferenceServerOptions {
   selfSignedClientKey?: JWK
 }
 
-/** The policy of a set of defect and behaviour names, each overriding its field of the conformant one. */
+/** The switch of a defect, lawful variation or provider behaviour name; undefined for others. */
+function switchOf(name: string): Switch | undefined {
+  if (isDefect(name)) return DEFECTS[name]
+  if (isLawful(name)) return LAWFUL[name]
+  if (isBehaviour(name)) return BEHAVIOURS[name]
+  return undefined
+}
+
+/** The policy of a set of defect, lawful-variation and behaviour names, each overriding its fields of the conformant one. */
 export function policyOf(names: Iterable<string>): Policy {
   const policy: Policy = { ...CONFORMANT }
   for (const n of names) {
-    if (!isDefect(n) && !isBehaviour(n)) throw new TypeError(`unknown defect "${n}"; known: ${[...Object.keys(DEFECTS), ...Object.keys(BEHAVIOURS)].join(', ')}`)
-    Object.assign(policy, isDefect(n) ? DEFECTS[n].set : BEHAVIOURS[n].set)
+    const change = switchOf(n)
+    if (!change) throw new TypeError(`unknown defect "${n}"; known: ${[...Object.keys(DEFECTS), ...Object.keys(LAWFUL), ...Object.keys(BEHAVIOURS)].join(', ')}`)
+    Object.assign(policy, change.set)
   }
   return policy
 }
@@ -54,8 +64,6 @@ const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'clien
 const TLS_AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth']
 /** An origin that is not the server's, for the foreign-endpoints defect. */
 const ELSEWHERE = 'https://elsewhere.grantcheck.invalid'
-/** Clock skew allowed on iat, nbf and exp of client assertions. */
-const CLOCK_LEEWAY = 60
 /** The longest lifetime (exp − iat) of a client assertion. */
 const MAX_ASSERTION_LIFETIME = 3600
 /** An RFC 7638 thumbprint of no key grantcheck holds, for tokens bound to another key. */
@@ -65,6 +73,10 @@ const OTHER_X5T = 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'
 
 type Json = Record<string, unknown>
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
+/** The cache headers of answers that hold tokens or secrets, as the policy writes them. */
+const noStore = (p: Policy) => (p.cacheControl === 'no-store' ? NO_STORE : { 'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate', Pragma: 'no-cache' })
+/** RFC 7235 §4.1's example of a header with two challenges, the Basic one second. */
+const TWO_CHALLENGES = 'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="grantcheck-reference"'
 
 class OAuthError extends Error {
   readonly status: 400 | 401 | 403 | 405 | 500
@@ -95,8 +107,23 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   const publicJwk: JWK = { ...(await exportJWK(signing.publicKey)), alg: 'RS256', use: 'sig' }
   publicJwk.kid = await calculateJwkThumbprint(publicJwk)
   const privateSigningJwk = { ...(await exportJWK(signing.privateKey)), kid: publicJwk.kid }
+  /** The kid of each algorithm's key. */
+  const KIDS = { RS256: publicJwk.kid, ES256: 'grantcheck-ec-signing', HS256: 'grantcheck-shared-secret' }
   // A key the JWKS does not publish, for tokens signed with an unpublished key.
   const unpublished = generateKeyPair('RS256')
+  /** An EC signing key (tokens signed ES256, or published as another key) and an RSA encryption key. */
+  const ecSigning = generateKeyPair('ES256', { extractable: true })
+  const ecJwk = ecSigning.then(async (ec) => ({ ...(await exportJWK(ec.publicKey)), alg: 'ES256', use: 'sig', kid: 'grantcheck-ec-signing' }))
+  const encryptionJwk = generateKeyPair('RSA-OAEP-256', { extractable: true }).then(async (enc) => ({
+    ...(await exportJWK(enc.publicKey)),
+    alg: 'RSA-OAEP-256',
+    use: 'enc',
+    kid: 'grantcheck-encryption',
+  }))
+  /** The shared secret of HS256 tokens: never published. */
+  const hmacSecret = crypto.getRandomValues(new Uint8Array(32))
+  /** For the lawful variation that writes an empty grant's scope claim as null, then "", in turn. */
+  let emptyGrantsWritten = 0
   const usedJtis = new Set<string>()
   const usedProofJtis = new Set<string>()
   const dpopNonce = randomToken()
@@ -109,7 +136,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   function metadataDocument(c: Context, document: 'rfc8414' | 'openid'): Json {
     const p = policy()
     const issuer = issuerOf(c)
-    const token = { issuer: `${issuer}/token`, 'plain-http': `${issuer.replace(/^https:/, 'http:')}/token`, 'with-fragment': `${issuer}/token#token`, relative: '/token' }[p.tokenEndpoint]
+    const token =
+      { issuer: `${issuer}/token`, 'plain-http': `${issuer.replace(/^https:/, 'http:')}/token`, 'with-fragment': `${issuer}/token#token`, relative: '/token' }[p.tokenEndpoint] +
+      (p.tokenEndpointQuery ? '?tenant=grantcheck' : '')
     const endpoints = p.endpointsOrigin === 'issuer' ? issuer : ELSEWHERE
     const doc: Json = {
       issuer: document === 'rfc8414' && p.rfc8414Issuer === 'other' ? `${issuer}/other` : issuer,
@@ -124,7 +153,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
         ...tlsMethods(p),
       ],
       token_endpoint_auth_signing_alg_values_supported: { listed: ['RS256', 'ES256', 'HS256'], absent: undefined, 'with-none': ['RS256', 'ES256', 'HS256', 'none'] }[p.signingAlgs],
-      introspection_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
+      introspection_endpoint_auth_methods_supported: [...(p.introspectionAssertions === 'accepted' ? SECRET_AUTH_METHODS : SECRET_AUTH_METHODS.filter((m) => !m.endsWith('_jwt'))), ...tlsMethods(p)],
       revocation_endpoint_auth_methods_supported: [...SECRET_AUTH_METHODS, ...tlsMethods(p)],
       dpop_signing_alg_values_supported: ['ES256', 'RS256'],
       scopes_supported: SERVER_SCOPES,
@@ -137,11 +166,31 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
         none: undefined,
       }[p.mtlsAliases],
     }
+    if (p.metadataExtras)
+      Object.assign(doc, {
+        grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', ...((doc.grant_types_supported as string[] | undefined) ?? [])],
+        response_types_supported: ['code', 'token'],
+        token_endpoint_auth_signing_alg_values_supported: [...((doc.token_endpoint_auth_signing_alg_values_supported as string[] | undefined) ?? []), 'PS256', 'EdDSA'],
+        code_challenge_methods_supported: ['S256'],
+        service_documentation: `${issuer}/docs`,
+        ui_locales_supported: ['en', 'de'],
+        authorization_response_iss_parameter_supported: true,
+      })
     return doc
   }
-  app.get('/.well-known/oauth-authorization-server', (c) => c.json(metadataDocument(c, 'rfc8414')))
-  app.get('/.well-known/openid-configuration', (c) => c.json(metadataDocument(c, 'openid')))
-  app.get('/jwks', (c) => c.json({ keys: [policy().jwksKey === 'private' ? privateSigningJwk : publicJwk] }))
+  const served = (document: 'rfc8414' | 'openid') => (c: Context) => {
+    const p = policy()
+    if (p.discovery !== 'both' && p.discovery !== `${document}-only`) return c.json({ error: 'not_found' }, 404)
+    return c.json(metadataDocument(c, document))
+  }
+  app.get('/.well-known/oauth-authorization-server', served('rfc8414'))
+  app.get('/.well-known/openid-configuration', served('openid'))
+  app.get('/jwks', async (c) => {
+    const p = policy()
+    const signingKey = p.jwksKey === 'private' ? privateSigningJwk : publicJwk
+    if (p.jwksExtraKeys) return c.json({ keys: [await ecJwk, await encryptionJwk, signingKey] })
+    return c.json({ keys: p.jwtAlg === 'ES256' ? [signingKey, await ecJwk] : [signingKey] })
+  })
 
   // RFC 7662 introspection and RFC 7009 revocation, for clients of this server.
   const introspect = (c: Context) =>
@@ -149,6 +198,12 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       const p = policy()
       const form = await readBody(c, p)
       const param = (name: string) => form.get(name) || undefined
+      // A caller without any credentials is told nothing, where the policy answers it at all.
+      const anonymous = !c.req.header('authorization') && !param('client_secret') && !param('client_assertion') && !peerCertificate(c, p)
+      if (p.introspectionAuthorization === 'inactive-without' && anonymous) return c.json({ active: false }, 200, noStore(p))
+      // A server may take fewer client authentication methods at introspection than at the token
+      // endpoint (RFC 8414 §2 advertises them apart): without assertions there, one is refused.
+      if (p.introspectionAssertions === 'refused' && param('client_assertion') !== undefined) throw new OAuthError(400, 'invalid_client', 'client assertions are not accepted at this endpoint')
       const caller = p.introspectionAuthorization === 'none' ? undefined : await authenticate(c, param, p)
       const token = param('token')
       if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing')
@@ -156,21 +211,30 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (!record && p.introspectionUnknownToken === 'error') throw new OAuthError(400, 'invalid_request', 'unknown token')
       const now = Math.floor(Date.now() / 1000)
       const active = !!record && !record.revoked && record.exp > now && p.introspectionActive === 'truthful' && (!caller || caller.clientId === record.clientId)
-      if (!active) return c.json({ active: false }, 200, NO_STORE)
+      if (!active) return c.json({ active: false }, 200, noStore(p))
+      const binding = {
+        ...(record!.jkt ? { cnf: { jkt: record!.jkt } } : {}),
+        ...(record!.x5t && p.mtlsIntrospectionCnf === 'given' ? { cnf: { 'x5t#S256': record!.x5t } } : {}),
+      }
+      // Every member but active is OPTIONAL (RFC 7662 §2.2); a binding is how the token is used.
+      if (p.introspectionMembers === 'active-only') {
+        const nulls = p.unsetMembers === 'null' ? { client_id: null, scope: null, token_type: null, exp: null } : {}
+        return c.json({ active: true, ...nulls, ...binding }, 200, noStore(p))
+      }
       return c.json(
         {
           active: true,
+          ...(p.extraMembers ? { tenant: 'grantcheck', acr: null } : {}),
           client_id: p.introspectionDescription === 'other-client' ? 'someone-else' : record!.clientId,
           scope: p.introspectionDescription === 'other-scope' ? 'admin' : record!.scope,
           token_type: record!.jkt ? 'DPoP' : 'Bearer',
           exp: record!.exp,
           aud: record!.aud,
           iss: issuerOf(c),
-          ...(record!.jkt ? { cnf: { jkt: record!.jkt } } : {}),
-          ...(record!.x5t && p.mtlsIntrospectionCnf === 'given' ? { cnf: { 'x5t#S256': record!.x5t } } : {}),
+          ...binding,
         },
         200,
-        NO_STORE,
+        noStore(p),
       )
     })
   const revoke = (c: Context) =>
@@ -185,7 +249,8 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (!record && p.revocationUnknownToken === 'error') throw new OAuthError(400, 'invalid_request', 'unknown token')
       // A token of another client is not revoked, and that is not said (RFC 7009 §2.1).
       if (record && record.clientId === caller.clientId && p.revocation === 'revokes') record.revoked = true
-      return c.body(null, 200)
+      // "The content of the response body is ignored by the client" (RFC 7009 §2.2).
+      return p.revocationBody === 'json' ? c.json({}, 200) : c.body(null, 200)
     })
   const token = (c: Context) => handle(c, async () => tokenResponse(c, await tokenEndpoint(c, policy())))
   // The endpoints, and their mutual-TLS aliases (RFC 8705 §5).
@@ -241,7 +306,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       const unknown = [...form.keys()].find((k) => !KNOWN_PARAMS.includes(k))
       if (unknown) throw new OAuthError(400, 'invalid_request', `unknown parameter "${unknown}"`)
     }
-    if (p.emptyScope !== 'as-omitted' && form.get('scope') === '') throw new OAuthError(400, p.emptyScope, 'scope must not be empty')
+    if ((p.emptyScope === 'invalid_request' || p.emptyScope === 'invalid_scope') && form.get('scope') === '') throw new OAuthError(400, p.emptyScope, 'scope must not be empty')
     // "Parameters sent without a value MUST be treated as if they were omitted" (§3.2).
     const param = (name: string) => form.get(name) || undefined
 
@@ -251,9 +316,12 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const grantType = param('grant_type') ?? (p.missingGrantType === 'client_credentials' ? 'client_credentials' : undefined)
     if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is missing')
     if (grantType !== 'client_credentials') throw new OAuthError(400, p.unknownGrantType, `grant type "${grantType}" is not supported`)
-    if (!client.grants.includes('client_credentials') && p.clientGrantTypes === 'enforced') throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client credentials grant')
+    if (!client.grants.includes('client_credentials') && p.clientGrantTypes === 'enforced') {
+      if (p.unauthorizedClient === '401-bearer') throw new OAuthError(401, 'unauthorized_client', 'this client may not use the client credentials grant', 'Bearer realm="grantcheck-reference"')
+      throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client credentials grant')
+    }
 
-    const scopes = grantScopes(client, param('scope'), p)
+    const scopes = p.emptyScope === 'all-client-scopes' && form.get('scope') === '' ? client.scopes : grantScopes(client, param('scope'), p)
     const resources = form.getAll('resource')
     if (p.resources === 'validated')
       for (const r of resources) {
@@ -332,7 +400,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const refuse = (description: string): never => {
       const error = p.clientAuthErrorCode
       if ((basic !== undefined && p.failedBasic === '401-challenge') || (basic === undefined && p.failedBody === '401-challenge'))
-        throw new OAuthError(401, error, description, 'Basic realm="grantcheck-reference", charset="UTF-8"')
+        throw new OAuthError(401, error, description, p.basicChallenge === 'two-challenges' ? TWO_CHALLENGES : 'Basic realm="grantcheck-reference", charset="UTF-8"')
       throw new OAuthError(400, error, description)
     }
 
@@ -443,7 +511,10 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
 
     const issuer = issuerOf(c)
     const now = Math.floor(Date.now() / 1000)
-    if (!audienceAccepted(claims.aud, issuer, `${issuer}${new URL(c.req.url).pathname}`, p)) return refuse('the assertion is not addressed to this server')
+    if (!audienceAccepted(claims.aud, issuer, `${issuer}${new URL(c.req.url).pathname}`, p)) {
+      if (p.assertionAudienceRefusal === 'empty-403') throw new OAuthError(403, '', '')
+      return refuse('the assertion is not addressed to this server')
+    }
     // Media type names are case-insensitive, and "application/" may be left out (RFC 7515 §4.1.9).
     const written = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined
     const typ = p.assertionTyp === 'short-form-only' ? written : written?.replace(/^application\//, '')
@@ -456,10 +527,12 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     if (p.assertionIssuer === 'checked' && claims.iss !== client.clientId) return refuse('iss must be the client_id')
     if (p.assertionSubject === 'checked' && claims.sub !== client.clientId) return refuse('sub must be the client_id')
     if (typeof claims.exp !== 'number') return refuse('exp is missing')
-    if (p.assertionExpiry === 'checked' && claims.exp < now - CLOCK_LEEWAY) return refuse('the assertion has expired')
-    if (p.assertionNotBefore === 'checked' && typeof claims.nbf === 'number' && claims.nbf > now + CLOCK_LEEWAY) return refuse('the assertion is not valid yet')
+    // Expired at exp itself ("on or after which", RFC 7519 §4.1.4), give or take the leeway.
+    const leeway = p.assertionClockLeeway
+    if (p.assertionExpiry === 'checked' && claims.exp <= now - leeway) return refuse('the assertion has expired')
+    if (p.assertionNotBefore === 'checked' && typeof claims.nbf === 'number' && claims.nbf > now + leeway) return refuse('the assertion is not valid yet')
     if (p.assertionIatAndLifetime === 'bounded') {
-      if (typeof claims.iat === 'number' && claims.iat > now + CLOCK_LEEWAY) return refuse('the assertion was issued in the future')
+      if (typeof claims.iat === 'number' && claims.iat > now + leeway) return refuse('the assertion was issued in the future')
       if (claims.exp - (typeof claims.iat === 'number' ? claims.iat : now) > MAX_ASSERTION_LIFETIME) return refuse('the assertion lives longer than an hour')
     }
     if (typeof claims.jti !== 'string') return refuse('jti is missing')
@@ -490,7 +563,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (p.missingScope === 'invalid_request') throw new OAuthError(400, 'invalid_request', 'scope is required')
       if (p.errorDialect === 'entra') throw new OAuthError(400, 'invalid_request', aadsts(90014, "The required field 'scope' is missing from the credential."))
       if (p.missingScope === 'invalid_scope') throw new OAuthError(400, 'invalid_scope', 'scope is required: there is no default scope')
-      return client.defaultScopes
+      return p.missingScope === 'empty-grant' ? [] : client.defaultScopes
     }
     const wanted = requested.split(' ').filter(Boolean)
     if (p.scopeGrant === 'default') return client.defaultScopes
@@ -514,6 +587,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     // partial grants); the response then echoes the narrower scope.
     const granted = wanted.filter((s) => client.scopes.includes(s))
     const denied = wanted.filter((s) => !client.scopes.includes(s))
+    if (denied.length && p.deniedScopes === 'invalid_scope') throw new OAuthError(400, 'invalid_scope', `scopes not allowed for this client: ${denied.join(' ')}`)
     if (denied.length && p.deniedScopes === 'access_denied-403') throw new OAuthError(403, 'access_denied', `Client has not been granted scopes: ${denied.join(' ')}`)
     if (denied.length && p.deniedScopes === 'access_denied')
       throw new OAuthError(
@@ -553,8 +627,11 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     // What the server grants silently (the defects that narrow or swap a grant unannounced) has no scope member.
     const silent = p.scopeGrant === 'default' || p.scopeGrant === 'first-only'
     const echoed = { always: true, 'when-different': !identical, 'when-identical': identical, never: false }[p.scopeMember]
-    if (echoed && !silent) body.scope = scope
+    // An empty grant has no scope-token to write (RFC 6749 §3.3: 1*scope-token), so no member.
+    if (echoed && !silent && scopes.length) body.scope = (p.scopeEchoOrder === 'reversed' ? [...scopes].reverse() : scopes).join(' ')
     if (p.refreshToken) body.refresh_token = randomToken()
+    if (p.unsetMembers === 'null') for (const name of ['expires_in', 'scope', 'refresh_token']) body[name] ??= null
+    if (p.extraMembers) Object.assign(body, { ext_expires_in: TOKEN_LIFETIME, 'not-before-policy': 0, issued_at: now })
     issued.set(accessToken, { clientId: client.clientId, scope, exp: now + TOKEN_LIFETIME, aud: resources.length ? resources : 'https://api.grantcheck.test', jkt, x5t, revoked: false })
     options.onSecret?.(accessToken)
     if (typeof body.refresh_token === 'string') options.onSecret?.(body.refresh_token)
@@ -566,7 +643,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const { jkt, x5t } = binding
     const lifetime = { 'expires-in': TOKEN_LIFETIME, day: 86_400, expired: -3600 }[p.jwtLifetime]
     const subject = p.jwtClient === 'other' ? 'someone-else' : client.clientId
-    const claims: Json = { client_id: subject, scope: scopes.join(' '), ...options.extraClaims }
+    const claims: Json = { client_id: subject, scope: scopes.length ? scopes.join(' ') : emptyGrantClaim(p), ...options.extraClaims }
+    if (claims.scope === undefined) delete claims.scope
+    if (p.clientIdDialects) Object.assign(claims, { cid: subject, azp: subject, appid: subject })
     if (p.jwtClientIdAndJti === 'missing') {
       delete claims.client_id
       claims.uti = randomToken()
@@ -594,30 +673,42 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     }
     const typ = dialect === 'okta' || dialect === 'cognito' ? undefined : dialect === 'rfc9068' ? p.jwtTyp : 'JWT'
     let jwt = new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', ...(typ ? { typ } : {}), ...(p.jwtKid === 'published' ? { kid: publicJwk.kid } : p.jwtKid === 'unknown' ? { kid: 'grantcheck-unpublished-key' } : {}) })
-      .setIssuer(p.jwtIssuer === 'other' ? 'https://issuer.grantcheck.invalid' : issuer)
-      .setSubject(dialect === 'auth0' ? `${client.clientId}@clients` : subject)
+      .setProtectedHeader({ alg: p.jwtAlg, ...(typ ? { typ } : {}), ...(p.jwtKid === 'published' ? { kid: KIDS[p.jwtAlg] } : p.jwtKid === 'unknown' ? { kid: 'grantcheck-unpublished-key' } : {}) })
       .setIssuedAt(now)
       .setExpirationTime(now + lifetime)
-    if (dialect !== 'cognito') jwt = jwt.setAudience(resources.length ? resources : 'https://api.grantcheck.test')
+    if (p.jwtIssuer !== 'absent') jwt = jwt.setIssuer(p.jwtIssuer === 'other' ? 'https://issuer.grantcheck.invalid' : issuer)
+    if (p.jwtSub === 'client') jwt = jwt.setSubject(dialect === 'auth0' ? `${client.clientId}@clients` : subject)
+    if (p.jwtNbf) jwt = jwt.setNotBefore(now)
+    const aud = resources.length > 1 || p.audForm === 'array' ? (resources.length ? resources : ['https://api.grantcheck.test']) : (resources[0] ?? 'https://api.grantcheck.test')
+    if (dialect !== 'cognito') jwt = jwt.setAudience(aud)
     // Without jti the token still needs a unique value (as Entra's "uti"): identical tokens would
     // make revocation of one revoke the other.
     if (p.jwtClientIdAndJti === 'present') jwt = jwt.setJti(randomToken())
+    if (p.jwtAlg === 'HS256') return jwt.sign(hmacSecret)
+    if (p.jwtAlg === 'ES256') return jwt.sign((await ecSigning).privateKey)
     return jwt.sign(p.jwtSigningKey === 'published' ? signing.privateKey : (await unpublished).privateKey)
+  }
+
+  /** An empty grant's scope claim: none, "", null, or null and "" in turn, as the policy says. */
+  function emptyGrantClaim(p: Policy): string | null | undefined {
+    const form = p.emptyGrantAs === 'alternating' ? (emptyGrantsWritten++ % 2 ? 'empty-string' : 'null') : p.emptyGrantAs
+    return { absent: undefined, 'empty-string': '', null: null }[form]
   }
 
   function tokenResponse(c: Context, body: Json): Response {
     const p = policy()
     const headers: Record<string, string> = { 'Content-Type': p.tokenContentType }
-    if (p.cacheHeaders) Object.assign(headers, NO_STORE)
+    if (p.cacheHeaders) Object.assign(headers, noStore(p))
     return c.body(JSON.stringify(body), p.tokenStatus, headers)
   }
 
   function errorResponse(c: Context, e: OAuthError): Response {
     const p = policy()
-    const headers: Record<string, string> = { ...NO_STORE, ...e.headers }
+    const headers: Record<string, string> = { ...noStore(p), ...e.headers }
     if (e.challenge && e.status === 401) headers['WWW-Authenticate'] = e.challenge
     if (e.status === 405) headers.Allow = 'POST'
+    // An error without a code is a bare refusal: the status alone, no body (a malformed answer).
+    if (!e.error) return c.body(null, e.status, headers)
     const status = p.errorStatus === 403 && e.status === 400 && e.error !== 'invalid_client' ? 403 : e.status
     // error_description allows only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2): no '"', no '\\',
     // nothing outside ASCII, so the messages' quotes and section signs are rewritten.
@@ -632,7 +723,11 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const description = p.errorDescription === 'with-quote' ? `${plain} ("see the docs")` : plain
     if (p.errorFormat === 'text') return c.body(`${e.error}: ${description}`, status, { ...headers, 'Content-Type': 'text/plain' })
     const codes = /^AADSTS(\d+)/.exec(description)
-    return c.body(JSON.stringify({ error: e.error, error_description: description, ...(codes ? { error_codes: [Number(codes[1])] } : {}) }), status, {
+    const body: Json = { error: e.error, ...(p.errorDescription === 'absent' ? {} : { error_description: description }), ...(codes ? { error_codes: [Number(codes[1])] } : {}) }
+    if (p.errorUri) body.error_uri = `https://docs.grantcheck.test/errors/${e.error}`
+    if (p.unsetMembers === 'null') for (const name of ['error_description', 'error_uri']) body[name] ??= null
+    if (p.extraMembers) Object.assign(body, { trace_id: crypto.randomUUID(), timestamp: new Date().toISOString() })
+    return c.body(JSON.stringify(body), status, {
       ...headers,
       'Content-Type': 'application/json',
     })

@@ -4,8 +4,7 @@
  * exists to prove can fail: check ids, and the cases (`suite/case`) it is aimed at. A run with it
  * switched on must flip exactly the cases and checks fixtures/expected/reference.yaml lists.
  *
- * Benign variations (`benign: true`) change the answer in ways the specifications allow; switched
- * on, they must change no verdict, which proves the suites do not fail conformant servers.
+ * Answers the specifications allow are not defects: they are lawful variations (lawful.ts).
  *
  * @module
  */
@@ -15,7 +14,6 @@ import type { Switch } from './policy.ts'
 export interface DefectInfo extends Switch {
   /** The checks (ids) and cases (`suite/case`) this defect exists to catch. */
   targets: readonly string[]
-  benign?: boolean
   /**
    * The clientAuthProfile the defect is judged under, when it breaks a rule only a stricter
    * profile has (the reference target's is oidc).
@@ -184,10 +182,15 @@ export const DEFECTS = {
     set: { emptyScope: 'invalid_request' },
     targets: ['request/empty-scope'],
   },
+  'empty-scope-grants-client-scopes': {
+    description: 'scope= (empty) grants every scope the client may have, where an omitted scope grants the default (RFC 6749 §3.2: treated as omitted)',
+    set: { emptyScope: 'all-client-scopes' },
+    targets: ['request.empty-scope-same-grant', 'request/empty-scope'],
+  },
   'empty-scope-invalid-scope': {
     description: 'scope= (empty) gets invalid_scope while an omitted scope gets the default grant (RFC 6749 §3.2: the same answer)',
     set: { emptyScope: 'invalid_scope' },
-    targets: ['request.empty-scope-same-status', 'request.empty-scope-same-error', 'request.empty-scope-same-grant', 'request/empty-scope'],
+    targets: ['request.empty-scope-same-status', 'request.empty-scope-same-error', 'request/empty-scope'],
   },
   'redirect-uri-server-error': {
     description: 'a redirect_uri parameter makes the server answer 500',
@@ -342,6 +345,18 @@ export const DEFECTS = {
     set: { assertionIatAndLifetime: 'unchecked' },
     targets: ['client-assertion/iat-ahead-window', 'client-assertion/lifetime-window'],
   },
+  'assertion-audience-refused-empty-403': {
+    description: 'an assertion for an audience the server does not take is refused with a bare 403, no error response (RFC 6749 §5.2, RFC 7523 §3.2)',
+    set: { assertionAudienceRefusal: 'empty-403' },
+    targets: [
+      'client-assertion/aud-token-endpoint',
+      'client-assertion/aud-issuer-and-token-endpoint',
+      'client-assertion/aud-issuer-slash',
+      'client-assertion/aud-issuer-upper',
+      'client-assertion/aud-issuer-port',
+      'jwt-client-authentication/assertion-wrong-aud',
+    ],
+  },
   'assertion-replay-per-endpoint': {
     description: 'a jti spent at one endpoint is accepted again at another',
     set: { assertionReplayScope: 'per-endpoint' },
@@ -440,9 +455,14 @@ export const DEFECTS = {
     targets: ['jwt-access-token.client-id', 'jwt-access-token.sub-identifies-client', 'jwt-access-token/jwt-at-client'],
   },
   'jwt-no-kid': {
-    description: 'JWT access tokens carry no kid',
-    set: { jwtKid: 'absent' },
+    description: 'JWT access tokens carry no kid, while the JWKS holds three keys (OpenID Connect Core §10.1: a kid MUST be given when there are several)',
+    set: { jwtKid: 'absent', jwksExtraKeys: true },
     targets: ['jwt-access-token.kid-found', 'jwt-access-token/jwt-at-kid'],
+  },
+  'jwt-hmac-signed': {
+    description: 'JWT access tokens are signed HS256 with a secret of the server: no resource server can verify them without it (RFC 9068 §2.1 RECOMMENDS asymmetric cryptography)',
+    set: { jwtAlg: 'HS256' },
+    targets: ['jwt-access-token.asymmetric-signature', 'jwt-access-token/jwt-at-asymmetric'],
   },
   'jwt-unknown-kid': {
     description: 'JWT access tokens name a kid the JWKS does not publish',
@@ -641,37 +661,6 @@ export const DEFECTS = {
     description: 'introspection of a certificate-bound token leaves out its cnf (RFC 8705 §3.2)',
     set: { mtlsIntrospectionCnf: 'omitted' },
     targets: ['mtls/bound-token-introspection'],
-  },
-
-  // Benign variations: allowed answers that must change no verdict.
-  'mtls-without-aliases': {
-    description: 'no mtls_endpoint_aliases: certificates count at the endpoints themselves (RFC 8705 §5 makes aliases optional)',
-    set: { mtlsAliases: 'none' },
-    targets: [],
-    benign: true,
-  },
-  'token-type-lowercase': { description: 'token_type is "bearer" (case-insensitive, RFC 6749 §5.1)', set: { tokenType: 'bearer' }, targets: [], benign: true },
-  'json-charset-parameter': { description: 'Content-Type is application/json; charset=utf-8', set: { tokenContentType: 'application/json; charset=utf-8' }, targets: [], benign: true },
-  'scope-echo-omitted': { description: 'scope is not echoed when identical to the request', set: { scopeMember: 'when-different' }, targets: [], benign: true },
-  'opaque-tokens': { description: 'access tokens are opaque random strings, not JWTs', set: { tokenFormat: 'opaque' }, targets: [], benign: true },
-  'accepts-json-body': { description: 'JSON request bodies are accepted as well as form bodies', set: { jsonBodies: 'accepted' }, targets: [], benign: true },
-  'post-invalid-client-401': {
-    description: 'failed body authentication gets 401 with a challenge (RFC 6749 §5.2 allows 401)',
-    set: { failedBody: '401-challenge' },
-    targets: [],
-    benign: true,
-  },
-  'dpop-requires-nonce': {
-    description: 'the server demands a DPoP nonce (use_dpop_nonce) before it accepts a proof',
-    set: { dpopNonce: 'required' },
-    targets: [],
-    benign: true,
-  },
-  'missing-scope-invalid-scope': {
-    description: 'a request without scope gets invalid_scope, as RFC 6749 §3.3 allows',
-    set: { missingScope: 'invalid_scope' },
-    targets: [],
-    benign: true,
   },
 } as const satisfies Record<string, DefectInfo>
 

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { BEHAVIOURS } from './behaviours.ts'
 import { DEFECTS } from './defects.ts'
+import { LAWFUL } from './lawful.ts'
 import { CONFORMANT, type Policy } from './policy.ts'
 import { policyOf } from './app.ts'
 
-const rows = Object.entries({ ...DEFECTS, ...BEHAVIOURS } as Record<string, { set: Partial<Policy> }>)
+/** Rows that set one field: provider behaviours, and defects but the one that needs two. */
+const TWO_FIELD_DEFECTS = ['jwt-no-kid']
+const rows = Object.entries({ ...DEFECTS, ...BEHAVIOURS } as Record<string, { set: Partial<Policy> }>).filter(([name]) => !TWO_FIELD_DEFECTS.includes(name))
+const lawful = Object.entries(LAWFUL as Record<string, { set: Partial<Policy> }>)
 
 describe('the reference server policy', () => {
-  it('has no name that is both a defect and a provider behaviour', () => {
-    const both = Object.keys(DEFECTS).filter((d) => Object.hasOwn(BEHAVIOURS, d))
-    expect(both).toEqual([])
+  it('has no name in two of the defects, lawful variations and provider behaviours', () => {
+    const names = [...Object.keys(DEFECTS), ...Object.keys(LAWFUL), ...Object.keys(BEHAVIOURS)]
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([])
   })
 
   it.each(rows)('%s overrides exactly one field, with a value the conformant server does not have', (_, row) => {
@@ -20,8 +24,14 @@ describe('the reference server policy', () => {
     expect(row.set[field]).not.toEqual(CONFORMANT[field])
   })
 
-  it('has no field that no defect or behaviour changes: each exists for a named deviation', () => {
-    const changed = new Set(rows.flatMap(([, row]) => Object.keys(row.set)))
+  it.each(lawful)('lawful %s sets known fields, at least one to a value the conformant server does not have', (_, row) => {
+    const fields = Object.keys(row.set) as Array<keyof Policy>
+    expect(fields.filter((f) => !Object.hasOwn(CONFORMANT, f))).toEqual([])
+    expect(fields.some((f) => row.set[f] !== CONFORMANT[f])).toBe(true)
+  })
+
+  it('has no field that no defect, lawful variation or behaviour changes: each exists for a named deviation', () => {
+    const changed = new Set([...rows, ...lawful, ['jwt-no-kid', DEFECTS['jwt-no-kid']] as const].flatMap(([, row]) => Object.keys(row.set)))
     expect(Object.keys(CONFORMANT).filter((f) => !changed.has(f))).toEqual([])
   })
 

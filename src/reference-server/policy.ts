@@ -22,14 +22,22 @@ export interface Policy {
   endpointsOrigin: 'issuer' | 'elsewhere'
   /** The JWKS publishes the public signing key, or (a defect) the private one. */
   jwksKey: 'public' | 'private'
+  /** Other keys beside the signing key in the JWKS (an EC signing key, an RSA encryption key). */
+  jwksExtraKeys: boolean
+  /** Which well-known documents are served: both, or only one of RFC 8414's and OpenID's. */
+  discovery: 'both' | 'rfc8414-only' | 'openid-only'
+  /** Metadata members beyond those the suites read, and more grants and methods listed. */
+  metadataExtras: boolean
+  /** A query component in the token endpoint URL (RFC 6749 §3.2 allows one, to be retained). */
+  tokenEndpointQuery: boolean
 
   // Request handling (RFC 6749 §3.2, §4.4.2)
   getRequests: 'refused' | 'accepted'
   queryCredentials: 'refused' | 'accepted'
   repeatedParameters: 'refused' | 'accepted'
   unknownParameters: 'ignored' | 'refused'
-  /** scope= is treated as omitted (§3.2), or refused. */
-  emptyScope: 'as-omitted' | 'invalid_request' | 'invalid_scope'
+  /** scope= is treated as omitted (§3.2), refused, or (a defect) taken as every scope the client may have. */
+  emptyScope: 'as-omitted' | 'invalid_request' | 'invalid_scope' | 'all-client-scopes'
   redirectUri: 'ignored' | 'server-error'
   missingGrantType: 'invalid_request' | 'client_credentials'
   unknownGrantType: 'unsupported_grant_type' | 'invalid_request'
@@ -50,6 +58,10 @@ export interface Policy {
   failedBasic: '401-challenge' | '400'
   /** A failed body authentication: 400, or 401 with a challenge (both allowed). */
   failedBody: '400' | '401-challenge'
+  /** A client not allowed the grant: 400 unauthorized_client, or 401 with a Bearer challenge. */
+  unauthorizedClient: '400' | '401-bearer'
+  /** The Basic challenge: one challenge with realm and charset, or a list of two challenges. */
+  basicChallenge: 'basic' | 'two-challenges'
   /** The code of failed client authentication. */
   clientAuthErrorCode: 'invalid_client' | 'invalid_credentials'
   /** A wrong secret: invalid_client, or a provider's other answer. */
@@ -70,8 +82,16 @@ export interface Policy {
    * short-form-only: the explicit type without its application/ prefix; any.
    */
   assertionTyp: 'rfc7523bis' | 'required' | 'untyped-only' | 'short-form-only' | 'any'
-  /** An iat more than a minute ahead, and a lifetime (exp − iat) over an hour: refused, or not checked. */
+  /** An iat beyond the clock leeway ahead, and a lifetime (exp − iat) over an hour: refused, or not checked. */
   assertionIatAndLifetime: 'bounded' | 'unchecked'
+  /**
+   * Seconds of clock skew allowed on an assertion's iat and nbf ahead and its exp past. No text
+   * fixes it outside FAPI 2.0 (RFC 7519: "some small leeway"); 60 s meets FAPI 2.0 §5.3.2.1 too
+   * (accept up to 10 s ahead, refuse beyond 60 s), 0 and 5 s do not.
+   */
+  assertionClockLeeway: 60 | 15 | 5 | 0
+  /** An assertion whose audience is refused: invalid_client (RFC 7523 §3.2), or an empty 403. */
+  assertionAudienceRefusal: 'invalid_client' | 'empty-403'
   /** A jti is spent at every endpoint once used at one, or only at the endpoint that saw it. */
   assertionReplayScope: 'global' | 'per-endpoint'
   assertionExpiry: 'checked' | 'unchecked'
@@ -108,7 +128,12 @@ export interface Policy {
   mtlsIntrospectionCnf: 'given' | 'omitted'
 
   // Scope (RFC 6749 §3.3)
-  missingScope: 'default' | 'invalid_request' | 'invalid_scope'
+  /** A request without scope: the client's default grant, refused, or an empty grant. */
+  missingScope: 'default' | 'invalid_request' | 'invalid_scope' | 'empty-grant'
+  /** How an empty grant is written, in the scope member and the JWT's scope claim. */
+  emptyGrantAs: 'absent' | 'empty-string' | 'null' | 'alternating'
+  /** The order of the scope member: the request's, or the server's own (reversed). */
+  scopeEchoOrder: 'request' | 'reversed'
   validScopes: 'granted' | 'refused'
   /** What is granted for a valid request. */
   scopeGrant: 'as-requested' | 'default' | 'first-only' | 'with-restricted' | 'order-dependent'
@@ -116,13 +141,19 @@ export interface Policy {
   unknownScopes: 'invalid_scope' | 'server-error' | 'ignored' | 'granted'
   scopeOrder: 'any' | 'configured'
   /** Scopes the client may not have: left out of a narrowed grant, or refused with access_denied (400, or 403 for unknown ones too). */
-  deniedScopes: 'narrowed' | 'access_denied' | 'access_denied-403'
+  deniedScopes: 'narrowed' | 'access_denied' | 'access_denied-403' | 'invalid_scope'
 
   // Token response (RFC 6749 §5.1)
   tokenFormat: 'jwt' | 'opaque' | 'short-opaque' | 'uuid' | 'not-vschar'
   tokenStatus: 200 | 201
   tokenContentType: 'application/json' | 'application/json; charset=utf-8' | 'text/plain'
   cacheHeaders: boolean
+  /** Cache-Control: no-store alone, or with other directives beside it. */
+  cacheControl: 'no-store' | 'with-other-directives'
+  /** Optional members that have no value: left out, or written as JSON null. */
+  unsetMembers: 'omitted' | 'null'
+  /** Members beyond those the RFCs define, in token, error and introspection responses. */
+  extraMembers: boolean
   tokenType: 'Bearer' | 'bearer' | 'mac'
   expiresIn: 'number' | 'string' | 'absent'
   /** The scope member: always, not when identical to the request, not when narrowed, or never. */
@@ -134,8 +165,18 @@ export interface Policy {
   /** Where the claims name the client and the scopes: RFC 9068's way, or a provider's. */
   claimsDialect: 'rfc9068' | 'okta' | 'auth0' | 'entra' | 'cognito' | 'keycloak'
   jwtClientIdAndJti: 'present' | 'missing'
-  jwtIssuer: 'issuer' | 'other'
+  jwtIssuer: 'issuer' | 'other' | 'absent'
+  /** sub: the client's id, or none (a JWT that does not declare RFC 9068 need not carry it). */
+  jwtSub: 'client' | 'absent'
+  /** Dialect claims (cid, azp, appid) beside client_id. */
+  clientIdDialects: boolean
+  /** aud: a string for a single audience, or always an array. */
+  audForm: 'string' | 'array'
+  /** An nbf claim (equal to iat) in JWT access tokens. */
+  jwtNbf: boolean
   jwtSigningKey: 'published' | 'unpublished'
+  /** The signing algorithm: RSA, EC (its key published beside the RSA one), or a shared secret. */
+  jwtAlg: 'RS256' | 'ES256' | 'HS256'
   jwtLifetime: 'expires-in' | 'day' | 'expired'
   jwtClient: 'requesting' | 'other'
   /** The kid in the header: the published key's, none, or one the JWKS does not have. */
@@ -150,18 +191,27 @@ export interface Policy {
   errorFormat: 'json' | 'text'
   /** The status of errors other than invalid_client. */
   errorStatus: 400 | 403
-  errorDescription: 'clean' | 'with-quote'
+  errorDescription: 'clean' | 'with-quote' | 'absent'
+  /** An error_uri, an absolute URI of a page about the error. */
+  errorUri: boolean
   /** Error texts: RFC 6749's, or Entra's (AADSTS codes and CR LF trace lines, its codes for unknown clients and missing scopes). */
   errorDialect: 'rfc6749' | 'entra'
 
   // Introspection (RFC 7662) and revocation (RFC 7009)
-  introspectionAuthorization: 'required' | 'none'
+  /** Introspection callers: authenticated, not at all, or unauthenticated ones told only active: false. */
+  introspectionAuthorization: 'required' | 'none' | 'inactive-without'
+  /** Client assertions at the introspection endpoint: accepted, or (lawfully) refused and not advertised there. */
+  introspectionAssertions: 'accepted' | 'refused'
+  /** What introspection says of an active token: every member, or only active (the rest are OPTIONAL). */
+  introspectionMembers: 'full' | 'active-only'
   introspectionActive: 'truthful' | 'never'
   introspectionUnknownToken: 'inactive' | 'error'
   /** What introspection says of an active token: the truth, another client, or another scope. */
   introspectionDescription: 'truthful' | 'other-client' | 'other-scope'
   revocation: 'revokes' | 'ignored'
   revocationUnknownToken: 'ok' | 'error'
+  /** The body of a revocation answer: empty, or an empty JSON object. */
+  revocationBody: 'empty' | 'json'
 
   // DPoP (RFC 9449)
   dpopHtm: 'checked' | 'unchecked'
@@ -184,6 +234,10 @@ export const CONFORMANT: Readonly<Policy> = {
   responseTypesAdvertised: true,
   endpointsOrigin: 'issuer',
   jwksKey: 'public',
+  jwksExtraKeys: false,
+  discovery: 'both',
+  metadataExtras: false,
+  tokenEndpointQuery: false,
 
   getRequests: 'refused',
   queryCredentials: 'refused',
@@ -205,12 +259,16 @@ export const CONFORMANT: Readonly<Policy> = {
   twoMethods: 'invalid_request',
   failedBasic: '401-challenge',
   failedBody: '400',
+  unauthorizedClient: '400',
+  basicChallenge: 'basic',
   clientAuthErrorCode: 'invalid_client',
   wrongSecret: 'invalid_client',
 
   assertionAudiences: 'rfc7523bis',
   assertionTyp: 'rfc7523bis',
   assertionIatAndLifetime: 'bounded',
+  assertionClockLeeway: 60,
+  assertionAudienceRefusal: 'invalid_client',
   assertionReplayScope: 'global',
   assertionExpiry: 'checked',
   assertionNotBefore: 'checked',
@@ -236,6 +294,8 @@ export const CONFORMANT: Readonly<Policy> = {
   mtlsIntrospectionCnf: 'given',
 
   missingScope: 'default',
+  emptyGrantAs: 'absent',
+  scopeEchoOrder: 'request',
   validScopes: 'granted',
   scopeGrant: 'as-requested',
   unknownScopes: 'invalid_scope',
@@ -246,6 +306,9 @@ export const CONFORMANT: Readonly<Policy> = {
   tokenStatus: 200,
   tokenContentType: 'application/json',
   cacheHeaders: true,
+  cacheControl: 'no-store',
+  unsetMembers: 'omitted',
+  extraMembers: false,
   tokenType: 'Bearer',
   expiresIn: 'number',
   scopeMember: 'always',
@@ -255,7 +318,12 @@ export const CONFORMANT: Readonly<Policy> = {
   claimsDialect: 'rfc9068',
   jwtClientIdAndJti: 'present',
   jwtIssuer: 'issuer',
+  jwtSub: 'client',
+  clientIdDialects: false,
+  audForm: 'string',
+  jwtNbf: false,
   jwtSigningKey: 'published',
+  jwtAlg: 'RS256',
   jwtLifetime: 'expires-in',
   jwtClient: 'requesting',
   jwtKid: 'published',
@@ -267,14 +335,18 @@ export const CONFORMANT: Readonly<Policy> = {
   errorFormat: 'json',
   errorStatus: 400,
   errorDescription: 'clean',
+  errorUri: false,
   errorDialect: 'rfc6749',
 
   introspectionAuthorization: 'required',
+  introspectionAssertions: 'accepted',
+  introspectionMembers: 'full',
   introspectionActive: 'truthful',
   introspectionUnknownToken: 'inactive',
   introspectionDescription: 'truthful',
   revocation: 'revokes',
   revocationUnknownToken: 'ok',
+  revocationBody: 'empty',
 
   dpopHtm: 'checked',
   dpopHtu: 'checked',

@@ -6,6 +6,7 @@
  * @module
  */
 import type { CaseResult, Report } from '../schema/report.ts'
+import { judgedUnder } from './format.ts'
 import { plain } from './plain.ts'
 
 /** Escapes text for XML, dropping characters XML 1.0 cannot carry at all. */
@@ -64,7 +65,13 @@ export function renderJunit(report: Report): string {
             return `${head}/>`
         }
       })
-      suites.push(`  <testsuite ${attrs({ name: plain(`${t.name} / ${suite}`), ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${testcases.join('\n    ')}\n  </testsuite>`)
+      // Which rules judged the target: JUnit's place for facts about a test suite is <properties>.
+      const properties = `<properties>${judgedUnder(t)
+        .map(([field, , value]) => `<property ${attrs({ name: field, value: plain(value) })}/>`)
+        .join('')}</properties>`
+      suites.push(
+        `  <testsuite ${attrs({ name: plain(`${t.name} / ${suite}`), ...s, time, timestamp: t.startedAt.replace(/Z$/, '') })}>\n    ${properties}\n    ${testcases.join('\n    ')}\n  </testsuite>`,
+      )
     }
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${attrs({ name: 'grantcheck', ...total })}>\n${suites.join('\n')}\n</testsuites>\n`

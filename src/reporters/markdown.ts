@@ -5,7 +5,7 @@
  * @module
  */
 import type { CaseResult, Report } from '../schema/report.ts'
-import { percent } from './format.ts'
+import { findingValue, judgedUnder, percent } from './format.ts'
 import { plain } from './plain.ts'
 
 /**
@@ -34,8 +34,14 @@ export function renderMarkdown(report: Report): string {
   }
   for (const t of report.targets) {
     const attention = t.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'errored' || c.outcome === 'warning')
+    lines.push(
+      '',
+      `**${mdText(t.name)}** judged under: ${judgedUnder(t)
+        .map(([, words, value]) => `${words} ${mdText(value)}`)
+        .join('; ')}`,
+    )
     if (t.error) lines.push('', `**${mdText(t.name)}** could not be run: ${mdText(t.error)}`)
-    if (t.findings?.length) lines.push('', `**${mdText(t.name)}** findings: ${t.findings.map((f) => `${mdText(f.title)}: **${mdText(f.value)}**`).join('; ')}`)
+    if (t.findings?.length) lines.push('', `**${mdText(t.name)}** findings: ${t.findings.map((f) => `${mdText(f.title)}: **${mdText(findingValue(f))}**`).join('; ')}`)
     if (!attention.length) continue
     const rank = (c: CaseResult) => (c.change === 'new-failure' ? 0 : c.outcome === 'failed' ? 1 : c.outcome === 'errored' ? 2 : 3)
     lines.push('', `### ${mdText(t.name)}`, '')

@@ -217,6 +217,38 @@ describe('formats for CI and comparison', async () => {
     expect(html).toMatch(/<td class="failed"><a href="#t0-token-response-bad"/)
   })
 
+  it('every format says what each target was judged under: profile, client authentication profile, assertion audience; and the findings with their requests', () => {
+    const judged: Report = {
+      ...report,
+      targets: [
+        {
+          ...report.targets[0]!,
+          clientAuthProfile: 'rfc7523bis',
+          assertionAudience: { value: 'https://as.example', source: 'probe', tried: [{ aud: 'https://as.example', accepted: true, status: 200 }] },
+          findings: [{ suite: 'client-assertion', id: 'iat-ahead', title: 'Assertion iat ahead, accepted up to', value: '60 s (refused at 90 s)', detail: '8 requests: 5 s accepted, …', requests: 8 }],
+        },
+      ],
+    }
+    expect(JSON.parse(renderJson(judged)).targets[0]).toMatchObject({ profile: 'rfc6749', clientAuthProfile: 'rfc7523bis', assertionAudience: { value: 'https://as.example' } })
+    const html = renderHtml(judged)
+    expect(html).toMatch(/<dt>Profile<\/dt><dd>rfc6749<\/dd><dt>Client authentication profile<\/dt><dd>rfc7523bis<\/dd><dt>Assertion audience<\/dt><dd><code>&quot;https:\/\/as.example&quot;<\/code>/)
+    expect(html).toContain('<strong>60 s (refused at 90 s)</strong> <span class="hint">— 8 requests: 5 s accepted, …</span>')
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'property'].includes(name) }).parse(renderJunit(judged))
+    expect(doc.testsuites.testsuite[0].properties.property).toEqual([
+      { name: 'profile', value: 'rfc6749' },
+      { name: 'clientAuthProfile', value: 'rfc7523bis' },
+      { name: 'assertionAudience', value: '"https://as.example" (probed)' },
+    ])
+    const md = renderMarkdown(judged)
+    expect(md).toContain('**tenant-a** judged under: profile rfc6749; client authentication profile rfc7523bis; assertion audience "https://as.example" (probed)')
+    expect(md).toContain('Assertion iat ahead, accepted up to: **60 s (refused at 90 s) \\[8 requests\\]**')
+    const text = renderText(judged)
+    expect(text).toContain('  profile rfc6749 · client authentication profile rfc7523bis · assertion audience "https://as.example" (probed)')
+    expect(text).toContain('  Assertion iat ahead, accepted up to: 60 s (refused at 90 s) [8 requests]')
+    // A report written before the profile was recorded still renders, without it.
+    expect(renderText(report)).toContain('  profile rfc6749\n')
+  })
+
   it('Markdown lists the counts per target and what needs attention', () => {
     const md = renderMarkdown(two)
     expect(md).toContain('| tenant-a | 1 | 1 | 1 | 0 | 1 | 0 | 67% | 0% |')

@@ -5,7 +5,7 @@
  */
 import { OUTCOMES, type Outcome, type Report } from '../schema/report.ts'
 import { foldSharedErrors } from './causes.ts'
-import { percent } from './format.ts'
+import { findingValue, judgedUnder, percent } from './format.ts'
 import { plain } from './plain.ts'
 
 export type Paint = (outcome: Outcome, text: string) => string
@@ -27,6 +27,11 @@ export function renderText(report: Report, paint: Paint = (_o, t) => t): string 
   const lines: string[] = []
   for (const t of report.targets) {
     lines.push('', `Target ${plain(t.name)} — ${plain(t.tokenEndpoint ?? 'no token endpoint')} (${t.cases.length} cases, ${t.requests} requests, ${(t.durationMs / 1000).toFixed(2)} s)`)
+    lines.push(
+      `  ${judgedUnder(t)
+        .map(([, words, value]) => `${words} ${plain(value)}`)
+        .join(' · ')}`,
+    )
     if (t.error) lines.push(paint('errored', `  could not run: ${plain(t.error)}`))
     else if (t.discovery.error) lines.push(paint('warning', `  ${plain(t.discovery.error)}`))
     // An error many cases share (an unreachable target) is printed once, with its count.
@@ -46,7 +51,7 @@ export function renderText(report: Report, paint: Paint = (_o, t) => t): string 
       .join(', ')
     lines.push(`  ${counts}`)
     lines.push(`  score: MUST ${percent(t.summary.score.MUST)}, SHOULD ${percent(t.summary.score.SHOULD)}`)
-    for (const f of t.findings ?? []) lines.push(`  ${plain(f.title)}: ${plain(f.value)}`)
+    for (const f of t.findings ?? []) lines.push(`  ${plain(f.title)}: ${plain(findingValue(f))}`)
   }
   return lines.join('\n')
 }

@@ -119,9 +119,23 @@ const TargetResultSchema = z.object({
   clients: z.record(z.string(), z.object({ clientId: z.string(), authMethod: z.string(), secret: z.string() })),
   /** A target that could not be run at all (discovery failed, …): every case is errored. */
   error: z.string().optional(),
-  /** The audience of the run's client assertions, and how it was chosen (probed: what the server answered each candidate). */
   /** What the suites concluded about the server (an audience policy, a measured clock window). */
-  findings: z.array(z.object({ suite: z.string(), id: z.string(), title: z.string(), value: z.string(), detail: z.string().optional() })).optional(),
+  findings: z
+    .array(
+      z.object({
+        suite: z.string(),
+        id: z.string(),
+        title: z.string(),
+        value: z.string(),
+        detail: z.string().optional(),
+        /** How many requests a measure sent (its ladder's rungs that got an answer). */
+        requests: z.int().min(0).optional(),
+      }),
+    )
+    .optional(),
+  /** The rules that judged JWT client authentication (the target's clientAuthProfile); absent in reports written before it was recorded. */
+  clientAuthProfile: z.string().optional(),
+  /** The audience of the run's client assertions, and how it was chosen (probed: what the server answered each candidate). */
   assertionAudience: z
     .object({
       value: z.union([z.string(), z.array(z.string())]),

@@ -24,17 +24,27 @@ const version = z.literal(SUITE_VERSION, {
  * previous request again, byte for byte (a replayed assertion); `introspect` and `revoke` send the
  * token issued by the case's first request (or one nobody issued) to the introspection or
  * revocation endpoint, as the client; `inspect` sends nothing and judges what discovery found and
- * what the target names.
+ * what the target names. A step with `control` is a control: the same kind of request with nothing
+ * under test, whose refusal would make the later steps' answers meaningless; when it is refused,
+ * the case stops, skipped as not measured.
  */
 const StepSchema = z
   .strictObject({
     do: z.enum(['request', 'replay', 'introspect', 'revoke', 'inspect']).default('request'),
     request: RequestSchema.optional().describe('request: what to send (default: the case request); introspect and revoke: the client, authentication and headers'),
     token: z.enum(['issued', 'garbage']).optional().describe('introspect and revoke: the issued token (default) or one nobody issued'),
+    control: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'makes the step a control, and says what its acceptance shows (e.g. "the introspection endpoint takes a fresh assertion with the run\'s audience"): unless its request is accepted, the case stops there, skipped as not measured, with the answer it got',
+      ),
     expect: z.array(ExpectSchema).min(1),
   })
   .superRefine((s, ctx) => {
     if (s.token !== undefined && s.do !== 'introspect' && s.do !== 'revoke') ctx.addIssue({ code: 'custom', path: ['token'], message: '"token" goes with introspect and revoke steps' })
+    if (s.control !== undefined && s.do === 'inspect') ctx.addIssue({ code: 'custom', path: ['control'], message: 'an inspect step sends nothing, so it cannot be a control' })
     if (s.request !== undefined && (s.do === 'replay' || s.do === 'inspect'))
       ctx.addIssue({ code: 'custom', path: ['request'], message: `a ${s.do} step sends ${s.do === 'replay' ? 'the previous request' : 'nothing'}` })
   })

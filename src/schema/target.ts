@@ -97,7 +97,7 @@ export const TargetSchema = z
       .enum(CLIENT_AUTH_PROFILES)
       .default('oidc')
       .describe(
-        'which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti), plain RFC 7523, draft-ietf-oauth-rfc7523bis (the issuer as sole audience), or FAPI 2.0 (OpenID Connect, with the issuer as the sole audience, as a string)',
+        'which rules judge JWT client assertions: OpenID Connect Core §9 (iss = sub = client_id, single-use jti), plain RFC 7523, draft-ietf-oauth-rfc7523bis (the issuer as sole audience), or FAPI 2.0 (OpenID Connect, with the issuer as the sole audience, as a string, and its clock rules for iat and nbf); every report shows it',
       ),
     assertionAudience: z
       .union([z.enum(['issuer', 'issuer-array', 'token-endpoint']), httpUrl])

@@ -129,10 +129,13 @@ function* targetSection(t: TargetResult, index: number): Generator<string> {
 function targetFacts(t: TargetResult): Html {
   return html`<dl class="facts"><dt>Token endpoint</dt><dd><code>${t.tokenEndpoint ?? '—'}</code></dd>${
     t.issuer && html`<dt>Issuer</dt><dd><code>${t.issuer}</code> ${t.discovery.url ? `(metadata: ${t.discovery.url})` : ''}</dd>`
-  }<dt>Profile</dt><dd>${t.profile}</dd><dt>Requests</dt><dd>${t.requests} in ${(t.durationMs / 1000).toFixed(2)} s</dd>${
+  }<dt>Profile</dt><dd>${t.profile}</dd>${
+    // Beside the profile: the rules that decide whether audience outcomes fail, and the audience used.
+    t.clientAuthProfile && html`<dt>Client authentication profile</dt><dd>${t.clientAuthProfile}</dd>`
+  }${
     t.assertionAudience &&
     html`<dt>Assertion audience</dt><dd><code>${JSON.stringify(t.assertionAudience.value)}</code>${t.assertionAudience.typ ? html`, typ <code>${t.assertionAudience.typ}</code>` : ''} (${audienceSource(t.assertionAudience)})</dd>`
-  }</dl>${t.findings?.length && findingsView(t.findings)}`
+  }<dt>Requests</dt><dd>${t.requests} in ${(t.durationMs / 1000).toFixed(2)} s</dd></dl>${t.findings?.length && findingsView(t.findings)}`
 }
 
 /** How the run's assertion audience was chosen, in words. */
