@@ -98,7 +98,10 @@ export const scopeEcho = defineCheck({
       return fails(expected, `no "scope"; the token grants "${[...granted].join(' ')}" for "${requested}"`, 'the grant differs from the request but scope was not returned')
     if (!granted && input.token?.jwt)
       return holds(expected, 'no "scope", and the token has no scope claim', 'nothing shows the grant differs from the request (RFC 9068 §2.2.3 only RECOMMENDS a scope claim)')
-    return holds(expected, 'no "scope": the grant is the requested one', 'scope omitted, which means the grant is as requested')
+    if (granted) return holds(expected, `no "scope"; the token grants "${[...granted].join(' ')}", as requested`, 'scope omitted, and the token shows the grant is the requested one')
+    // An opaque token shows nothing more: by §5.1's rule the grant is the requested one, but
+    // nothing in the answer can show whether it really is.
+    return notApplicable('no "scope" returned, and the token is opaque: by RFC 6749 §5.1 the grant is the requested one, which nothing in the answer can confirm or refute')
   },
 })
 

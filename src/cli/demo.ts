@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { createReferenceServer } from '../reference-server/app.ts'
 import { DEFECTS } from '../reference-server/defects.ts'
+import { LAWFUL } from '../reference-server/lawful.ts'
 import { resolveTarget } from '../core/resolve.ts'
 import type { JWK } from 'jose'
 import { TargetSchema, type Target } from '../schema/target.ts'
@@ -54,6 +55,7 @@ export async function fixtureCommand(values: Parsed<'fixture'>['values'], io: Io
   const server = await listen((await createReferenceServer({ defects: values.defect })).fetch, port)
   io.out(`grantcheck reference server on ${server.url} (issuer ${server.url})`)
   io.out(`defects: ${values.defect?.join(', ') || 'none'}; known: ${Object.keys(DEFECTS).join(', ')}`)
+  io.out(`lawful variations (also for --defect, each an answer the specifications allow): ${Object.keys(LAWFUL).join(', ')}`)
   io.out(`try: grantcheck run --target ${REFERENCE_TARGET}`)
   io.out(`     curl -s -u grantcheck-primary:primary-secret-7Hq2xW9vLm4K -d grant_type=client_credentials ${server.url}/token`)
   await new Promise<void>((done) => {

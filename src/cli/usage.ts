@@ -94,7 +94,7 @@ export const COMMANDS = {
     summary: 'run the suites against the embedded reference server',
     description: 'Starts the embedded reference authorization server on a free 127.0.0.1 port and runs the suites against it (what `npm start` runs); no tenant needed.',
     options: {
-      defect: { type: 'string', multiple: true, value: 'NAME', help: 'switch on a reference-server defect, repeatable (`grantcheck fixture` lists them)' },
+      defect: { type: 'string', multiple: true, value: 'NAME', help: 'switch on a reference-server defect or lawful variation, repeatable (`grantcheck fixture` lists them)' },
       suite: SUITE,
       out: { type: 'string', value: 'DIR', help: 'where the run folder goes (default: reports/ in the working directory)' },
       emulations: { type: 'boolean', help: 'run the reference server and every provider emulation into one comparison (npm run demo:compare); exits 0 unless a run could not be made' },
@@ -108,7 +108,7 @@ export const COMMANDS = {
     description: 'Serves the reference authorization server on 127.0.0.1 until interrupted (Ctrl-C), and prints its clients, the known defects and a curl line.',
     options: {
       port: { type: 'string', value: 'N', help: 'the port (default: 4455; 0 picks a free one)' },
-      defect: { type: 'string', multiple: true, value: 'NAME', help: 'switch on a defect, repeatable' },
+      defect: { type: 'string', multiple: true, value: 'NAME', help: 'switch on a defect or a lawful variation, repeatable' },
     },
     positionals: false,
     exits: ['0  stopped by SIGINT or SIGTERM', '2  usage error'],

@@ -170,7 +170,12 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       Object.assign(doc, {
         grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', ...((doc.grant_types_supported as string[] | undefined) ?? [])],
         response_types_supported: ['code', 'token'],
-        token_endpoint_auth_signing_alg_values_supported: [...((doc.token_endpoint_auth_signing_alg_values_supported as string[] | undefined) ?? []), 'PS256', 'EdDSA'],
+        // More algorithms where some are listed: a server that lists none (the defect) still lists none.
+        token_endpoint_auth_signing_alg_values_supported: doc.token_endpoint_auth_signing_alg_values_supported && [
+          ...(doc.token_endpoint_auth_signing_alg_values_supported as string[]),
+          'PS256',
+          'EdDSA',
+        ],
         code_challenge_methods_supported: ['S256'],
         service_documentation: `${issuer}/docs`,
         ui_locales_supported: ['en', 'de'],
@@ -219,7 +224,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       // Every member but active is OPTIONAL (RFC 7662 §2.2); a binding is how the token is used.
       if (p.introspectionMembers === 'active-only') {
         const nulls = p.unsetMembers === 'null' ? { client_id: null, scope: null, token_type: null, exp: null } : {}
-        return c.json({ active: true, ...nulls, ...binding }, 200, noStore(p))
+        // A server that says less still says what the defects make it say wrongly.
+        const untrue = { 'other-client': { client_id: 'someone-else' }, 'other-scope': { scope: 'admin' }, truthful: {} }[p.introspectionDescription]
+        return c.json({ active: true, ...nulls, ...untrue, ...binding }, 200, noStore(p))
       }
       return c.json(
         {
@@ -569,7 +576,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     if (p.scopeGrant === 'default') return client.defaultScopes
     if (p.unknownScopes === 'granted') return wanted
     if (p.unknownScopes === 'ignored') {
-      const kept = wanted.filter((s) => client.scopes.includes(s))
+      // Scopes not activated for the client are dropped; a server that grants restricted scopes
+      // (the defect) keeps those it defines.
+      const kept = wanted.filter((s) => (p.scopeGrant === 'with-restricted' ? SERVER_SCOPES : client.scopes).includes(s))
       return kept.length ? kept : client.defaultScopes
     }
     const unknown = wanted.filter((s) => !SERVER_SCOPES.includes(s))
