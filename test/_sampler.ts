@@ -79,20 +79,28 @@ export function falseVerdicts(cases: readonly CaseResult[], switches: readonly s
   return found
 }
 
+const NOT_HOLDING = new Set(['failed', 'warning', 'errored'])
+
 /**
- * The checks a defect is aimed at that still held where they were judged, with the lawful
- * variations on: sensitivity lost. A check no case judged at MUST or SHOULD level (a lawful opaque
- * token hides every JWT check; a plain JWT makes RFC 9068's claim rules informational) is masked,
- * not missed, and returned apart.
+ * The checks a defect is aimed at that held, with the lawful variations on, in every case where
+ * they did not hold with the defect alone (`alone`): sensitivity lost. Where those cases no longer
+ * judge the check at MUST or SHOULD level (a lawful opaque token hides every JWT check and a grant
+ * narrowed without a scope member; a plain JWT makes RFC 9068's claim rules informational), the
+ * target is masked, not missed, and returned apart.
  */
-export function missedTargets(cases: readonly CaseResult[], defect: string): { missed: string[]; masked: string[] } {
+export function missedTargets(cases: readonly CaseResult[], defect: string, alone: readonly CaseResult[]): { missed: string[]; masked: string[] } {
   const missed: string[] = []
   const masked: string[] = []
+  const key = (c: CaseResult) => `${c.suite}/${c.id}`
+  const found = (runs: readonly CaseResult[], target: string) => new Map(runs.map((c) => [key(c), c.checks.filter((k) => k.check === target)]))
   for (const target of defects[defect]!.targets.filter((t) => !t.includes('/'))) {
+    const caught = [...found(alone, target)].filter(([, ks]) => ks.some((k) => NOT_HOLDING.has(k.outcome))).map(([k]) => k)
+    const now = found(cases, target)
     // At INFO level a check that held and one that did not read alike: only MUST and SHOULD tell.
-    const judged = cases.flatMap((c) => c.checks.filter((k) => k.check === target && k.outcome !== 'skipped' && k.level !== 'INFO'))
-    if (!judged.length) masked.push(target)
-    else if (!judged.some((k) => k.outcome === 'failed' || k.outcome === 'warning' || k.outcome === 'errored')) missed.push(target)
+    const judged = caught.flatMap((k) => (now.get(k) ?? []).filter((c) => c.outcome !== 'skipped' && c.level !== 'INFO'))
+    if (judged.some((k) => NOT_HOLDING.has(k.outcome))) continue
+    if (judged.length) missed.push(target)
+    else masked.push(target)
   }
   return { missed, masked }
 }

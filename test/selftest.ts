@@ -12,6 +12,8 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { mapPool } from '../src/core/engine.ts'
 import { DEFECTS, type DefectInfo } from '../src/reference-server/defects.ts'
+import type { CaseResult } from '../src/schema/report.ts'
+import type { ClientAuthProfile } from '../src/schema/target.ts'
 import { runReference } from './_reference.ts'
 import { falseVerdicts, missedTargets, sample, shrink, verdictKey, type FalseVerdict, type Sample } from './_sampler.ts'
 
@@ -32,6 +34,13 @@ export interface SelftestResult {
   count: number
 }
 
+const aloneRuns = new Map<string, Promise<CaseResult[]>>()
+/** A defect's run on its own, once per process: where its targets fail without any variation. */
+function defectAlone(defect: string, profile?: ClientAuthProfile): Promise<CaseResult[]> {
+  if (!aloneRuns.has(defect)) aloneRuns.set(defect, runReference([defect], profile))
+  return aloneRuns.get(defect)!
+}
+
 /** Runs `runs` samples from `seed` on, two at a time (the machines have two cores). */
 export async function selftest(options: { runs: number; seed: number; sensitivity?: boolean; log?: (line: string) => void }): Promise<SelftestResult> {
   const log = options.log ?? (() => {})
@@ -46,10 +55,11 @@ export async function selftest(options: { runs: number; seed: number; sensitivit
     }
     if (s.defect) {
       const profile = (DEFECTS as Record<string, DefectInfo>)[s.defect]!.clientAuthProfile
-      const { missed, masked } = missedTargets(await runReference([...s.lawful, s.defect], profile), s.defect)
+      const alone = await defectAlone(s.defect, profile)
+      const { missed, masked } = missedTargets(await runReference([...s.lawful, s.defect], profile), s.defect, alone)
       Object.assign(finding, { missed, masked })
       if (missed.length)
-        finding.shrunkForMissed = await shrink(s.lawful, async (fewer) => missedTargets(await runReference([...fewer, s.defect!], profile), s.defect!).missed.some((m) => missed.includes(m)))
+        finding.shrunkForMissed = await shrink(s.lawful, async (fewer) => missedTargets(await runReference([...fewer, s.defect!], profile), s.defect!, alone).missed.some((m) => missed.includes(m)))
     }
     log(describe(finding))
     return finding

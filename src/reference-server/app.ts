@@ -572,14 +572,16 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
       if (p.missingScope === 'invalid_scope') throw new OAuthError(400, 'invalid_scope', 'scope is required: there is no default scope')
       return p.missingScope === 'empty-grant' ? [] : client.defaultScopes
     }
-    const wanted = requested.split(' ').filter(Boolean)
+    let wanted = requested.split(' ').filter(Boolean)
     if (p.scopeGrant === 'default') return client.defaultScopes
     if (p.unknownScopes === 'granted') return wanted
     if (p.unknownScopes === 'ignored') {
-      // Scopes not activated for the client are dropped; a server that grants restricted scopes
-      // (the defect) keeps those it defines.
+      // Scopes not activated for the client are dropped (a server that grants restricted scopes,
+      // the defect, keeps those it defines); what is left goes on as any request, so that the
+      // other switches still apply to it.
       const kept = wanted.filter((s) => (p.scopeGrant === 'with-restricted' ? SERVER_SCOPES : client.scopes).includes(s))
-      return kept.length ? kept : client.defaultScopes
+      if (!kept.length) return client.defaultScopes
+      wanted = kept
     }
     const unknown = wanted.filter((s) => !SERVER_SCOPES.includes(s))
     if (unknown.length && p.deniedScopes === 'access_denied-403') throw new OAuthError(403, 'access_denied', `Client has not been granted scopes: ${unknown.join(' ')}`)
