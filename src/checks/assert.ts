@@ -7,7 +7,7 @@
  * @module
  */
 import type { Operator } from '../schema/expect.ts'
-import { bodyObject, fails, holds, notApplicable, scopeSet, tryDecodeJwt } from './_util.ts'
+import { bodyObject, fails, holds, notApplicable, scopeSet, showValue, tryDecodeJwt } from './_util.ts'
 import { grantedScope } from './token-response.ts'
 import type { CheckInput, DecodedToken, Verdict } from './types.ts'
 
@@ -236,6 +236,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** A value as the evidence shows it: JSON, cut short. */
 function show(v: unknown): string {
-  const text = v === undefined ? '(absent)' : (JSON.stringify(v) ?? String(v))
+  const text = v === undefined ? '(absent)' : showValue(v)
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text
 }
