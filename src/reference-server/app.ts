@@ -56,6 +56,8 @@ export function policyOf(names: Iterable<string>): Policy {
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const TOKEN_LIFETIME = 3600
+/** The query of the token endpoint URL, for the lawful variation that has one (RFC 6749 §3.2). */
+const TOKEN_ENDPOINT_QUERY = '?tenant=grantcheck'
 /** Parameters RFC 6749 defines for this request: each may appear once (§3.2, erratum 5708). */
 const SINGLE_PARAMS = ['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
 /** Every parameter the server understands, for a server that refuses the others. */
@@ -138,7 +140,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const issuer = issuerOf(c)
     const token =
       { issuer: `${issuer}/token`, 'plain-http': `${issuer.replace(/^https:/, 'http:')}/token`, 'with-fragment': `${issuer}/token#token`, relative: '/token' }[p.tokenEndpoint] +
-      (p.tokenEndpointQuery ? '?tenant=grantcheck' : '')
+      (p.tokenEndpointQuery ? TOKEN_ENDPOINT_QUERY : '')
     const endpoints = p.endpointsOrigin === 'issuer' ? issuer : ELSEWHERE
     const doc: Json = {
       issuer: document === 'rfc8414' && p.rfc8414Issuer === 'other' ? `${issuer}/other` : issuer,
@@ -168,8 +170,9 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     }
     if (p.metadataExtras)
       Object.assign(doc, {
-        grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', ...((doc.grant_types_supported as string[] | undefined) ?? [])],
-        response_types_supported: ['code', 'token'],
+        // More of each list where there is one: a list a defect leaves out stays out.
+        grant_types_supported: doc.grant_types_supported && ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', ...(doc.grant_types_supported as string[])],
+        response_types_supported: doc.response_types_supported && ['code', 'token'],
         // More algorithms where some are listed: a server that lists none (the defect) still lists none.
         token_endpoint_auth_signing_alg_values_supported: doc.token_endpoint_auth_signing_alg_values_supported && [
           ...(doc.token_endpoint_auth_signing_alg_values_supported as string[]),
@@ -518,7 +521,7 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
 
     const issuer = issuerOf(c)
     const now = Math.floor(Date.now() / 1000)
-    if (!audienceAccepted(claims.aud, issuer, `${issuer}${new URL(c.req.url).pathname}`, p)) {
+    if (!audienceAccepted(claims.aud, issuer, `${issuer}${new URL(c.req.url).pathname}`, tokenEndpointOf(issuer, p), p)) {
       if (p.assertionAudienceRefusal === 'empty-403') throw new OAuthError(403, '', '')
       return refuse('the assertion is not addressed to this server')
     }
@@ -752,11 +755,16 @@ function aadsts(code: number, text: string): string {
   return `AADSTS${code}: ${text}\r\nTrace ID: ${crypto.randomUUID()}\r\nCorrelation ID: ${crypto.randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`
 }
 
+/** The token endpoint URL as the metadata advertises it (its query included), for audiences. */
+function tokenEndpointOf(issuer: string, p: Policy): string {
+  return `${issuer}/token${p.tokenEndpointQuery ? TOKEN_ENDPOINT_QUERY : ''}`
+}
+
 /**
  * Whether an assertion's aud names this server under the audience policy. `endpoint` is the URL
  * the assertion was sent to.
  */
-function audienceAccepted(aud: unknown, issuer: string, endpoint: string, p: Policy): boolean {
+function audienceAccepted(aud: unknown, issuer: string, endpoint: string, tokenEndpoint: string, p: Policy): boolean {
   const list = (Array.isArray(aud) ? aud : [aud]).map(String)
   switch (p.assertionAudiences) {
     case 'rfc7523bis':
@@ -766,11 +774,11 @@ function audienceAccepted(aud: unknown, issuer: string, endpoint: string, p: Pol
     case 'extra-members':
       return list.includes(issuer)
     case 'legacy':
-      return list.some((a) => a === issuer || a === `${issuer}/token` || a === endpoint)
+      return list.some((a) => a === issuer || a === tokenEndpoint || a === endpoint)
     case 'normalized':
       return list.length === 1 && sameUrl(list[0]!, issuer)
     case 'token-endpoint-only':
-      return list.includes(`${issuer}/token`)
+      return list.includes(tokenEndpoint)
     case 'any':
       return true
   }
