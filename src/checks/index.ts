@@ -20,6 +20,8 @@ export const ALL_CHECKS: readonly AnyCheckDefinition[] = [
   response.usesTls,
   response.endpointWithoutFragment,
   response.authMethodAdvertised,
+  response.jsonUtf8,
+  response.uniqueMembers,
   tokenResponse.jsonContentType,
   tokenResponse.hasAccessToken,
   tokenResponse.tokenType,

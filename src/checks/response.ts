@@ -5,7 +5,7 @@
  */
 import * as z from 'zod'
 import { bodyObject, fails, gist, holds, noArgs, notApplicable } from './_util.ts'
-import { defineCheck } from './types.ts'
+import { defineCheck, type CheckInput } from './types.ts'
 
 /** The error codes RFC 6749 §5.2 defines for the token endpoint. */
 export const RFC6749_ERROR_CODES = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'] as const
@@ -125,5 +125,40 @@ export const endpointWithoutFragment = defineCheck({
     if (typeof advertised !== 'string') return notApplicable('no token_endpoint was discovered (a configured one is checked when the target is loaded)')
     // "The endpoint URI MUST NOT include a fragment component." (RFC 6749 §3.2)
     return advertised.includes('#') ? fails('no fragment', advertised, 'the token endpoint URI has a fragment component') : holds('no fragment', advertised, 'no fragment')
+  },
+})
+
+/** A body judged as JSON: one that parsed, or one whose Content-Type says it is JSON. */
+function isJsonBody(input: CheckInput): boolean {
+  return input.response.json !== undefined || /\bjson\b/i.test(input.response.headers.get('content-type') ?? '')
+}
+
+export const jsonUtf8 = defineCheck({
+  id: 'response.json-utf8',
+  summary: 'A JSON body is encoded in UTF-8, without a byte order mark.',
+  args: noArgs,
+  run(input) {
+    if (!isJsonBody(input)) return notApplicable('the body is not JSON')
+    const expected = 'UTF-8, without a byte order mark'
+    const why = input.response.notUtf8
+    // "JSON text exchanged between systems that are not part of a closed ecosystem MUST be encoded
+    // using UTF-8 … Implementations MUST NOT add a byte order mark" (RFC 8259 §8.1)
+    return why ? fails(expected, why, `the JSON body is not plain UTF-8: ${why}`) : holds(expected, 'UTF-8', 'UTF-8')
+  },
+})
+
+export const uniqueMembers = defineCheck({
+  id: 'response.unique-members',
+  summary: 'No name is written twice in one object of a JSON body; with members, none of those names is.',
+  args: z.strictObject({ members: z.array(z.string().min(1)).min(1).optional() }),
+  run(input, args) {
+    const written = input.response.duplicateMembers
+    if (written === undefined) return notApplicable('the body is not a JSON text')
+    const judged = args.members ? written.filter((path) => args.members!.includes(path)) : written
+    const expected = args.members ? `${args.members.join(', ')} each at most once` : 'every member name once in its object'
+    if (!judged.length) return holds(expected, written.length ? `none of these twice (written twice: ${written.join(', ')})` : 'no name twice', 'no name written twice')
+    // A parser keeps one copy, and which one is up to it: a client and a resource server can read
+    // different values (RFC 8259 §4).
+    return fails(expected, `written twice: ${judged.join(', ')}`, `${judged.join(', ')} written more than once: which value a client reads depends on its JSON parser`)
   },
 })

@@ -16,6 +16,10 @@ interface ObservedResponse {
   /** The parsed body when it was JSON. */
   json: unknown
   jsonError?: string
+  /** Why the bytes are not UTF-8 without a byte order mark; undefined when they are. */
+  notUtf8?: string
+  /** Member names written twice in one object, as paths; undefined when the body is not JSON. */
+  duplicateMembers?: string[]
 }
 
 export interface DecodedToken {

@@ -5,7 +5,7 @@
  * type `client-authentication+jwt`; a strict server must not fail every JWT case for the tool's own
  * choice, nor a legacy one. So the audience is the target's (`assertionAudience`), or the first the
  * server accepts of its issuer and its token endpoint URL, untyped and then typed: one probe
- * request each, at most four, recorded in the report.
+ * request each (at most four, sent together), recorded in the report.
  *
  * @module
  */
@@ -38,13 +38,13 @@ export async function chooseAudience(s: Session): Promise<AudienceChoice> {
   const audiences = [issuer, tokenEndpoint].filter((v): v is string => !!v)
   const role = assertionClient(s)
   if (!role) return { value: audiences[0] ?? '', source: 'default' }
-  const tried: NonNullable<AudienceChoice['tried']> = []
-  for (const typ of [undefined, CLIENT_AUTHENTICATION_TYP])
-    for (const aud of audiences) {
-      const answer = await probe(s, role, aud, typ).catch((e: unknown) => ({ accepted: false, error: e instanceof Error ? e.message : String(e) }))
-      tried.push({ aud, ...(typ ? { typ } : {}), ...answer })
-      if (answer.accepted) return { value: aud, ...(typ ? { typ } : {}), source: 'probe', tried }
-    }
+  // Sent together, not one after another: a token endpoint that never answers then costs one
+  // request timeout rather than four, and the watchdog sees them as the wave they are.
+  const candidates = [undefined, CLIENT_AUTHENTICATION_TYP].flatMap((typ) => audiences.map((aud) => ({ aud, typ })))
+  const answers = await Promise.all(candidates.map(({ aud, typ }) => probe(s, role, aud, typ).catch((e: unknown) => ({ accepted: false, error: e instanceof Error ? e.message : String(e) }))))
+  const tried: NonNullable<AudienceChoice['tried']> = candidates.map(({ aud, typ }, i) => ({ aud, ...(typ ? { typ } : {}), ...answers[i]! }))
+  const first = tried.find((t) => t.accepted)
+  if (first) return { value: first.aud, ...(first.typ ? { typ: first.typ } : {}), source: 'probe', tried }
   return { value: audiences[0]!, source: 'probe', tried, note: 'the server accepted none; the issuer is used' }
 }
 
@@ -67,8 +67,7 @@ async function probe(s: Session, role: string, aud: string, typ: string | undefi
   if (!sent.ok) return { accepted: false, error: sent.error }
   const body = sent.response.json as { access_token?: unknown; error?: unknown } | undefined
   if (typeof body?.access_token === 'string') {
-    // A token the probe obtained is a secret like any other: it never reaches the report.
-    s.resolved.redactor.add(body.access_token, 'access token')
+    // The session registered the token with the redactor when it arrived.
     return { accepted: true, status: sent.response.status }
   }
   return { accepted: false, status: sent.response.status, error: typeof body?.error === 'string' ? body.error.slice(0, 100) : undefined }

@@ -45,6 +45,9 @@ export async function discover(send: (req: OutgoingRequest) => Promise<SendResul
     const sent = await send({ method: 'GET', url, headers: [['Accept', 'application/json']] })
     if (!sent.ok) {
       tried.push({ url, problem: sent.error })
+      // No answer at all (a timeout, a connection that failed, a stopped target): the second
+      // document would cost another full timeout to learn the same. An answer, even a 404, goes on.
+      if (sent.failure !== 'rate-limited') break
       continue
     }
     const { status, json } = sent.response

@@ -6,6 +6,8 @@
  * @module
  */
 import { jsonDepth } from '../checks/_util.ts'
+import { decodeBody } from './charset.ts'
+import { jsonMembers } from './json-members.ts'
 import type { ClientCertificate } from './resolve.ts'
 
 /**
@@ -73,6 +75,14 @@ export interface ReceivedResponse {
   /** The parsed body when it is JSON; undefined otherwise. */
   json: unknown
   jsonError?: string
+  /** How the body's bytes were read (charset.ts); `utf-8` unless they said otherwise. */
+  encoding: string
+  /** Why the bytes are not UTF-8 without a byte order mark (RFC 8259 §8.1); undefined when they are. */
+  notUtf8?: string
+  /** Every member with a string value as written in the body, a name written twice included. */
+  stringMembers: Array<[string, string]>
+  /** Member names written twice in one object, as paths, when the body parsed as JSON. */
+  duplicateMembers?: string[]
 }
 
 /** Why a request got no response: what a session counts to tell a dead or throttling target. */
@@ -127,14 +137,18 @@ export async function send(fetch: FetchLike, req: OutgoingRequest, limits: SendL
       connectTimeoutMs: limits.connectTimeoutMs,
       ...(req.tls ? { tls: req.tls } : {}),
     })
-    const { text, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
-    const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined }
+    const { body, bytes, truncated } = await readCapped(res, limits.maxResponseBytes)
+    const { text, encoding, notUtf8 } = decodeBody(body, res.headers.get('content-type'))
+    const members = jsonMembers(text)
+    const response: ReceivedResponse = { status: res.status, headers: res.headers, text, bytes, truncated, json: undefined, encoding, stringMembers: members.strings }
+    if (notUtf8) response.notUtf8 = notUtf8
     if (!truncated && text.trim() !== '') {
       const depth = limits.maxJsonDepth ? jsonDepth(text) : 0
       if (limits.maxJsonDepth && depth > limits.maxJsonDepth) response.jsonError = `JSON nested deeper than ${limits.maxJsonDepth} levels; not parsed`
       else
         try {
           response.json = JSON.parse(text)
+          response.duplicateMembers = members.duplicates
         } catch (e) {
           response.jsonError = e instanceof Error ? e.message : String(e)
         }
@@ -152,8 +166,8 @@ export async function send(fetch: FetchLike, req: OutgoingRequest, limits: SendL
   }
 }
 
-async function readCapped(res: ResponseLike, cap: number): Promise<{ text: string; bytes: number; truncated: boolean }> {
-  if (!res.body) return { text: '', bytes: 0, truncated: false }
+async function readCapped(res: ResponseLike, cap: number): Promise<{ body: Uint8Array; bytes: number; truncated: boolean }> {
+  if (!res.body) return { body: new Uint8Array(0), bytes: 0, truncated: false }
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
   let bytes = 0
@@ -178,7 +192,7 @@ async function readCapped(res: ResponseLike, cap: number): Promise<{ text: strin
     joined.set(c, offset)
     offset += c.byteLength
   }
-  return { text: new TextDecoder().decode(joined), bytes, truncated }
+  return { body: joined, bytes, truncated }
 }
 
 function describeFetchError(e: unknown, limits: SendLimits): string {

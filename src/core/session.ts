@@ -56,6 +56,20 @@ export interface Opened {
   close: () => void
 }
 
+/**
+ * Response members whose values are tokens or credentials, wherever in a response they appear:
+ * RFC 6749 §5.1, OpenID Connect Core §3.1.3.3 (id_token), RFC 8693 §2.2.1 (issued_token),
+ * RFC 7591 §3.2.1 (client_secret, registration_access_token).
+ */
+const SECRET_MEMBERS: Partial<Record<string, string>> = {
+  access_token: 'access token',
+  refresh_token: 'refresh token',
+  id_token: 'id token',
+  issued_token: 'issued token',
+  client_secret: 'client secret',
+  registration_access_token: 'registration access token',
+}
+
 /** An endpoint URL longer than this is not used: no server needs one, and a report keeps URLs. */
 const MAX_URL_CHARS = 4096
 
@@ -105,7 +119,12 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
   limits.stop = watch.signal
   // A private CA the target names goes with every request to it.
   const trusted = resolved.caPem ? (req: OutgoingRequest): OutgoingRequest => ({ ...req, tls: { ...req.tls, ca: resolved.caPem } }) : (req: OutgoingRequest) => req
-  const sendThrottled = (req: OutgoingRequest) => timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, trusted(req), limits, throttle, watch, ctx.now))
+  const sendThrottled = async (req: OutgoingRequest) => {
+    const sent = await timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, trusted(req), limits, throttle, watch, ctx.now))
+    // Every copy, as written: a member the JSON parser dropped for a later one is a secret too.
+    if (sent.ok) for (const [name, value] of sent.response.stringMembers) if (SECRET_MEMBERS[name]) redactor.add(value, SECRET_MEMBERS[name])
+    return sent
+  }
 
   let metadata: Record<string, unknown> | undefined
   let discovered: Session['discovered']
@@ -205,8 +224,14 @@ export function sessionScope(s: Session, issued: string | undefined, caseRandom?
  * request: consecutive timeouts and connection failures, or consecutive 429 answers, across the
  * whole target. Past the bound the target is stopped, and every later request fails at once with
  * the reason, so a dead target costs about one request timeout rather than one per case.
+ *
+ * Until the target has answered once, one timeout or connection failure stops it: the requests
+ * before the cases (discovery, then the audience probe) go one wave at a time, so waiting for three
+ * in a row there would cost three timeouts, and a target that has shown no sign of life for a whole
+ * request timeout is not a slow one.
  */
 class Watchdog {
+  #answered = false
   #failures = 0
   #throttled = 0
   #lastRetryAfter: string | null = null
@@ -231,6 +256,7 @@ class Watchdog {
   observe(result: { ok: true; status: number; retryAfter: string | null } | { ok: false; failure: SendFailure; error: string }): void {
     if (this.stopped) return
     if (result.ok) {
+      this.#answered = true
       this.#failures = 0
       if (result.status !== 429) this.#throttled = 0
       else {
@@ -243,6 +269,7 @@ class Watchdog {
       return
     }
     if (result.failure !== 'timeout' && result.failure !== 'connection') return
+    if (!this.#answered) return this.#halt(`target unresponsive: no answer to its first request (${result.error}); its remaining cases were not sent (limits.timeoutMs)`)
     if (++this.#failures >= this.#unresponsiveAfter)
       this.#halt(`target unresponsive: ${this.#failures} timeouts or connection failures in a row (the last: ${result.error}); its remaining cases were not sent (limits.unresponsiveAfter)`)
   }

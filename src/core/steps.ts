@@ -15,7 +15,6 @@ import { missingNeeds } from './capabilities.ts'
 import { recordExchange, responseRecord } from './evidence.ts'
 import type { ReceivedResponse } from './http.ts'
 import type { PlannedCase, PlannedCheck, PlannedStep } from './plan.ts'
-import type { Redactor } from './redact.ts'
 import { resolveRef, resolveValue, type RefScope } from './refs.ts'
 import { buildRequest, type PreparedRequest } from './request/build.ts'
 import { sessionScope, timed, type Session } from './session.ts'
@@ -24,7 +23,7 @@ import { caseOutcome, checkOutcome, reasonFor } from './verdict.ts'
 type Token = CheckInput['token']
 
 /** What inspect steps see as a response when no metadata was discovered. */
-const NO_RESPONSE: ReceivedResponse = { status: 0, headers: new Headers(), text: '', bytes: 0, truncated: false, json: undefined }
+const NO_RESPONSE: ReceivedResponse = { status: 0, headers: new Headers(), text: '', bytes: 0, truncated: false, json: undefined, encoding: 'utf-8', stringMembers: [] }
 
 /** Runs one case. Never throws: what cannot be judged is skipped or errored with the reason. */
 export async function runCase(planned: PlannedCase, s: Session): Promise<CaseResult> {
@@ -86,7 +85,7 @@ export async function runCase(planned: PlannedCase, s: Session): Promise<CaseRes
     answers.push(sent.ok ? answerOf(endpoint, sent.response) : 'no answer')
     if (!sent.ok) return finish('errored', { reason: sent.error, checks, exchanges })
 
-    const fromResponse = endpoint === 'token' ? extractToken(sent.response, resolved.redactor) : undefined
+    const fromResponse = endpoint === 'token' ? extractToken(sent.response) : undefined
     if (i === 0 && endpoint === 'token') issued = { token: fromResponse, requestedScope: sent.prepared.requestedScope }
     // The exchange is recorded after the token is known to the redactor, so its body is clean.
     exchanges[exchanges.length - 1]!.response = responseRecord(sent.response, resolved.redactor)
@@ -270,14 +269,11 @@ export function caseBase(planned: PlannedCase): Omit<CaseResult, 'outcome' | 'du
   }
 }
 
-function extractToken(res: ReceivedResponse, redactor: Redactor): Token {
+/** The token a response issued; the session registered it with the redactor when it arrived. */
+function extractToken(res: ReceivedResponse): Token {
   const body = res.json
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined
   const b = body as Record<string, unknown>
-  for (const field of ['access_token', 'refresh_token', 'id_token']) {
-    const v = b[field]
-    if (typeof v === 'string') redactor.add(v, field.replace('_', ' '))
-  }
   if (res.status < 200 || res.status > 299 || typeof b.access_token !== 'string') return undefined
   return { value: b.access_token, jwt: tryDecodeJwt(b.access_token), scope: typeof b.scope === 'string' ? b.scope : undefined }
 }

@@ -3,7 +3,7 @@
  * and the rules `send` relies on (no redirects, the signal covers the body, the size cap).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closedUrl } from '../../fixtures/serve.ts'
 import { send, type SendInit } from '../core/http.ts'
@@ -195,5 +195,25 @@ describe('send over the node:http transport', () => {
   it('reports a refused connection as an error naming its cause', async () => {
     const r = await send(transport.fetch, { ...post('/'), url: `${await closedUrl()}/token` }, limits, Date.now)
     expect(!r.ok && r.error).toBe('request failed: no response (ECONNREFUSED)')
+  })
+})
+
+describe('a TLS handshake that stalls', () => {
+  it('is cut by the connect timeout, long before the request timeout', async () => {
+    // Accepts the TCP connection and never answers the ClientHello.
+    const held: Socket[] = []
+    const stall = createNetServer((socket) => held.push(socket))
+    await new Promise<void>((ready) => stall.listen(0, '127.0.0.1', ready))
+    const transport = createNodeTransport()
+    try {
+      const url = `https://127.0.0.1:${(stall.address() as AddressInfo).port}/token`
+      const r = await send(transport.fetch, { method: 'POST', url, headers: [], body: '' }, { timeoutMs: 60_000, connectTimeoutMs: 300, maxResponseBytes: 1_000 }, Date.now)
+      expect(r).toMatchObject({ ok: false, failure: 'connection', error: expect.stringMatching(/no connection within 300 ms/) })
+      expect(held.length).toBe(1)
+    } finally {
+      transport.close()
+      for (const s of held) s.destroy()
+      stall.close()
+    }
   })
 })

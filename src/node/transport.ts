@@ -86,14 +86,15 @@ export function createNodeTransport(userAgent = 'grantcheck'): NodeTransport {
       }
       // Errors after the response arrived are the body's: its reader reports them.
       req.on('error', (e) => fail('no response', e))
-      // Opening a connection gets less time than an answer: a dead host is known sooner.
+      // Opening a connection gets less time than an answer: a dead host is known sooner. Over TLS
+      // the connection is open once the handshake is done, so a handshake that stalls is cut too.
       const connectMs = init.connectTimeoutMs
       if (connectMs !== undefined)
         req.once('socket', (socket) => {
           if (!socket.connecting) return
           const timer = setTimeout(() => req.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs)
           const stop = () => clearTimeout(timer)
-          socket.once('connect', stop)
+          socket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', stop)
           socket.once('close', stop)
         })
       req.once('response', (res) => {

@@ -28,6 +28,7 @@ const RFC_TITLES: Record<string, string> = {
   RFC7521: 'Assertion Framework',
   RFC7523: 'JWT Profile for Client Authentication',
   RFC7662: 'Token Introspection',
+  RFC8259: 'JSON',
   RFC8414: 'Authorization Server Metadata',
   RFC8705: 'Mutual-TLS Client Authentication',
   RFC8707: 'Resource Indicators',

@@ -27,10 +27,10 @@ export type Child = Html | string | number | false | null | undefined | readonly
 // Most report text (titles, ids, check names) has nothing to escape: one native search finds that.
 // The rest (JSON bodies, quoted values) is copied in slices between the characters to replace,
 // which measured faster than a replace() with a callback per match.
-// Control characters (but tab and line breaks) are shown as visible escapes, as in the terminal
-// (reporters/plain.ts): a reader sees that a server sent ESC or U+202E, and no raw control
-// character is in the file.
-const SPECIAL = /[&<>"'\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
+// Control characters are shown as visible escapes, as in the terminal (reporters/plain.ts): a
+// reader sees that a server sent ESC, CR or U+202E, and no raw control character is in the file.
+// Tab and line feed alone are kept: they lay out a body in its <pre> and do nothing else there.
+const SPECIAL = /[&<>"'\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
 
 /** Escapes text for an HTML text node or a double-quoted attribute value. */
 function escapeHtml(text: string): string {
@@ -70,7 +70,7 @@ function escapeHtml(text: string): string {
 
 function isControl(code: number): boolean {
   return (
-    (code < 0x20 && code !== 9 && code !== 10 && code !== 13) ||
+    (code < 0x20 && code !== 9 && code !== 10) ||
     (code >= 0x7f && code <= 0x9f) ||
     code === 0x61c ||
     (code >= 0x200b && code <= 0x200f) ||
