@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { ALL_CHECKS, CHECKS } from './index.ts'
 import type { CheckInput, DecodedToken, Verdict } from './types.ts'
@@ -341,7 +341,8 @@ describe('checks added for JWT client authentication, introspection, metadata, r
 
   it('metadata.jwks-valid rejects private members, duplicate kids and empty sets', async () => {
     const withJwks = (keys: Array<Record<string, unknown>>) => ({ ...input({}), jwks: { keys } })
-    expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', n: 'x', e: 'AQAB' }]))).holds).toBe(true)
+    const rsa = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey)
+    expect((await run('metadata.jwks-valid', withJwks([{ ...rsa, kid: 'a' }]))).holds).toBe(true)
     expect((await run('metadata.jwks-valid', withJwks([{ kty: 'RSA', kid: 'a', d: 'secret' }]))).holds).toBe(false)
     expect(
       (
@@ -402,5 +403,134 @@ describe('checks added for JWT client authentication, introspection, metadata, r
     expect((await run('jwt-access-token.cnf-jkt', dpop({ jkt: 'thumb' }))).holds).toBe(true)
     expect((await run('jwt-access-token.cnf-jkt', dpop(undefined))).holds).toBe(false)
     expect((await run('jwt-access-token.cnf-jkt', jwt({}, {}, { dpopJkt: 'thumb' }))).holds).toBe('n/a')
+  })
+})
+
+describe('keys are judged before they are trusted (issue 24)', async () => {
+  const claims = { iss: 'https://as.example', sub: 'client-1', aud: 'api', client_id: 'client-1', jti: 'j', iat: NOW, exp: NOW + 3600 }
+  const rsa = await generateKeyPair('RS256', { extractable: true })
+  const rsaJwk = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa', alg: 'RS256', use: 'sig' }
+  const ec = await generateKeyPair('ES256', { extractable: true })
+  const ecJwk = { ...(await exportJWK(ec.publicKey)), kid: 'ec', alg: 'ES256', use: 'sig' }
+  const encoder = new TextEncoder()
+
+  /** The token input of a compact JWS and the key set the check reads. */
+  const judged = (value: string, keys: Array<Record<string, unknown>>) => {
+    const [h, p] = value.split('.') as [string, string]
+    const jwt = { header: JSON.parse(new TextDecoder().decode(base64url.decode(h))), claims: JSON.parse(new TextDecoder().decode(base64url.decode(p))) }
+    return input({ body: TOKEN, token: { value, jwt }, jwks: { keys } })
+  }
+  const signed = (header: { alg: string; kid?: string }, key: CryptoKey | Uint8Array) => new SignJWT(claims).setProtectedHeader({ typ: 'at+jwt', ...header }).sign(key)
+  /** A JWS over header and claims whose signature some function makes of the signing input. */
+  const made = async (header: Record<string, unknown>, sign: (input: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>) => {
+    const signingInput = `${base64url.encode(JSON.stringify({ typ: 'at+jwt', ...header }))}.${base64url.encode(JSON.stringify(claims))}`
+    return `${signingInput}.${base64url.encode(await sign(encoder.encode(signingInput)))}`
+  }
+  const signature = (i: CheckInput) => run('jwt-access-token.signature', i)
+  const jwksValid = (keys: Array<Record<string, unknown>>) => run('metadata.jwks-valid', { ...input({}), jwks: { keys } })
+
+  it('a lawful set passes both checks: RSA, EC and Ed25519 signatures, beside an encryption key, x5c, extra members and an unknown kty', async () => {
+    const ed = await generateKeyPair('EdDSA', { extractable: true, crv: 'Ed25519' })
+    const edJwk = { ...(await exportJWK(ed.publicKey)), kid: 'ed' }
+    const enc = { ...(await exportJWK((await generateKeyPair('RSA-OAEP-256', { extractable: true })).publicKey)), kid: 'enc', use: 'enc', alg: 'RSA-OAEP-256' }
+    const keys = [enc, { ...rsaJwk, x5c: ['MIIB'], 'x-rotation': 'next' }, ecJwk, edJwk, { kty: 'AKP', kid: 'pq', alg: 'ML-DSA-44', pub: 'AAAA' }]
+    expect(await signature(judged(await signed({ alg: 'RS256', kid: 'rsa' }, rsa.privateKey), keys))).toMatchObject({ holds: true, message: 'signature verified with kid "rsa"' })
+    expect((await signature(judged(await signed({ alg: 'ES256', kid: 'ec' }, ec.privateKey), keys))).holds).toBe(true)
+    expect((await signature(judged(await signed({ alg: 'EdDSA', kid: 'ed' }, ed.privateKey), keys))).holds).toBe(true)
+    expect((await signature(judged(await signed({ alg: 'Ed25519', kid: 'ed' }, ed.privateKey), keys))).holds).toBe(true)
+    const valid = await jwksValid(keys)
+    expect(valid.holds).toBe(true)
+    expect(valid.message).toContain('kty AKP: not a key type grantcheck knows, so not judged')
+  })
+
+  it('an RSA key with e = 1 makes every message its own signature: both checks fail, naming the key and RFC 8017 §3.1', async () => {
+    const forged = await made({ alg: 'RS256', kid: 'rsa' }, async (signingInput) => {
+      // RSASSA-PKCS1-v1_5 (RFC 8017 §9.2): EM = 0x00 0x01 FF… 0x00 DigestInfo(SHA-256) H, as long as the modulus.
+      const h = new Uint8Array(await crypto.subtle.digest('SHA-256', signingInput))
+      const digestInfo = Uint8Array.from([0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20, ...h])
+      const k = base64url.decode(rsaJwk.n!).length
+      return Uint8Array.from([0, 1, ...new Uint8Array(k - digestInfo.length - 3).fill(0xff), 0, ...digestInfo])
+    })
+    const keys = [{ ...rsaJwk, e: 'AQ' }]
+    const v = await signature(judged(forged, keys))
+    expect(v.holds).toBe(false)
+    expect(v.message).toMatch(/^it verifies with kid "rsa", which has RSA exponent 1, below 3 \(RFC 8017 §3\.1/)
+    expect(v.message).toContain('proves nothing')
+    expect((await jwksValid(keys)).message).toMatch(/^kid "rsa" has RSA exponent 1, below 3/)
+    // An even exponent breaks the same section.
+    expect((await signature(judged(await signed({ alg: 'RS256', kid: 'rsa' }, rsa.privateKey), [{ ...rsaJwk, e: 'AQAA' }]))).message).toMatch(
+      /^the key for it is kid "rsa", which has an even RSA exponent/,
+    )
+  })
+
+  it('a 1024-bit RSA key fails with the rule (RFC 7518 §3.3), not with what jose says of it', async () => {
+    const weak = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])
+    const { n, e } = await crypto.subtle.exportKey('jwk', weak.publicKey)
+    const keys = [{ kty: 'RSA', n, e, kid: 'weak', alg: 'RS256' }]
+    const token = await made({ alg: 'RS256', kid: 'weak' }, async (data) => new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', weak.privateKey, data)))
+    const v = await signature(judged(token, keys))
+    expect(v.holds).toBe(false)
+    expect(v.message).toMatch(/^the key for it is kid "weak", which is an RSA key of 1024 bits, under the 2048 RFC 7518 §3\.3 requires/)
+    expect(v.message).not.toContain('modulusLength')
+    expect((await jwksValid(keys)).message).toMatch(/^kid "weak" is an RSA key of 1024 bits/)
+  })
+
+  it('an EC point off its curve is no key: the signature made with the real key cannot count (RFC 7518 §6.2.1)', async () => {
+    const y = base64url.decode(ecJwk.y!)
+    y[31]! ^= 1
+    const keys = [rsaJwk, { ...ecJwk, y: base64url.encode(y) }]
+    const v = await signature(judged(await signed({ alg: 'ES256', kid: 'ec' }, ec.privateKey), keys))
+    expect(v.holds).toBe(false)
+    expect(v.message).toMatch(/^the key for it is kid "ec", which has an EC point that is not on P-256 \(RFC 7518 §6\.2\.1/)
+    expect((await jwksValid(keys)).message).toMatch(/^kid "ec" has an EC point that is not on P-256/)
+  })
+
+  it('a symmetric key in the set fails metadata.jwks-valid; a token signed with it fails the signature (RFC 8414 §2)', async () => {
+    const secret = crypto.getRandomValues(new Uint8Array(32))
+    const oct = { kty: 'oct', kid: 'hs', alg: 'HS256', k: base64url.encode(secret) }
+    expect((await jwksValid([rsaJwk, oct])).message).toMatch(/^kid "hs" is a symmetric key \(kty oct\)/)
+    // The RSA signature is judged by its own key: a bad key elsewhere is not the signature's business.
+    expect((await signature(judged(await signed({ alg: 'RS256', kid: 'rsa' }, rsa.privateKey), [rsaJwk, oct]))).holds).toBe(true)
+    const hs = await signature(judged(await signed({ alg: 'HS256', kid: 'hs' }, secret), [rsaJwk, oct]))
+    expect(hs.holds).toBe(false)
+    expect(hs.message).toContain('signed with a shared secret the JWKS publishes (kid "hs")')
+    // A shared secret the set does not hold stays lawful and out of reach (RFC 9068 §2.1).
+    expect((await signature(judged(await signed({ alg: 'HS256', kid: 'hs' }, crypto.getRandomValues(new Uint8Array(32))), [rsaJwk, oct]))).holds).toBe('n/a')
+    expect((await signature(judged(await signed({ alg: 'HS256' }, secret), [rsaJwk]))).holds).toBe('n/a')
+  })
+
+  it('private members fail both checks, even when the signature verifies with the key', async () => {
+    const keys = [{ ...(await exportJWK(rsa.privateKey)), kid: 'rsa', alg: 'RS256' }]
+    const v = await signature(judged(await signed({ alg: 'RS256', kid: 'rsa' }, rsa.privateKey), keys))
+    expect(v.holds).toBe(false)
+    expect(v.message).toMatch(/^it verifies with kid "rsa", which publishes private members \(d, p, q, dp, dq, qi\)/)
+    expect((await jwksValid(keys)).message).toMatch(/^kid "rsa" publishes private members/)
+  })
+
+  it('an alg that does not fit the kty fails both checks (RFC 7517 §4.4, RFC 7518 §3.1)', async () => {
+    const keys = [{ ...rsaJwk, alg: 'ES256' }]
+    const v = await signature(judged(await signed({ alg: 'RS256', kid: 'rsa' }, rsa.privateKey), keys))
+    expect(v.holds).toBe(false)
+    expect(v.message).toMatch(/^it verifies with kid "rsa", which has alg ES256, which needs kty EC/)
+    expect((await jwksValid(keys)).message).toBe('kid "rsa" has alg ES256, which needs kty EC (RFC 7518 §3.4), not RSA')
+    expect((await jwksValid([{ ...ecJwk, alg: 'ES512' }])).message).toContain('needs crv P-521')
+  })
+
+  it("without a kid, the key that verifies counts: a bad key beside it is not the signature's business", async () => {
+    const weak = { ...rsaJwk, kid: undefined, e: 'AQ' }
+    const good = { ...rsaJwk, kid: undefined }
+    const token = await signed({ alg: 'RS256' }, rsa.privateKey)
+    expect((await signature(judged(token, [weak, good]))).holds).toBe(true)
+    const alone = await signature(judged(token, [weak]))
+    expect(alone.holds).toBe(false)
+    expect(alone.message).toMatch(/^the key for it is key 0 \(no kid\), which has RSA exponent 1/)
+    expect((await jwksValid([weak, good])).message).toMatch(/^key 0 \(no kid\) has RSA exponent 1/)
+  })
+
+  it('names a key whose kty cannot verify the alg, and one the set does not have', async () => {
+    const token = await signed({ alg: 'RS256', kid: 'ec' }, rsa.privateKey)
+    expect((await signature(judged(token, [ecJwk]))).message).toBe('kid "ec" is kty "EC", which cannot verify alg RS256 (RFC 7518 §3.1)')
+    expect((await signature(judged(token, [rsaJwk]))).message).toBe('no published key has kid "ec"')
+    expect((await signature(judged(await signed({ alg: 'RS256' }, rsa.privateKey), [ecJwk]))).message).toBe('no published key can verify alg RS256')
   })
 })

@@ -5,7 +5,8 @@
  * @see [RFC 9068](https://www.rfc-editor.org/rfc/rfc9068.html)
  * @module
  */
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
+import { compactVerify, importJWK, type JWK } from 'jose'
+import { keyName, keyProblems, keyTypesFor, publicParameters } from './jwk-rules.ts'
 import { bodyObject, fails, holds, noArgs, notApplicable, sameSet, scopeSet, showValue, tokenScopeClaim, x5tArgs, x5tVerdict } from './_util.ts'
 import { defineCheck, type CheckInput, type DecodedToken } from './types.ts'
 import { declaresAtJwt } from './when.ts'
@@ -24,32 +25,99 @@ function jwtOf(input: CheckInput): JwtInput | string {
   return input as JwtInput
 }
 
+/** Why a shared-secret signature is not judged here, unless the JWKS publishes the secret. */
+const SHARED_SECRET = (alg: string) => `alg ${alg}: signed with a shared secret, which only its holders can verify, never through a JWKS`
+
+/** Whether a JWS verifies with one JWK: true, or what jose said. Only the signature: the claims are the other checks' business. */
+async function verifiesWith(token: string, jwk: Record<string, unknown>, alg: string): Promise<true | string> {
+  try {
+    await compactVerify(token, await importJWK(jwk as JWK, alg))
+    return true
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e)
+  }
+}
+
+/**
+ * The published keys a JWS header points to, with their places in the set: those with its kid
+ * (jose and resource servers select by kid), or without a kid every key of a kty that can carry
+ * the alg and not marked for encryption.
+ */
+function keysFor(keys: ReadonlyArray<Record<string, unknown>>, kid: unknown, fits: (k: Record<string, unknown>) => boolean) {
+  // A set read from the network may hold anything: only objects are keys.
+  const indexed = keys.map((jwk, index) => ({ jwk, index })).filter((k) => k.jwk !== null && typeof k.jwk === 'object' && !Array.isArray(k.jwk))
+  return typeof kid === 'string' ? indexed.filter((k) => k.jwk.kid === kid) : indexed.filter((k) => fits(k.jwk) && k.jwk.use !== 'enc')
+}
+
+/**
+ * The signature, and the key behind it. Which key is judged: the one the header points to (its
+ * kid, or each key that could verify the alg when there is none), not the rest of the set, which
+ * is metadata.jwks-valid's business. A key that breaks a rule of jwk-rules.ts never makes a pass,
+ * whether or not the signature verifies with it (RFC 7517 §5: implementations SHOULD ignore JWKs
+ * "for which values are out of the supported ranges"), and the reason names the key and the rule
+ * before anything jose says (jose's own refusal of a short RSA key, say).
+ *
+ * @see [RFC 9068 §4](https://www.rfc-editor.org/rfc/rfc9068.html#section-4)
+ * @see [RFC 7517 §5](https://www.rfc-editor.org/rfc/rfc7517.html#section-5)
+ */
 export const signature = defineCheck({
   id: 'jwt-access-token.signature',
-  summary: "The JWT access token is signed (not alg none) and verifies against the issuer's JWKS.",
+  summary: "The JWT access token is signed (not alg none) and verifies against the issuer's JWKS, with a key that breaks no rule for published keys.",
   args: noArgs,
   needsJwks: true,
   async run(input) {
     const t = jwtOf(input)
     if (typeof t === 'string') return notApplicable(t)
-    const expected = 'a JWS with alg ≠ none that verifies with a key from the JWKS'
-    const alg = t.token.jwt.header.alg
+    const expected = 'a JWS with alg ≠ none that verifies with a key from the JWKS, a key fit to be trusted'
+    const { alg, kid } = t.token.jwt.header
     if (typeof alg !== 'string' || alg.toLowerCase() === 'none') return fails(expected, `alg ${JSON.stringify(alg)}`, '"JWT access tokens MUST NOT use \'none\'" (RFC 9068 §2.1)')
-    if (alg.startsWith('HS')) return notApplicable(`alg ${alg}: signed with a shared secret, which only its holders can verify, never through a JWKS`)
-    if (!input.jwks) return notApplicable('the target publishes no jwks_uri, so the signature cannot be verified')
-    if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
-    if ('error' in input.jwks) return fails(expected, input.jwks.error, `the JWKS could not be read: ${input.jwks.error}`)
-    try {
-      // Verification only: claims are judged by the other checks, so no claim validation here.
-      await jwtVerify(t.token.value, createLocalJWKSet(input.jwks as JSONWebKeySet), {
-        currentDate: new Date(0),
-        clockTolerance: Number.MAX_SAFE_INTEGER,
-      })
-      return holds(expected, `alg ${alg}, kid ${JSON.stringify(t.token.jwt.header.kid)}`, 'signature verified')
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e)
-      return fails(expected, `alg ${alg}, kid ${JSON.stringify(t.token.jwt.header.kid)}: ${msg}`, 'the signature does not verify')
+    const actual = `alg ${alg}, kid ${JSON.stringify(kid)}`
+    const shared = alg.startsWith('HS')
+    if (!input.jwks) return notApplicable(shared ? SHARED_SECRET(alg) : 'the target publishes no jwks_uri, so the signature cannot be verified')
+    if ('notFetched' in input.jwks) return notApplicable(shared ? SHARED_SECRET(alg) : input.jwks.notFetched)
+    if ('error' in input.jwks) return shared ? notApplicable(SHARED_SECRET(alg)) : fails(expected, input.jwks.error, `the JWKS could not be read: ${input.jwks.error}`)
+    const token = t.token.value
+    if (shared) {
+      // A shared secret is lawful (RFC 9068 §2.1 only RECOMMENDS asymmetric keys), but not one the
+      // JWKS publishes: what is at jwks_uri is public (RFC 8414 §2), so anyone can sign.
+      for (const k of keysFor(input.jwks.keys, kid, (j) => j.kty === 'oct'))
+        if (k.jwk.kty === 'oct' && (await verifiesWith(token, k.jwk, alg)) === true)
+          return fails(
+            expected,
+            `${actual}: verifies with the published ${keyName(k.jwk, k.index)}`,
+            `signed with a shared secret the JWKS publishes (${keyName(k.jwk, k.index)}): a key set at jwks_uri is public (RFC 8414 §2), so anyone can sign such a token`,
+          )
+      return notApplicable(SHARED_SECRET(alg))
     }
+    const ktys = keyTypesFor(alg)
+    const fits = (k: Record<string, unknown>) => !ktys || ktys.includes(String(k.kty))
+    const named = keysFor(input.jwks.keys, kid, fits)
+    if (!named.length) return fails(expected, actual, typeof kid === 'string' ? `no published key has kid ${JSON.stringify(kid)}` : `no published key can verify alg ${alg}`)
+    const judged = named.map((k) => ({ ...k, problems: keyProblems(k.jwk) }))
+    let refusal = ''
+    for (const k of judged.filter((j) => !j.problems.length && fits(j.jwk))) {
+      const verified = await verifiesWith(token, k.jwk, alg)
+      if (verified === true) return holds(expected, actual, `signature verified with ${keyName(k.jwk, k.index)}`)
+      refusal = verified
+    }
+    const bad = judged.filter((j) => j.problems.length)
+    if (bad.length) {
+      // Said whether or not the signature verifies with the key: with e = 1 it does, and anyone could have made it.
+      const said = await Promise.all(
+        bad.map(async (k) => {
+          const verified = fits(k.jwk) && (await verifiesWith(token, publicParameters(k.jwk), alg)) === true
+          return `${verified ? 'it verifies with' : 'the key for it is'} ${keyName(k.jwk, k.index)}, which ${k.problems.join('; ')}`
+        }),
+      )
+      return fails(expected, `${actual}: ${said.join('; ')}`, `${said.join('; ')}; a signature checked with such a key proves nothing`)
+    }
+    if (refusal) return fails(expected, `${actual}: ${refusal}`, 'the signature does not verify')
+    const k = named[0]!
+    return fails(
+      expected,
+      `${actual}: ${keyName(k.jwk, k.index)} is kty ${showValue(k.jwk.kty)}`,
+      `${keyName(k.jwk, k.index)} is kty ${showValue(k.jwk.kty)}, which cannot verify alg ${alg} (RFC 7518 §3.1)`,
+    )
   },
 })
 

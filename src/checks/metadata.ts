@@ -5,6 +5,7 @@
  * @module
  */
 import { fails, holds, noArgs, notApplicable, showValue } from './_util.ts'
+import { KNOWN_KTY, keyName, keyProblems } from './jwk-rules.ts'
 import { defineCheck, type CheckInput } from './types.ts'
 
 const listOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined)
@@ -113,33 +114,41 @@ export const responseTypesPresent = defineCheck({
   },
 })
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
-
+/**
+ * The key set at jwks_uri: a JWK Set (RFC 7517 §5) whose every key may be trusted (jwk-rules.ts:
+ * public members only, no shared secret, RSA of 2048 bits or more with an odd exponent of at least
+ * 3, EC points on their curve, alg fitting the key), kids unique. Keys for encryption, x5c, members
+ * grantcheck does not read and key types it does not know are lawful; the last are named, not judged.
+ */
 export const jwksValid = defineCheck({
   id: 'metadata.jwks-valid',
-  summary: 'jwks_uri serves a JWK Set of public keys, each with kty and a unique kid.',
+  summary: 'jwks_uri serves a JWK Set of public keys that may be trusted (RFC 7518 key sizes, exponents and curves, alg fitting kty), each with kty and a unique kid.',
   args: noArgs,
   needsJwks: true,
   run(input) {
     if (!input.jwks) return notApplicable('no jwks_uri is known')
     if ('notFetched' in input.jwks) return notApplicable(input.jwks.notFetched)
-    const expected = 'a JWK Set: "keys" with public keys, kty on each, unique kids'
+    const expected = 'a JWK Set: "keys" with public keys fit to be trusted, kty on each, unique kids'
     if ('error' in input.jwks) return fails(expected, input.jwks.error, `the key set cannot be read: ${input.jwks.error}`)
     const { keys } = input.jwks
     if (!keys.length) return fails(expected, 'no keys', 'the key set is empty')
     const problems: string[] = []
     const kids = new Set<unknown>()
+    const unknown = new Set<string>()
     keys.forEach((k, i) => {
-      if (typeof k.kty !== 'string') problems.push(`key ${i} has no kty`)
-      const secret = PRIVATE_MEMBERS.filter((m) => m in k)
-      if (secret.length) problems.push(`key ${i} publishes private members (${secret.join(', ')})`)
-      if (k.kid !== undefined) {
-        if (kids.has(k.kid)) problems.push(`kid ${JSON.stringify(k.kid)} is used twice`)
-        kids.add(k.kid)
+      for (const p of keyProblems(k)) problems.push(`${keyName(k, i)} ${p}`)
+      const key = k !== null && typeof k === 'object' ? k : {}
+      if (typeof key.kty === 'string' && !KNOWN_KTY.includes(key.kty)) unknown.add(key.kty)
+      if (key.kid !== undefined) {
+        if (kids.has(key.kid)) problems.push(`kid ${JSON.stringify(key.kid)} is used twice`)
+        kids.add(key.kid)
       }
     })
-    const actual = `${keys.length} key(s): ${keys.map((k) => `${String(k.kty)}${k.kid !== undefined ? ` ${JSON.stringify(k.kid)}` : ''}`).join(', ')}`
-    return problems.length ? fails(expected, problems.join('; '), problems.join('; ')) : holds(expected, actual, 'a valid public key set')
+    const shown = (k: Record<string, unknown> | null) => (k !== null && typeof k === 'object' ? `${String(k.kty)}${k.kid !== undefined ? ` ${JSON.stringify(k.kid)}` : ''}` : showValue(k))
+    const actual = `${keys.length} key(s): ${keys.map(shown).join(', ')}`
+    if (problems.length) return fails(expected, problems.join('; '), problems.join('; '))
+    const note = unknown.size ? ` (kty ${[...unknown].join(', ')}: not a key type grantcheck knows, so not judged)` : ''
+    return holds(expected, actual, `a valid public key set${note}`)
   },
 })
 

@@ -38,11 +38,17 @@ export async function chooseAudience(s: Session): Promise<AudienceChoice> {
   const audiences = [issuer, tokenEndpoint].filter((v): v is string => !!v)
   const role = assertionClient(s)
   if (!role) return { value: audiences[0] ?? '', source: 'default' }
-  // Sent together, not one after another: a token endpoint that never answers then costs one
-  // request timeout rather than four, and the watchdog sees them as the wave they are.
+  // Sent together (as many at once as the target allows), not one after another: a token
+  // endpoint that never answers then costs one request timeout rather than four, and the watchdog
+  // sees them as the wave they are. The first accepted, in this order, is the choice.
   const candidates = [undefined, CLIENT_AUTHENTICATION_TYP].flatMap((typ) => audiences.map((aud) => ({ aud, typ })))
-  const answers = await Promise.all(candidates.map(({ aud, typ }) => probe(s, role, aud, typ).catch((e: unknown) => ({ accepted: false, error: e instanceof Error ? e.message : String(e) }))))
-  const tried: NonNullable<AudienceChoice['tried']> = candidates.map(({ aud, typ }, i) => ({ aud, ...(typ ? { typ } : {}), ...answers[i]! }))
+  const wave = target.limits.concurrency
+  const tried: NonNullable<AudienceChoice['tried']> = []
+  for (let i = 0; i < candidates.length && !tried.some((t) => t.accepted); i += wave) {
+    const batch = candidates.slice(i, i + wave)
+    const answers = await Promise.all(batch.map(({ aud, typ }) => probe(s, role, aud, typ).catch((e: unknown) => ({ accepted: false, error: e instanceof Error ? e.message : String(e) }))))
+    batch.forEach(({ aud, typ }, k) => tried.push({ aud, ...(typ ? { typ } : {}), ...answers[k]! }))
+  }
   const first = tried.find((t) => t.accepted)
   if (first) return { value: first.aud, ...(first.typ ? { typ: first.typ } : {}), source: 'probe', tried }
   return { value: audiences[0]!, source: 'probe', tried, note: 'the server accepted none; the issuer is used' }

@@ -35,6 +35,9 @@ export interface RunContext {
 
 export type RunEvent = { type: 'target:start'; target: string; cases: number } | { type: 'case:result'; target: string; result: CaseResult } | { type: 'target:result'; result: TargetResult }
 
+/** The client authentication methods that sign a client assertion (RFC 7523 §2.2, OIDC Core §9). */
+const SIGNS_ASSERTIONS = new Set(['private_key_jwt', 'client_secret_jwt'])
+
 /** Runs every planned suite against every target; targets run one after another. */
 export async function runPlan(targets: ResolvedTarget[], suites: PlannedSuite[], ctx: RunContext): Promise<Report> {
   const startedAt = new Date(ctx.now()).toISOString()
@@ -70,8 +73,11 @@ async function runTarget(resolved: ResolvedTarget, suites: PlannedSuite[], ctx: 
     const s = opened.session
     if (!s) results = cases.map((c) => erroredCase(c, opened.error!))
     else {
-      // Chosen once, when the first client assertion is made (a run without one sends no probe).
+      // Chosen once, before the cases when any of them signs a client assertion (a run without
+      // one sends no probe): the probes have the target's concurrency to themselves, so a dead
+      // token endpoint is seen in one wave and the target's limit holds.
       s.assertionAudience = () => (audience ??= chooseAudience(s))
+      if (cases.some((c) => c.needs.some((role) => SIGNS_ASSERTIONS.has(resolved.clients[role]?.authMethod ?? '')))) await s.assertionAudience()
       results = await mapPoolLongestFirst(cases, target.limits.concurrency, requestsOf, async (c) => {
         let r: CaseResult
         try {

@@ -2,6 +2,57 @@ import { describe, expect, it } from 'vitest'
 import { rng } from '../../test/_rng.ts'
 import { Redactor } from './redact.ts'
 
+// The forms of a secret and the ways to read a text, written here the slow and obvious way, apart
+// from the module's, for the tests below to check it against.
+
+/** The texts a secret is written as in a request: raw, JSON-escaped, percent- and form-encoded. */
+const textsOf = (s: string) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s), new URLSearchParams([['', s]]).toString().slice(1)]
+const bytesOf = (s: string) => [...new TextEncoder().encode(s)]
+const binaryOf = (bytes: number[]) => String.fromCharCode(...bytes)
+/** The distinct byte strings of the texts of a secret, as binary strings (one character a byte). */
+const byteFormsOf = (s: string) => [...new Set(textsOf(s).map((t) => binaryOf(bytesOf(t))))]
+const toUrl = (b64: string) => b64.replace(/\+/g, '-').replace(/\//g, '_')
+const hexOf = (binary: string) => [...binary].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('')
+/** The characters of the Base64 of `before` bytes and then `binary` that hold bits of `binary` only. */
+function base64Core(binary: string, before: number): string {
+  const b64 = btoa('x'.repeat(before) + binary).replace(/=+$/, '')
+  return [...b64].filter((_, i) => 6 * i >= 8 * before && 6 * i + 6 <= 8 * (before + binary.length)).join('')
+}
+/** UTF-16 code units as two bytes each, little- or big-endian. */
+const utf16 = (text: string, order: 'le' | 'be') => [...text].flatMap((c) => (order === 'le' ? [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8] : [c.charCodeAt(0) >> 8, c.charCodeAt(0) & 0xff]))
+const readAsUtf8 = (bytes: number[]) => new TextDecoder().decode(new Uint8Array(bytes))
+const FORMS = new Map<string, string[]>()
+/** Every form of a secret: its texts; Base64 (whole and the core at each alignment), Base64url and hex of their bytes; UTF-16 read as UTF-8 of the ASCII ones. */
+function formsOf(s: string): string[] {
+  const known = FORMS.get(s)
+  if (known) return known
+  const forms = textsOf(s)
+  for (const binary of byteFormsOf(s)) {
+    const b64 = [btoa(binary), btoa(binary).replace(/=+$/, ''), base64Core(binary, 0), base64Core(binary, 1), base64Core(binary, 2)]
+    forms.push(...b64, ...b64.map(toUrl), hexOf(binary), hexOf(binary).toUpperCase())
+  }
+  // UTF-16LE read as UTF-8, without its last NUL: the part UTF-16BE shares.
+  for (const t of textsOf(s)) if (/^[\x00-\x7f]*$/.test(t)) forms.push(readAsUtf8(utf16(t, 'le')).slice(0, -1))
+  FORMS.set(s, forms)
+  return forms
+}
+/**
+ * Which byte form of `s` a reading of `text` reveals: every run of Base64 or Base64url characters
+ * decoded at each of its 4 character offsets, every run of hex digits at both nibble offsets, and
+ * the text without NULs (UTF-16 read as UTF-8). Byte forms shorter than `min` are not looked for.
+ */
+function revealed(text: string, s: string, min = 3): string[] {
+  const readings = [text.replace(/\0/g, '')]
+  for (const [run] of text.matchAll(/[A-Za-z0-9+/_-]+/g))
+    for (let offset = 0; offset < 4; offset++) {
+      const b64 = run.slice(offset).replace(/-/g, '+').replace(/_/g, '/')
+      readings.push(atob(b64.slice(0, b64.length - (b64.length % 4))))
+    }
+  const fromHex = (hex: string) => binaryOf((hex.match(/../g) ?? []).map((h) => parseInt(h, 16)))
+  for (const [run] of text.matchAll(/[0-9a-fA-F]+/g)) for (let offset = 0; offset < 2; offset++) readings.push(fromHex(run.slice(offset)))
+  return byteFormsOf(s).filter((b) => b.length >= min && readings.some((r) => r.includes(b)))
+}
+
 describe('Redactor', () => {
   const secret = 'p@ss word+/=é'
   const r = new Redactor()
@@ -148,18 +199,129 @@ describe('Redactor: occurrences that overlap, escape or hide', () => {
   })
 })
 
+describe('Redactor: a secret echoed in Base64, hex or UTF-16', () => {
+  const secrets = ['p@ss word+/=é', 'Zx9-realistic-client-secret-0123', 'k?>~k?>~k?>~k?>~k?']
+
+  it('redacts a request echoed in Base64 or Base64url whatever the bytes before the secret, so that no decoding reveals it', () => {
+    for (const secret of secrets) {
+      const r = new Redactor()
+      r.add(secret, 'client secret')
+      for (let before = 0; before < 6; before++) {
+        const id = 'client-id-'.slice(0, before)
+        const echoes = [
+          `${id}:${encodeURIComponent(secret)}`, // Basic credentials (RFC 6749 §2.3.1), whatever the id's length
+          `{"${id}":1,"client_secret":${JSON.stringify(secret)},"scope":"read"}`,
+          `grant_type=client_credentials&${id}client_secret=${new URLSearchParams([['', secret]]).toString().slice(1)}&x=1`,
+          `${id}${secret}`,
+          `${id}${secret}tail`,
+        ]
+        for (const echo of echoes) {
+          const b64 = btoa(binaryOf(bytesOf(echo)))
+          for (const blob of [b64, b64.replace(/=+$/, ''), toUrl(b64), toUrl(b64).replace(/=+$/, '')]) {
+            const out = r.scrub(`X-Debug: ${blob}\r\ntrace=eyJhbGciOiJub25lIn0.${blob}.`)
+            expect(out, `${echo} as ${blob}`).toContain('[redacted client secret]')
+            expect(revealed(out, secret), `${echo} as ${blob}`).toEqual([])
+          }
+        }
+      }
+    }
+  })
+
+  it('replaces a whole Base64 encoding of the secret alone, padding included', () => {
+    for (const secret of ['sixteen-chars-ab', 'seventeen-chars-a', 'eighteen-chars-abc', 'k?>~k?>~k?>~k?>~k?']) {
+      const r = new Redactor()
+      r.add(secret, 'client secret')
+      const b64 = btoa(secret)
+      for (const blob of [b64, b64.replace(/=+$/, ''), toUrl(b64), toUrl(b64).replace(/=+$/, '')]) expect(r.scrub(`a ${blob} b`)).toBe('a [redacted client secret] b')
+    }
+  })
+
+  it('redacts the hex of each byte form of the secret, in lower and upper case', () => {
+    for (const secret of secrets) {
+      const r = new Redactor()
+      r.add(secret, 'client secret')
+      for (const binary of byteFormsOf(secret))
+        for (const hex of [hexOf(binary), hexOf(binary).toUpperCase()]) {
+          expect(r.scrub(`dump: 00ff${hex}0a end`)).toBe('dump: 00ff[redacted client secret]0a end')
+          // Starting half a byte in: the hex digits around it are kept, nothing of the secret is.
+          expect(revealed(r.scrub(`dump: f${hex}0`), secret)).toEqual([])
+        }
+    }
+  })
+
+  it('redacts a UTF-16LE or UTF-16BE body read as UTF-8, and the encoded texts of a non-ASCII secret in it', () => {
+    for (const secret of secrets)
+      for (const order of ['le', 'be'] as const) {
+        const r = new Redactor()
+        r.add(secret, 'client secret')
+        const form = new URLSearchParams([['', secret]]).toString().slice(1)
+        const body = readAsUtf8(utf16(`{"echo":${JSON.stringify(`client_secret=${form}`)}}`, order))
+        const out = r.scrub(body)
+        expect(out).toContain('[redacted client secret]')
+        expect(out.replace(/\0/g, '')).not.toContain(form)
+        // An ASCII secret as itself too; a non-ASCII one read as UTF-8 no longer spells itself.
+        if (!/^[\x00-\x7f]*$/.test(secret)) continue
+        const raw = r.scrub(readAsUtf8(utf16(`secret: ${secret}.`, order)))
+        expect(raw.replace(/\0/g, '')).toBe('secret: [redacted client secret].')
+      }
+  })
+
+  it('reaches far enough for its longest form written wholly with JSON escapes', () => {
+    const secret = 'p@ss word+/=é'
+    const r = new Redactor()
+    r.add(secret, 'client secret')
+    // The longest form: the hex of the percent-encoded text, 56 characters.
+    const longest = hexOf(encodeURIComponent(secret)).toUpperCase()
+    const escaped = [...longest].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')
+    expect(r.reach).toBeGreaterThanOrEqual(escaped.length)
+    expect(r.scrub(`{"a":"${escaped}"}`)).toBe('{"a":"[redacted client secret]"}')
+  })
+
+  it('takes a token with a lone surrogate (a hostile server can send one) without throwing', () => {
+    const r = new Redactor()
+    const token = 'tok-\ud800-abcdefghijklmnop'
+    r.add(token, 'access token')
+    expect(r.scrub(`x ${token} y`)).toBe('x [redacted access token] y')
+  })
+
+  it('gives a secret that is a form of an earlier one its own forms', () => {
+    const r = new Redactor()
+    const first = 'first-secret-value-0123'
+    const hex = hexOf(first)
+    r.add(first, 'client secret')
+    r.add(hex, 'access token')
+    expect(r.scrub(`a ${btoa(hex)} b`)).toBe('a [redacted access token] b')
+  })
+
+  it('leaves ordinary text alone: no false redaction with realistic secrets of 16 characters and more', () => {
+    const random = rng(7)
+    const chars = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const PRINTABLE = B64URL + ' !"#$%&\'()*+,./:;<=>?@[\\]^`{|}~'
+    const r = new Redactor()
+    for (let i = 0; i < 100; i++) r.add(chars(B64URL, 16 + Math.floor(random() * 48)), 'client secret')
+    for (let i = 0; i < 50; i++) r.add(chars(PRINTABLE + 'éü€漢', 16 + Math.floor(random() * 16)), 'client secret')
+    for (let i = 0; i < 30; i++) r.add(`eyJ${chars(B64URL, 900)}`, 'access token')
+    const randomBinary = (n: number) => binaryOf(Array.from({ length: n }, () => Math.floor(random() * 256)))
+    const prose = 'The token endpoint answered 400 with error=invalid_client and a description: "client authentication failed". '
+    const report = JSON.stringify({ case: 'token-response.cache-control-no-store', outcome: 'passed', headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: prose })
+    const ordinary = [
+      prose.repeat(20),
+      report,
+      `<html><body><h1>grantcheck</h1><table>${'<tr><td class="passed">token-response.has-access-token</td></tr>'.repeat(50)}</table></body></html>`,
+      btoa(randomBinary(30_000)),
+      toUrl(btoa(randomBinary(30_000))),
+      Array.from({ length: 200 }, () => hexOf(randomBinary(32))).join('\n'),
+      Array.from({ length: 50 }, () => `${toUrl(btoa('{"alg":"RS256","kid":"k1"}'))}.${toUrl(btoa(randomBinary(200)))}.${toUrl(btoa(randomBinary(256)))}`).join(' '),
+      readAsUtf8(utf16(prose, 'le')),
+      `https://as.example/token?client_id=grantcheck-primary&scope=${encodeURIComponent('read write')}&state=${hexOf(randomBinary(16))}`,
+    ].join('\n')
+    expect(r.scrub(ordinary)).toBe(ordinary)
+  })
+})
+
 describe('Redactor against a naive reference (seeded differential test)', () => {
   const ALPHABET = 'abcXYZ019 +/=%&:"\\\'-_.~[]{}é€\u0001'
-  const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-  const formsOf = (s: string) => [
-    s,
-    JSON.stringify(s).slice(1, -1),
-    encodeURIComponent(s),
-    new URLSearchParams([['', s]]).toString().slice(1),
-    b64(s),
-    b64(s).replace(/=+$/, ''),
-    b64(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
-  ]
   /** JSON escapes decoded, each decoded character with where it began: written apart from the module's. */
   function decode(text: string): { text: string; starts: number[] } {
     const starts: number[] = []
@@ -215,11 +377,20 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
     return '[redacted text]'
   }
 
-  it('agrees with the reference on 3000 random secrets and texts, and leaves no form behind', () => {
+  it('agrees with the reference on 3000 random secrets and texts, and leaves no form behind, encoded or decoded', () => {
     const r = rng(20261201)
     const pick = <T>(list: readonly T[]) => list[Math.floor(r() * list.length)]!
     const word = (min: number, max: number) => Array.from({ length: min + Math.floor(r() * (max - min + 1)) }, () => pick([...ALPHABET])).join('')
     const escape = (s: string) => [...s].map((ch) => (r() < 0.4 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch)).join('')
+    const randomBytes = (max: number) => binaryOf(Array.from({ length: Math.floor(r() * (max + 1)) }, () => Math.floor(r() * 256)))
+    // A byte form of the secret between random bytes, so that it starts at any byte alignment.
+    const embedded = (s: string) => randomBytes(5) + pick(byteFormsOf(s)) + randomBytes(5)
+    const base64Blob = (s: string) => {
+      const b64 = btoa(embedded(s))
+      return pick([b64, b64.replace(/=+$/, ''), toUrl(b64), toUrl(b64).replace(/=+$/, '')])
+    }
+    const hexBlob = (s: string) => (r() < 0.5 ? hexOf(embedded(s)) : hexOf(embedded(s)).toUpperCase())
+    const utf16Blob = (s: string) => readAsUtf8(utf16(word(0, 3) + pick(textsOf(s)) + word(0, 3), pick(['le', 'be'] as const)))
     let disagreements = 0
     let withSecrets = 0
     for (let n = 0; n < 3000; n++) {
@@ -231,12 +402,15 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
       for (const [s, label] of secrets) redactor.add(s, label)
       const pieces = Array.from({ length: 1 + Math.floor(r() * 6) }, () => {
         const [s] = pick(secrets)
-        const kind = Math.floor(r() * 6)
+        const kind = Math.floor(r() * 9)
         if (kind === 0) return word(0, 8)
         if (kind === 1) return pick(formsOf(s))
         if (kind === 2) return s.slice(0, 1 + Math.floor(r() * s.length)) + s // a prefix of it, then it: overlapping
         if (kind === 3) return escape(s)
         if (kind === 4) return `[redacted ${pick(['client secret', 'access token'])}]`
+        if (kind === 6) return base64Blob(s)
+        if (kind === 7) return hexBlob(s)
+        if (kind === 8) return utf16Blob(s)
         return s + pick(secrets)[0] // two secrets touching
       })
       const text = pieces.join('')
@@ -244,8 +418,13 @@ describe('Redactor against a naive reference (seeded differential test)', () => 
       const got = redactor.scrub(text)
       if (got !== expected) disagreements++
       const allForms = secrets.flatMap(([s]) => formsOf(s)).filter((f) => f.length >= 3)
+      const gotDecoded = decode(got).text
       expect(
-        allForms.filter((f) => got.includes(f) || decode(got).text.includes(f)),
+        allForms.filter((f) => got.includes(f) || gotDecoded.includes(f)),
+        `${JSON.stringify(text)} → ${JSON.stringify(got)}`,
+      ).toEqual([])
+      expect(
+        secrets.flatMap(([s]) => revealed(got, s)),
         `${JSON.stringify(text)} → ${JSON.stringify(got)}`,
       ).toEqual([])
       if (got !== text) withSecrets++

@@ -2,13 +2,16 @@
  * The one redaction module: every string that leaves the engine (reports, console, errors, curl
  * lines) passes through a {@link Redactor} that knows every secret of the run.
  *
- * The algorithm, in full: every secret is kept in each form it can travel in (raw, JSON-escaped,
- * percent-encoded, form-encoded, Base64, Base64url); a text is searched for every occurrence of
- * every form, in the text as it is and in its reading with JSON escapes decoded (`\u0070…`); the
- * union of the ranges found is replaced, each run of overlapping or touching ranges by one label;
- * and the search is repeated on the result until nothing is found, so that a label next to the
- * text around it cannot complete a secret either. A label never contains a form: it falls back to
- * plainer labels, down to one character no secret fits in.
+ * The algorithm, in full: every secret is kept in each form it can travel in (see encodings): its
+ * texts (raw, JSON-escaped, percent-encoded, form-encoded); and, for the bytes of each text, their
+ * Base64 and Base64url (whole, and the part of them fixed at each byte alignment) and their hex
+ * (lower and upper case); and, for ASCII texts, their UTF-16 read byte by byte. Forms shorter than
+ * MIN_SECRET_LENGTH are dropped. A text is searched for every occurrence of every form, in the text
+ * as it is and in its reading with JSON escapes decoded (`\u0070…`); the union of the ranges found
+ * is replaced, each run of overlapping or touching ranges by one label; and the search is repeated
+ * on the result until nothing is found, so that a label next to the text around it cannot complete
+ * a secret either. A label never contains a form: it falls back to plainer labels, down to one
+ * character no secret fits in.
  *
  * @module
  */
@@ -29,13 +32,16 @@ export class Redactor {
   /** Every form of every secret, shortest first, so that a short text stops early. */
   readonly #forms: Form[] = []
   readonly #known = new Set<string>()
+  readonly #values = new Set<string>()
   /** Labels checked against the current forms; emptied when a form is added. */
   #safeLabels = new Map<string, string>()
 
   /** Registers `value` so that it never appears in output; `label` names it in its place. */
   add(value: string | undefined, label: string): void {
-    // A token is added again with every answer that carries it: its forms are known already.
-    if (!value || value.length < MIN_SECRET_LENGTH || this.#known.has(value)) return
+    // A token is added again with every answer that carries it: its forms are known already. (A
+    // value that is only a form of another secret, say its hex, still gets forms of its own.)
+    if (!value || value.length < MIN_SECRET_LENGTH || this.#values.has(value)) return
+    this.#values.add(value)
     for (const text of encodings(value)) {
       if (text.length < MIN_SECRET_LENGTH || this.#known.has(text)) continue
       this.#known.add(text)
@@ -49,6 +55,7 @@ export class Redactor {
   /**
    * How far past a point a secret that starts before it can reach, in any form and written with
    * JSON escapes (six characters each): a text cut there is scrubbed first over this much more.
+   * The longest form is usually a hex one: two characters a byte, of the longest byte form.
    */
   get reach(): number {
     return 6 * (this.#forms.at(-1)?.text.length ?? 0)
@@ -191,19 +198,80 @@ function decodeJsonEscapes(text: string): { text: string; starts: number[] } {
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
 
-/** Every form a secret travels in. */
+/**
+ * Every form a secret travels in. An echoed request holds the secret as one of its texts; a server
+ * may echo those bytes as they are, or encoded as Base64 (a debug header, a JWT-shaped trace), as
+ * hex, or as UTF-16 that the engine then reads as UTF-8. Duplicates are dropped by the caller.
+ */
 function encodings(value: string): string[] {
-  const b64 = btoa(ASCII.test(value) ? value : utf8Binary(value))
-  return [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), formEncode(value), b64, b64.replace(/=+$/, ''), b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]
+  const texts = [value, JSON.stringify(value).slice(1, -1), percentEncode(value), formEncode(value)]
+  const forms = [...texts]
+  for (const bytes of new Set(texts.map(toBinary))) {
+    const hex = toHex(bytes)
+    forms.push(...base64Forms(bytes), hex, hex.toUpperCase())
+  }
+  // UTF-16 bytes read as UTF-8 keep a character only where both bytes of its code unit are below
+  // 0x80, i.e. for ASCII; any other code unit reads as U+FFFD or merges with its neighbours, which
+  // no longer spells the secret. So only ASCII texts get this form (the percent and form texts
+  // always are). Between NULs, it is the same in UTF-16LE (`c\0` each) and UTF-16BE (`\0c` each);
+  // the NUL left at one end carries nothing.
+  for (const text of new Set(texts)) if (ASCII.test(text)) forms.push([...text].join('\0'))
+  return forms
 }
+
+/**
+ * The Base64 forms of `bytes` (a binary string), in both alphabets: the whole encoding, padded
+ * and not, and at each alignment (0, 1 or 2 bytes of a longer text before the secret) its core.
+ *
+ * A Base64 character holds 6 bits. Those whose 6 bits lie wholly inside the secret's bytes are the
+ * same whatever surrounds the secret, so they are found by a plain search: that run is the core.
+ * The at most one character at each end that straddles a neighbour holds at most 4 bits of the
+ * first or of the last byte, less than one character of the secret, and depends on the neighbour:
+ * it is left in place, as is padding (`=`), which holds nothing. The whole encodings are kept too,
+ * so that an encoding of the secret alone goes entirely, padding included.
+ */
+function base64Forms(bytes: string): string[] {
+  const padded = btoa(bytes)
+  const forms = [padded, padded.replace(/=+$/, '')]
+  for (let before = 0; before < 3; before++) {
+    const start = Math.ceil((8 * before) / 6)
+    const end = Math.floor((8 * (before + bytes.length)) / 6)
+    forms.push(btoa('\0'.repeat(before) + bytes).slice(start, end))
+  }
+  return [...forms, ...forms.map((f) => f.replace(/\+/g, '-').replace(/\//g, '_'))]
+}
+
+/**
+ * encodeURIComponent, which throws on a lone surrogate (a hostile server can put one in a token):
+ * that is written as U+FFFD, as TextEncoder and URLSearchParams write it.
+ */
+function percentEncode(text: string): string {
+  try {
+    return encodeURIComponent(text)
+  } catch {
+    return encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'))
+  }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 // Tokens and most secrets are ASCII, whose UTF-8 bytes are its characters: btoa takes them as they
 // are, without a byte-by-byte copy of every (often kilobyte-long) token.
 const ASCII = /^[\x00-\x7f]*$/
 
 /** The UTF-8 bytes of `text` as a binary string, which is what btoa encodes. */
-function utf8Binary(text: string): string {
+function toBinary(text: string): string {
+  if (ASCII.test(text)) return text
   let binary = ''
   for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b)
   return binary
+}
+
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
+/** The bytes of a binary string in lower-case hex. */
+function toHex(bytes: string): string {
+  let hex = ''
+  for (let i = 0; i < bytes.length; i++) hex += HEX_PAIRS[bytes.charCodeAt(i)]!
+  return hex
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { Hono, type Context } from 'hono'
-import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { base64url, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { BEHAVIOURS, isBehaviour } from './behaviours.ts'
 import { FIXTURE_CLIENTS, SERVER_SCOPES, type FixtureClient } from './clients.ts'
 import { DEFECTS, isDefect } from './defects.ts'
@@ -80,6 +80,38 @@ const noStore = (p: Policy) => (p.cacheControl === 'no-store' ? NO_STORE : { 'Ca
 /** RFC 7235 §4.1's example of a header with two challenges, the Basic one second. */
 const TWO_CHALLENGES = 'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="grantcheck-reference"'
 
+/**
+ * A compact JWS with its signature made again by `sign` over the same JWS Signing Input (RFC 7515
+ * §5.1): how the server signs with a key jose refuses to sign with.
+ */
+async function resigned(jws: string, sign: (input: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>): Promise<string> {
+  const signingInput = jws.slice(0, jws.lastIndexOf('.'))
+  return `${signingInput}.${base64url.encode(await sign(new TextEncoder().encode(signingInput)))}`
+}
+
+/** The DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2, note 1). */
+const SHA256_DIGEST_INFO = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
+
+/**
+ * The EMSA-PKCS1-v1_5 encoding of a message with SHA-256, `length` octets long (RFC 8017 §9.2):
+ * 0x00 0x01 FF… 0x00 DigestInfo H. RSASSA-PKCS1-v1_5 verification with e = 1 computes s^1 mod n
+ * = s and compares it with this encoding, so it is a "signature" anyone can make.
+ */
+async function encodedMessage(input: Uint8Array<ArrayBuffer>, length: number): Promise<Uint8Array> {
+  const t = [...SHA256_DIGEST_INFO, ...new Uint8Array(await crypto.subtle.digest('SHA-256', input))]
+  return Uint8Array.from([0x00, 0x01, ...new Uint8Array(length - t.length - 3).fill(0xff), 0x00, ...t])
+}
+
+/**
+ * The same EC public key with the last bit of y flipped: (x, y ± 1) is on the curve only when
+ * 2y ± 1 ≡ 0 mod p, a chance of about 2^-255, so the point is off P-256.
+ */
+function offCurve(jwk: JWK): JWK {
+  const y = base64url.decode(jwk.y!)
+  y[y.length - 1]! ^= 1
+  return { ...jwk, y: base64url.encode(y) }
+}
+
 class OAuthError extends Error {
   readonly status: 400 | 401 | 403 | 405 | 500
   readonly error: string
@@ -122,8 +154,29 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     use: 'enc',
     kid: 'grantcheck-encryption',
   }))
-  /** The shared secret of HS256 tokens: never published. */
+  /**
+   * Keys a lawful JWK Set may hold beside those the server signs with (RFC 7517 §5), made once and
+   * only when published: an Ed25519 key without alg (alg is OPTIONAL, RFC 7517 §4.4), and an
+   * ML-DSA-44 key of kty AKP, a key type grantcheck does not know (1312 octets: any string of that
+   * length is an ML-DSA-44 public key, FIPS 204 §7.2).
+   */
+  let lawfulOtherKeys: Promise<JWK[]> | undefined
+  const otherKeys = () =>
+    (lawfulOtherKeys ??= generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true }).then(async (ed) => [
+      { ...(await exportJWK(ed.publicKey)), use: 'sig', kid: 'grantcheck-ed25519' },
+      { kty: 'AKP', alg: 'ML-DSA-44', pub: base64url.encode(crypto.getRandomValues(new Uint8Array(1312))), use: 'sig', kid: 'grantcheck-ml-dsa' },
+    ]))
+  /** The shared secret of HS256 tokens: never published, but by the defect that publishes it. */
   const hmacSecret = crypto.getRandomValues(new Uint8Array(32))
+  /** A 1024-bit RSA key pair, made once, only for the defect that signs with it (jose makes none under 2048 bits). */
+  let weakRsa: Promise<{ pair: CryptoKeyPair; jwk: JWK }> | undefined
+  const weakRsaKey = () =>
+    (weakRsa ??= (
+      crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify']) as Promise<CryptoKeyPair>
+    ).then(async (pair) => {
+      const { kty, n, e } = await crypto.subtle.exportKey('jwk', pair.publicKey)
+      return { pair, jwk: { kty, n, e, alg: 'RS256', use: 'sig', kid: publicJwk.kid } }
+    }))
   /** For the lawful variation that writes an empty grant's scope claim as null, then "", in turn. */
   let emptyGrantsWritten = 0
   const usedJtis = new Set<string>()
@@ -195,10 +248,31 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
   app.get('/.well-known/openid-configuration', served('openid'))
   app.get('/jwks', async (c) => {
     const p = policy()
-    const signingKey = p.jwksKey === 'private' ? privateSigningJwk : publicJwk
-    if (p.jwksExtraKeys) return c.json({ keys: [await ecJwk, await encryptionJwk, signingKey] })
-    return c.json({ keys: p.jwtAlg === 'ES256' ? [signingKey, await ecJwk] : [signingKey] })
+    const signingKey = await publishedRsaKey(p)
+    const ec = p.jwksKey === 'ec-off-curve' ? offCurve(await ecJwk) : await ecJwk
+    const keys: JWK[] = p.jwksExtraKeys ? [ec, ...(await otherKeys()), await encryptionJwk, signingKey] : p.jwtAlg === 'ES256' ? [signingKey, ec] : [signingKey]
+    if (p.jwksKey === 'with-symmetric') keys.push({ kty: 'oct', k: base64url.encode(hmacSecret), alg: 'HS256', use: 'sig', kid: KIDS.HS256 })
+    return c.json({ keys })
   })
+
+  /** The RSA signing key as the JWKS publishes it: public, or broken the way a defect asks. */
+  async function publishedRsaKey(p: Policy): Promise<JWK> {
+    switch (p.jwksKey) {
+      case 'private':
+        return privateSigningJwk
+      case 'rsa-1024':
+        return (await weakRsaKey()).jwk
+      case 'rsa-exponent-1':
+        return { ...publicJwk, e: 'AQ' }
+      case 'rsa-even-exponent':
+        // 65536: base64url of the octets 01 00 00.
+        return { ...publicJwk, e: 'AQAA' }
+      case 'alg-mismatch':
+        return { ...publicJwk, alg: 'ES256' }
+      default:
+        return publicJwk
+    }
+  }
 
   // RFC 7662 introspection and RFC 7009 revocation, for clients of this server.
   const introspect = (c: Context) =>
@@ -645,7 +719,8 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     if (echoed && !silent && scopes.length) body.scope = (p.scopeEchoOrder === 'reversed' ? [...scopes].reverse() : scopes).join(' ')
     if (p.refreshToken) body.refresh_token = randomToken()
     if (p.unsetMembers === 'null') for (const name of ['expires_in', 'scope', 'refresh_token']) body[name] ??= null
-    if (p.extraMembers) Object.assign(body, { ext_expires_in: TOKEN_LIFETIME, 'not-before-policy': 0, issued_at: now })
+    // An object inside an object may reuse a name: only a name twice in one object is a duplicate.
+    if (p.extraMembers) Object.assign(body, { ext_expires_in: TOKEN_LIFETIME, 'not-before-policy': 0, issued_at: now, trace: { id: crypto.randomUUID(), parent: { id: 'root' } } })
     issued.set(accessToken, { clientId: client.clientId, scope, exp: now + TOKEN_LIFETIME, aud: resources.length ? resources : 'https://api.grantcheck.test', jkt, x5t, revoked: false })
     options.onSecret?.(accessToken)
     if (typeof body.refresh_token === 'string') options.onSecret?.(body.refresh_token)
@@ -700,6 +775,11 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     if (p.jwtClientIdAndJti === 'present') jwt = jwt.setJti(randomToken())
     if (p.jwtAlg === 'HS256') return jwt.sign(hmacSecret)
     if (p.jwtAlg === 'ES256') return jwt.sign((await ecSigning).privateKey)
+    if (p.jwksKey === 'rsa-1024') {
+      const { pair } = await weakRsaKey()
+      return resigned(await jwt.sign(signing.privateKey), async (input) => new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, input)))
+    }
+    if (p.jwksKey === 'rsa-exponent-1') return resigned(await jwt.sign(signing.privateKey), (input) => encodedMessage(input, base64url.decode(publicJwk.n!).length))
     return jwt.sign(p.jwtSigningKey === 'published' ? signing.privateKey : (await unpublished).privateKey)
   }
 
@@ -713,7 +793,18 @@ export async function createReferenceServer(options: ReferenceServerOptions = {}
     const p = policy()
     const headers: Record<string, string> = { 'Content-Type': p.tokenContentType }
     if (p.cacheHeaders) Object.assign(headers, noStore(p))
-    return c.body(JSON.stringify(body), p.tokenStatus, headers)
+    let text = JSON.stringify(body)
+    // Written twice by hand: JSON.stringify cannot. A parser keeps the second of each.
+    if (p.duplicateMembers === 'access_token') text = `{"access_token":${JSON.stringify(body.access_token)},${text.slice(1)}`
+    if (p.duplicateMembers === 'extension') text = `{"grantcheck_trace":"first","grantcheck_trace":"second",${text.slice(1)}`
+    if (p.tokenEncoding === 'utf-16le') {
+      headers['Content-Type'] = 'application/json; charset=utf-16'
+      const bytes = new Uint8Array(2 + 2 * text.length)
+      bytes.set([0xff, 0xfe])
+      for (let i = 0; i < text.length; i++) bytes.set([text.charCodeAt(i) & 0xff, text.charCodeAt(i) >> 8], 2 + 2 * i)
+      return c.body(bytes.buffer, p.tokenStatus, headers)
+    }
+    return c.body(text, p.tokenStatus, headers)
   }
 
   function errorResponse(c: Context, e: OAuthError): Response {

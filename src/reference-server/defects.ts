@@ -21,6 +21,9 @@ export interface DefectInfo extends Switch {
   clientAuthProfile?: ClientAuthProfile
 }
 
+/** What a broken signing key fails: the key set, and the signature made with it. */
+const SIGNING_KEY_TARGETS = ['jwt-access-token.signature', 'metadata.jwks-valid', 'jwt-access-token/jwt-at-signature', 'metadata/metadata-jwks']
+
 export const DEFECTS = {
   // Token response (RFC 6749 §5.1)
   'no-cache-headers': {
@@ -32,6 +35,21 @@ export const DEFECTS = {
     description: 'token responses use HTTP 201 instead of 200',
     set: { tokenStatus: 201 },
     targets: ['response.status-in', 'token-response/token-response-headers'],
+  },
+  'token-response-utf16': {
+    description: 'token responses are UTF-16LE with a byte order mark, labelled charset=utf-16',
+    set: { tokenEncoding: 'utf-16le' },
+    targets: ['response.json-utf8', 'token-response/token-response-json-text'],
+  },
+  'token-response-duplicate-token': {
+    description: 'token responses write access_token twice',
+    set: { duplicateMembers: 'access_token' },
+    targets: ['response.unique-members', 'token-response/token-response-json-text'],
+  },
+  'token-response-duplicate-extension-member': {
+    description: "token responses write a member of the server's own twice",
+    set: { duplicateMembers: 'extension' },
+    targets: ['response.unique-members', 'token-response/token-response-json-text'],
   },
   'success-text-plain': {
     description: 'token responses are labelled text/plain',
@@ -455,7 +473,7 @@ export const DEFECTS = {
     targets: ['jwt-access-token.client-id', 'jwt-access-token.sub-identifies-client', 'jwt-access-token/jwt-at-client'],
   },
   'jwt-no-kid': {
-    description: 'JWT access tokens carry no kid, while the JWKS holds three keys (OpenID Connect Core §10.1: a kid MUST be given when there are several)',
+    description: 'JWT access tokens carry no kid, while the JWKS holds five keys (OpenID Connect Core §10.1: a kid MUST be given when there are several)',
     set: { jwtKid: 'absent', jwksExtraKeys: true },
     targets: ['jwt-access-token.kid-found', 'jwt-access-token/jwt-at-kid'],
   },
@@ -524,6 +542,41 @@ export const DEFECTS = {
   'jwks-publishes-private-key': {
     description: 'the JWKS publishes the private signing key',
     set: { jwksKey: 'private' },
+    targets: ['metadata.jwks-valid', 'metadata/metadata-jwks'],
+  },
+  // Keys judged before they are trusted (issue 24). Each defect that breaks the key tokens are
+  // signed with also pins jwtAlg to that key's algorithm, so no lawful variation (jwt-es256) signs
+  // with another key and hides it from jwt-access-token.signature (test/_sampler.ts: switches that
+  // set one field differently do not go together).
+  'jwks-rsa-1024': {
+    description: 'JWT access tokens are signed with a 1024-bit RSA key, the one the JWKS publishes (RFC 7518 §3.3: a key of 2048 bits or larger MUST be used)',
+    set: { jwksKey: 'rsa-1024', jwtAlg: 'RS256' },
+    targets: SIGNING_KEY_TARGETS,
+  },
+  'jwks-rsa-exponent-1': {
+    description:
+      'the JWKS publishes the RSA signing key with e = 1, and tokens are "signed" with the encoded message itself, which verifies with that key: anyone could sign them (RFC 8017 §3.1: 3 ≤ e)',
+    set: { jwksKey: 'rsa-exponent-1', jwtAlg: 'RS256' },
+    targets: SIGNING_KEY_TARGETS,
+  },
+  'jwks-rsa-even-exponent': {
+    description: 'the JWKS publishes the RSA signing key with the even exponent 65536 (RFC 8017 §3.1: GCD(e, λ(n)) = 1); tokens are signed with the real key',
+    set: { jwksKey: 'rsa-even-exponent', jwtAlg: 'RS256' },
+    targets: SIGNING_KEY_TARGETS,
+  },
+  'jwks-ec-off-curve': {
+    description: 'JWT access tokens are signed ES256 while the JWKS publishes their key with a point that is not on P-256 (RFC 7518 §6.2.1)',
+    set: { jwksKey: 'ec-off-curve', jwtAlg: 'ES256' },
+    targets: SIGNING_KEY_TARGETS,
+  },
+  'jwks-alg-mismatch': {
+    description: 'the JWKS publishes the RSA signing key with alg ES256 (RFC 7517 §4.4, RFC 7518 §3.1: ES256 is an EC P-256 algorithm)',
+    set: { jwksKey: 'alg-mismatch', jwtAlg: 'RS256' },
+    targets: SIGNING_KEY_TARGETS,
+  },
+  'jwks-symmetric-key': {
+    description: 'the JWKS publishes, beside the signing key, the shared secret (kty oct) the server signs HS256 tokens with: a key set at jwks_uri is public (RFC 8414 §2)',
+    set: { jwksKey: 'with-symmetric' },
     targets: ['metadata.jwks-valid', 'metadata/metadata-jwks'],
   },
 

@@ -37,7 +37,7 @@ export const LAWFUL = {
     description: 'Content-Type is application/json; charset=utf-8',
     allowedBy: 'RFC 8259 §11: the charset parameter has no effect on JSON, which is UTF-8; RFC 6749 §5.1 names the media type',
     set: { tokenContentType: 'application/json; charset=utf-8' },
-    aimedAt: ['token-response.json-content-type'],
+    aimedAt: ['token-response.json-content-type', 'response.json-utf8'],
   },
   'scope-echo-omitted': {
     description: 'scope is not echoed when identical to the request',
@@ -62,6 +62,7 @@ export const LAWFUL = {
     allowedBy: 'RFC 6749 §5.1: the client MUST ignore unrecognized value names in the response; RFC 7662 §2.2 allows other members',
     set: { extraMembers: true },
     aimedAt: [
+      'response.unique-members',
       'token-response.has-access-token',
       'token-response.has-expires-in',
       'response.status-in',
@@ -228,8 +229,9 @@ export const LAWFUL = {
     aimedAt: ['jwt-access-token.kid-found', 'jwt-access-token.signature'],
   },
   'jwks-other-keys': {
-    description: 'the JWKS lists an EC signing key and an RSA encryption key before the signing key',
-    allowedBy: 'RFC 7517 §5: a JWK Set holds any number of keys; kid selects among them (RFC 7515 §4.1.4)',
+    description: 'the JWKS lists an EC signing key, an Ed25519 key without alg, an ML-DSA-44 key (kty AKP) and an RSA encryption key before the signing key',
+    allowedBy:
+      'RFC 7517 §5: a JWK Set holds any number of keys, and implementations SHOULD ignore those of a kty they do not understand; alg is OPTIONAL (RFC 7517 §4.4); kid selects among them (RFC 7515 §4.1.4)',
     set: { jwksExtraKeys: true },
     aimedAt: ['jwt-access-token.signature', 'jwt-access-token.kid-found', 'metadata.jwks-valid'],
   },

@@ -4,9 +4,15 @@ import { DEFECTS } from './defects.ts'
 import { LAWFUL } from './lawful.ts'
 import { CONFORMANT, type Policy } from './policy.ts'
 import { policyOf } from './app.ts'
+import { compatible } from '../../test/_sampler.ts'
 
-/** Rows that set one field: provider behaviours, and defects but the one that needs two. */
-const TWO_FIELD_DEFECTS = ['jwt-no-kid']
+/**
+ * Defects that set two fields: jwt-no-kid needs several keys to be a defect at all; the key
+ * defects pin jwtAlg to the algorithm of the key they break, so that no lawful variation signs
+ * with another key (test/_sampler.ts keeps apart switches that set one field differently).
+ */
+const TWO_FIELD_DEFECTS = ['jwt-no-kid', 'jwks-rsa-1024', 'jwks-rsa-exponent-1', 'jwks-rsa-even-exponent', 'jwks-ec-off-curve', 'jwks-alg-mismatch']
+/** Rows that set one field: provider behaviours, and defects but those that need two. */
 const rows = Object.entries({ ...DEFECTS, ...BEHAVIOURS } as Record<string, { set: Partial<Policy> }>).filter(([name]) => !TWO_FIELD_DEFECTS.includes(name))
 const lawful = Object.entries(LAWFUL as Record<string, { set: Partial<Policy> }>)
 
@@ -30,8 +36,24 @@ describe('the reference server policy', () => {
     expect(fields.some((f) => row.set[f] !== CONFORMANT[f])).toBe(true)
   })
 
+  it.each(TWO_FIELD_DEFECTS)('%s sets two known fields, one to a value the conformant server does not have', (name) => {
+    const row = (DEFECTS as Record<string, { set: Partial<Policy> }>)[name]!
+    const fields = Object.keys(row.set) as Array<keyof Policy>
+    expect(fields).toHaveLength(2)
+    expect(fields.filter((f) => !Object.hasOwn(CONFORMANT, f))).toEqual([])
+    expect(fields.some((f) => row.set[f] !== CONFORMANT[f])).toBe(true)
+  })
+
+  it('keeps each key defect apart from the lawful variation that signs with another key', () => {
+    expect(compatible('jwks-rsa-1024', 'jwt-es256')).toBe(false)
+    expect(compatible('jwks-ec-off-curve', 'jwt-es256')).toBe(true)
+    expect(compatible('jwks-ec-off-curve', 'no-kid-single-key')).toBe(false)
+    expect(compatible('jwks-symmetric-key', 'jwt-es256')).toBe(true)
+  })
+
   it('has no field that no defect, lawful variation or behaviour changes: each exists for a named deviation', () => {
-    const changed = new Set([...rows, ...lawful, ['jwt-no-kid', DEFECTS['jwt-no-kid']] as const].flatMap(([, row]) => Object.keys(row.set)))
+    const twoField = TWO_FIELD_DEFECTS.map((name) => [name, (DEFECTS as Record<string, { set: Partial<Policy> }>)[name]!] as const)
+    const changed = new Set([...rows, ...lawful, ...twoField].flatMap(([, row]) => Object.keys(row.set)))
     expect(Object.keys(CONFORMANT).filter((f) => !changed.has(f))).toEqual([])
   })
 

@@ -20,9 +20,14 @@ export interface Policy {
   responseTypesAdvertised: boolean
   /** Where introspection, revocation and the JWKS are advertised. */
   endpointsOrigin: 'issuer' | 'elsewhere'
-  /** The JWKS publishes the public signing key, or (a defect) the private one. */
-  jwksKey: 'public' | 'private'
-  /** Other keys beside the signing key in the JWKS (an EC signing key, an RSA encryption key). */
+  /**
+   * The signing key as the JWKS publishes it: public, or (defects) a key no signature should be
+   * trusted with: the private one, a 1024-bit RSA key that signs the tokens, the RSA key with e = 1
+   * (tokens "signed" with the encoded message itself) or e = 65536, the EC key with its point off
+   * P-256 (tokens signed ES256), the RSA key labelled alg ES256, or the shared secret beside it.
+   */
+  jwksKey: 'public' | 'private' | 'rsa-1024' | 'rsa-exponent-1' | 'rsa-even-exponent' | 'ec-off-curve' | 'alg-mismatch' | 'with-symmetric'
+  /** Other keys beside the signing key in the JWKS (EC, Ed25519 and ML-DSA-44 signing keys, an RSA encryption key). */
   jwksExtraKeys: boolean
   /** Which well-known documents are served: both, or only one of RFC 8414's and OpenID's. */
   discovery: 'both' | 'rfc8414-only' | 'openid-only'
@@ -147,6 +152,10 @@ export interface Policy {
   tokenFormat: 'jwt' | 'opaque' | 'short-opaque' | 'uuid' | 'not-vschar'
   tokenStatus: 200 | 201
   tokenContentType: 'application/json' | 'application/json; charset=utf-8' | 'text/plain'
+  /** The token response's bytes: UTF-8, or UTF-16LE with a byte order mark and a utf-16 label. */
+  tokenEncoding: 'utf-8' | 'utf-16le'
+  /** A member written twice in the token response: none, access_token (its value twice), or one of the server's own. */
+  duplicateMembers: 'none' | 'access_token' | 'extension'
   cacheHeaders: boolean
   /** Cache-Control: no-store alone, or with other directives beside it. */
   cacheControl: 'no-store' | 'with-other-directives'
@@ -309,6 +318,8 @@ export const CONFORMANT: Readonly<Policy> = {
   cacheControl: 'no-store',
   unsetMembers: 'omitted',
   extraMembers: false,
+  tokenEncoding: 'utf-8',
+  duplicateMembers: 'none',
   tokenType: 'Bearer',
   expiresIn: 'number',
   scopeMember: 'always',
