@@ -269,7 +269,7 @@ class Watchdog {
       return
     }
     if (result.failure !== 'timeout' && result.failure !== 'connection') return
-    if (!this.#answered) return this.#halt(`target unresponsive: no answer to its first request (${result.error}); its remaining cases were not sent (limits.timeoutMs)`)
+    if (!this.#answered) return this.#halt(`target unresponsive: no answer to its first request (${result.error}); its remaining cases were not sent (limits.unresponsiveAfter)`)
     if (++this.#failures >= this.#unresponsiveAfter)
       this.#halt(`target unresponsive: ${this.#failures} timeouts or connection failures in a row (the last: ${result.error}); its remaining cases were not sent (limits.unresponsiveAfter)`)
   }

@@ -50,9 +50,10 @@ export function foldSharedErrors<T>(items: readonly T[], caseOf: (item: T) => Ca
 
 /**
  * The error under a reason. When a target stops answering, the engine errors its remaining cases
- * with "target unresponsive: … (the last: <error>); …" (src/core/session.ts): the cases that
+ * with "target unresponsive: … (the last: <error>); …", or "… first request (<error>); …" when
+ * nothing had answered (src/core/session.ts): the cases that
  * failed with that error before it gave up share its cause, and are counted with them.
  */
 function rootCause(reason: string): string {
-  return /^target unresponsive: .*? \(the last: (.*)\); its remaining cases were not sent/.exec(reason)?.[1] ?? reason
+  return /^target unresponsive: .*? \((?:the last: )?(.*)\); its remaining cases were not sent/.exec(reason)?.[1] ?? reason
 }
