@@ -68,7 +68,12 @@ const LimitsSchema = z.strictObject({
   timeoutMs: z.int().min(100).max(120_000).default(10_000).describe('per request, body included'),
   connectTimeoutMs: z.int().min(100).max(120_000).default(3_000).describe('to open a connection, TLS handshake included (the CLI; fetch, in the Worker and Deno, cannot tell connecting from waiting)'),
   runDeadlineMs: z.int().min(1_000).max(3_600_000).default(600_000).describe('for the whole run of a target; later cases are errored'),
-  unresponsiveAfter: z.int().min(1).max(100).default(3).describe('timeouts or connection failures in a row after which the target is stopped and its remaining cases errored (one, before the target has answered anything)'),
+  unresponsiveAfter: z
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe('timeouts or connection failures in a row after which the target is stopped and its remaining cases errored (one, before the target has answered anything)'),
   throttledAfter: z.int().min(1).max(100).default(3).describe('HTTP 429 answers in a row after which the target is stopped'),
   maxResponseBytes: z.int().min(1024).max(10_000_000).default(1_000_000),
   maxJsonDepth: z.int().min(2).max(1_000).default(64),
