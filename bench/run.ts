@@ -19,6 +19,7 @@ import { resolveTarget } from '../src/core/resolve.ts'
 import { renderHtml } from '../src/reporters/html/index.ts'
 import { renderJson } from '../src/reporters/json.ts'
 import { TargetSchema, type TargetInput } from '../src/schema/target.ts'
+import { measureHistory, printHistory, type HistoryFigures } from './worker-history.ts'
 import { floorInWorkerd, runInWorkerd, startHarness, type RunAnswer } from './workerd.ts'
 
 const REPEATS = 9
@@ -257,6 +258,24 @@ if (process.argv.includes('--workerd')) {
   process.exit(0)
 }
 
+// `node dist/bench.mjs --worker-history`: the Worker's pages at 100 and 100,000 runs alone, printed
+// and put into bench.json beside the figures already there.
+if (process.argv.includes('--worker-history')) {
+  const history = await measureHistory(ROOT, REPEATS)
+  printHistory(history)
+  const file = join(ROOT, 'reports/bench/bench.json')
+  let previous: Record<string, unknown> = {}
+  try {
+    previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  } catch {
+    // No bench.json yet: this run writes the first.
+  }
+  mkdirSync(join(ROOT, 'reports/bench'), { recursive: true })
+  writeFileSync(file, `${JSON.stringify({ ...previous, workerHistory: { at: new Date().toISOString(), repeats: REPEATS, ...history } }, null, 2)}\n`)
+  console.log('\nwrote workerHistory into reports/bench/bench.json')
+  process.exit(0)
+}
+
 const results: Record<string, unknown> = {}
 const servers = await startServers()
 const { ref, op } = servers
@@ -316,6 +335,7 @@ try {
   results.workerBundleGzipBytes = gzipSync(readFileSync(join(ROOT, 'dist/worker.mjs'))).length
   results.redaction = await redaction(ref.url)
   results.hostile = await hostileRoutes(servers.hostile, servers.tlsStall, dir)
+  results.workerHistory = await measureHistory(ROOT, REPEATS)
 } finally {
   transport.close()
   await servers.close()
@@ -348,6 +368,7 @@ for (const [route, r] of Object.entries(results.hostile as Record<string, { seco
   const bound = DEAD_ROUTES.includes(route) ? (r.seconds <= DEAD_TARGET_BOUND_S ? '  within the bound' : '  OVER THE BOUND') : ''
   console.log(`  ${route.padEnd(24)} ${r.seconds.toFixed(1).padStart(5)} s  ${r.maxRssMb.toFixed(0).padStart(4)} MB${bound}`)
 }
+printHistory(results.workerHistory as HistoryFigures)
 mkdirSync(join(ROOT, 'reports/bench'), { recursive: true })
 writeFileSync(join(ROOT, 'reports/bench/bench.json'), `${JSON.stringify({ at: new Date().toISOString(), repeats: REPEATS, ...results }, null, 2)}\n`)
 console.log('\nwrote reports/bench/bench.json')

@@ -37,6 +37,7 @@ const OPTIONS: Record<string, string[]> = {
   init: ['--provider NAME', '--output FILE', '--force'],
   demo: ['--defect NAME', '--suite FILE|ID', '--out DIR', '--emulations'],
   fixture: ['--port N', '--defect NAME'],
+  worker: ['--url URL', '--token-env VAR', '--monitor JSON', '--output FILE'],
   generate: [],
   help: [],
 }

@@ -64,6 +64,10 @@ describe('alerts follow state changes, whatever triggered the run', () => {
     expect((await postRun(mf, { target: 'reference' })).status).toBe(202)
     const runs = await settled(mf)
     expect(runs.map((r) => r.trigger)).toEqual(['confirm', 'api', 'schedule'])
+    // What the overview reads (issue 25): the newest finished run, and every finished run's counts in request order.
+    const [latest] = await d1<{ run_id: string; recent: string }>(mf, 'SELECT run_id, recent FROM target_latest WHERE target = ?', 'reference')
+    expect(latest!.run_id).toBe(runs[0]!.id)
+    expect((JSON.parse(latest!.recent) as Array<{ id: string; counts: unknown }>).map((r) => [r.id, r.counts])).toEqual(runs.map((r) => [r.id, r.counts]))
     expect(received()).toEqual([['new-failure token-response/token-response-headers']])
     const alert = sink.deliveries[0]!
     expect(signatureValid(alert, SECRET)).toBe(true)

@@ -4,7 +4,7 @@
  * as a person reaches it (sign-in, roles, CSRF, security headers), Cloudflare Access, a broken
  * configuration entry, the badge and metrics, what it stores, and its bundle.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { Hono } from 'hono'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -284,8 +284,14 @@ describe('the Worker bundle', () => {
     expect(gz).toBeGreaterThan(10_000)
   })
 
-  it('keeps the migration file and the schema the Worker applies itself equal', async () => {
+  it('keeps the migration files, in order, and the schema the Worker applies itself equal', async () => {
     const { SCHEMA } = await import('../src/worker/db-schema.ts')
-    expect(readFileSync(`${ROOT}/migrations/0001_monitoring.sql`, 'utf8').replace(/^--[^\n]*\n/, '\n')).toBe(SCHEMA)
+    // Each file starts with its comment lines; the statements follow one another as in SCHEMA.
+    const files = readdirSync(`${ROOT}/migrations`)
+      .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+      .sort()
+    expect(files.slice(0, 2)).toEqual(['0001_monitoring.sql', '0002_targets.sql'])
+    const statements = files.map((f) => readFileSync(`${ROOT}/migrations/${f}`, 'utf8').replace(/^(--[^\n]*\n)+/, '')).join('')
+    expect(`\n${statements}`).toBe(SCHEMA)
   })
 })

@@ -32,6 +32,7 @@ const COMMAND_RUNNERS: { [N in CommandName]: (args: Parsed<N>, io: Io, fetchImpl
   init: async (args, io) => (await import('./init.ts')).initCommand(args.values, io),
   demo: async (args, io) => (await import('./demo.ts')).demoCommand(args.values, io),
   fixture: async (args, io) => (await import('./demo.ts')).fixtureCommand(args.values, io),
+  worker: async (args, io) => (await import('./worker.ts')).workerCommand(args, io),
   generate: async (_args, io) => {
     const { writeGenerated } = await import('./generate.ts')
     for (const f of writeGenerated()) io.out(`wrote ${displayPath(f)}`)

@@ -113,6 +113,25 @@ export const COMMANDS = {
     positionals: false,
     exits: ['0  stopped by SIGINT or SIGTERM', '2  usage error'],
   },
+  worker: {
+    synopsis: `push --url URL [--token-env VAR] [--monitor JSON] TARGET.json…
+    export --url URL [--token-env VAR] [--output FILE]`,
+    summary: 'manage the targets a deployed Worker monitors (its admin API)',
+    description:
+      'push validates every file (a target, or a JSON array of targets as export writes them; each with its "monitor", or --monitor for those without one) as the Worker will, refuses literal secrets (each must be { "env": "VAR" }, a Worker secret), then creates or replaces each target through PUT /api/admin/targets/<name>. export prints every stored target as one JSON array (what POST /api/admin/targets/import takes). The API token (run role) is read from the environment variable VAR, never from the command line.',
+    options: {
+      url: { type: 'string', value: 'URL', help: "the Worker's address (https://grantcheck.example.workers.dev); required" },
+      'token-env': { type: 'string', value: 'VAR', help: 'the environment variable holding the API token (default: GRANTCHECK_API_TOKEN)' },
+      monitor: { type: 'string', value: 'JSON', help: 'push: the monitor object for files that have none, e.g. \'{"everyMinutes":60}\'' },
+      output: { type: 'string', value: 'FILE', help: 'export: write to FILE instead of standard output' },
+    },
+    positionals: true,
+    exits: [
+      '0  every target pushed (or exported)',
+      '2  usage error, or an invalid target file: nothing was sent',
+      '3  the Worker refused a target, or could not be reached (targets before it were pushed)',
+    ],
+  },
   generate: {
     synopsis: '',
     summary: 'regenerate schemas/*.schema.json, docs/requirements.md and docs/proof.md',

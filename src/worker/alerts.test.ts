@@ -37,4 +37,18 @@ describe('alerts', () => {
     expect(body).toContain('&lt;@channel&gt; &lt;https://evil|click&gt;')
     expect(body).not.toContain('<@channel>')
   })
+
+  it("in Slack format, keep a server's *, _, ~ and ` from formatting the message", () => {
+    const m = slackMessage({ ...alert, cases: [{ ...alert.cases[0]!, reason: 'error is *URGENT* _now_ ~ok~ `rm -rf`' }] })
+    const lines = (m.blocks[1] as { text: { text: string } }).text.text
+    for (const ch of ['*', '_', '~', '`'])
+      expect(
+        lines
+          .split(ch)
+          .slice(1)
+          .every((after, i, all) => i === all.length || after.startsWith('\u200b')),
+      ).toBe(true)
+    expect(lines).toContain('\u200b*\u200bURGENT\u200b*\u200b')
+    expect(lines.replace(/\u200b/g, '')).toContain('error is *URGENT* _now_ ~ok~ `rm -rf`')
+  })
 })

@@ -64,7 +64,14 @@ export function webhookBody(alert: Alert, format: string | undefined): string {
 /** A Slack incoming-webhook message: a summary line and one line per case, links included. */
 export function slackMessage(alert: Alert): { text: string; blocks: unknown[] } {
   // Slack reads <, > and & as markup; server-provided text must not become a link or a mention.
-  const esc = (s: string) => plain(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  // *, _, ~ and ` format mrkdwn and have no escape there: a zero-width space on each side keeps
+  // them from opening or closing bold, italics, strikethrough or code.
+  const esc = (s: string) =>
+    plain(s)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[*_~`]/g, (ch) => `\u200b${ch}\u200b`)
   const counts = (c: CaseChange) => alert.cases.filter((x) => x.change === c).length
   const parts = [
     alert.targetChange?.change === 'outage' ? 'is down' : alert.targetChange?.change === 'recovered' ? 'is back up' : '',

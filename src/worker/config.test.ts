@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfiguration, settings } from './config.ts'
+import { mergeConfiguration, parseConfiguration, settings, validateEntry } from './config.ts'
 
 const target = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -33,6 +33,29 @@ describe('the targets configuration', () => {
     expect(parseConfiguration('{', { everyMinutes: 60, confirm: 1 }).problems).toEqual([{ where: 'GRANTCHECK_TARGETS', message: 'is not JSON' }])
     expect(parseConfiguration('{}', { everyMinutes: 60, confirm: 1 }).problems[0]!.message).toMatch(/JSON array/)
     expect(parseConfiguration(undefined, { everyMinutes: 60, confirm: 1 })).toEqual({ monitors: [], problems: [] })
+  })
+
+  it('monitors stored targets first; an entry of GRANTCHECK_TARGETS with a stored name is reported and the stored one wins', () => {
+    const rows = [
+      { name: 'a', body: JSON.stringify(target('a', { monitor: { everyMinutes: 5 } })) },
+      { name: 'b', body: '{' },
+      { name: 'c', body: JSON.stringify(target('not-c')) },
+    ]
+    const { monitors, problems } = mergeConfiguration(rows, JSON.stringify([target('a'), target('z')]), { everyMinutes: 60, confirm: 1 })
+    expect(monitors.map((m) => [m.target.name, m.everyMinutes])).toEqual([
+      ['a', 5],
+      ['z', 60],
+    ])
+    expect(problems.map((p) => p.where)).toEqual(['targets["b"]', 'targets["c"].name', 'GRANTCHECK_TARGETS[0].name'])
+    expect(problems[2]!.message).toContain('also a stored target')
+  })
+
+  it('refuses a literal secret in a stored target, even on loopback, naming the field; the variable keeps accepting it there', () => {
+    const local = target('local', { issuer: 'http://127.0.0.1:4455', clients: { primary: { clientId: 'c', authMethod: 'client_secret_basic', clientSecret: 'literal' } } })
+    expect(validateEntry(local, { everyMinutes: 60, confirm: 1 }).issues).toBeUndefined()
+    const stored = validateEntry(local, { everyMinutes: 60, confirm: 1 }, { stored: true })
+    expect(stored.issues?.map((i) => i.path.join('.'))).toEqual(['clients.primary.clientSecret'])
+    expect(stored.issues?.[0]?.message).toMatch(/no literal secret.*\{ "env": "VAR" \}/)
   })
 
   it('reads settings with their defaults, and falls back on malformed values', () => {

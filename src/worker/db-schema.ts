@@ -1,10 +1,16 @@
 /**
  * The D1 schema. Applied with `CREATE … IF NOT EXISTS` once per isolate (one batch), so a fresh
- * database works without a migration step; `migrations/0001_monitoring.sql` holds the same text
- * for `wrangler d1 migrations apply`, and a test keeps the two equal.
+ * database works without a migration step; the files of `migrations/` hold the same text, in
+ * order, for `wrangler d1 migrations apply`, and a test keeps the two equal.
  *
  * Per-case results are a JSON object per run (`results`), not a row per case: a run writes one
  * row whatever its size, which keeps every invocation far below D1's per-invocation query limit.
+ * `targets` holds the monitored targets (0002): each body is a target file's JSON with its
+ * `monitor`, secrets only as `{ "env": "VAR" }` references.
+ *
+ * `target_latest` (0003) is what the pages read instead of the history: per target, its last
+ * finished run and the counts of its last runs, written with the run (store.finishRun). The
+ * indexes of 0003 let every read and every retention delete touch only the rows it needs.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -82,6 +88,28 @@ CREATE TABLE IF NOT EXISTS invocations (
   subrequests INTEGER NOT NULL,
   ops INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS targets (
+  name TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS target_latest (
+  target TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  counts TEXT NOT NULL,
+  recent TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_target_id ON runs (target, requested_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (created_at);
+CREATE INDEX IF NOT EXISTS alerts_by_target ON alerts (target, created_at);
+CREATE INDEX IF NOT EXISTS snapshots_by_target ON snapshots (target, at);
+CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (at);
+CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (at);
+CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (requested_at) WHERE status != 'done';
 `
 
 /** The schema as separate statements, for one D1 batch. */

@@ -1,7 +1,8 @@
 /**
  * What the Worker receives from the platform: its bindings. Secrets (client secrets, private
- * keys, the API tokens, the webhook and session keys) are Worker secrets; the target list is a
- * configuration variable. Nothing of either ever comes from a request.
+ * keys, the API tokens, the webhook and session keys) are Worker secrets; the targets are rows
+ * of D1 that name those secrets (or, for a small deployment, a configuration variable). No secret
+ * ever comes from a request.
  *
  * The Cloudflare types are written here, as far as the Worker uses them, instead of depending on
  * @cloudflare/workers-types: the project keeps its dependencies few.
@@ -9,7 +10,8 @@
 
 interface D1Result<T = Record<string, unknown>> {
   results: T[]
-  meta: { changes?: number }
+  /** `rows_read`: the rows the statement touched (D1 bills by it; the Worker reports it in Server-Timing). */
+  meta: { changes?: number; rows_read?: number }
 }
 interface D1PreparedStatement {
   bind(...values: unknown[]): D1PreparedStatement
@@ -94,7 +96,7 @@ export interface Env {
   ACCESS_AUD?: string
   /** Access identities (e-mail addresses, comma-separated) with the run role; the others read. */
   ACCESS_RUNNERS?: string
-  /** The configured targets: a JSON array of target files' contents, each with an optional "monitor". */
+  /** Targets for a small deployment, besides those stored in D1: a JSON array of target files' contents, each with an optional "monitor". */
   GRANTCHECK_TARGETS?: string
   /** Where alerts go (a URL from configuration, never from a request), its HMAC key and format. */
   ALERT_WEBHOOK_URL?: string

@@ -25,7 +25,7 @@ export function openMetrics(views: TargetView[], problems: number): string {
       (['passing', 'suspect', 'failing'] as const).map((s) => `grantcheck_cases{target="${label(v.monitor.target.name)}",state="${s}"} ${[...v.cases.values()].filter((c) => c.state === s).length}`),
     ),
   )
-  const last = views.map((v) => ({ v, run: v.runs.find((r) => r.status === 'done') })).filter((x) => x.run)
+  const last = views.map((v) => ({ v, run: v.latest })).filter((x) => x.run)
   family(
     'grantcheck_last_run_timestamp_seconds',
     'gauge',
@@ -36,13 +36,13 @@ export function openMetrics(views: TargetView[], problems: number): string {
     'grantcheck_last_run_duration_seconds',
     'gauge',
     'How long the last finished run took (its parts added up).',
-    last.map(({ v, run }) => `grantcheck_last_run_duration_seconds{target="${label(v.monitor.target.name)}"} ${((run!.durationMs ?? 0) / 1000).toFixed(3)}`),
+    last.map(({ v, run }) => `grantcheck_last_run_duration_seconds{target="${label(v.monitor.target.name)}"} ${(run!.durationMs / 1000).toFixed(3)}`),
   )
   family(
     'grantcheck_last_run_cases',
     'gauge',
     'Outcomes of the cases of the last finished run.',
-    last.flatMap(({ v, run }) => Object.entries(run!.counts ?? {}).map(([o, n]) => `grantcheck_last_run_cases{target="${label(v.monitor.target.name)}",outcome="${o}"} ${n}`)),
+    last.flatMap(({ v, run }) => Object.entries(run!.counts).map(([o, n]) => `grantcheck_last_run_cases{target="${label(v.monitor.target.name)}",outcome="${o}"} ${n}`)),
   )
   family('grantcheck_config_problems', 'gauge', 'Entries of GRANTCHECK_TARGETS that do not validate.', [`grantcheck_config_problems ${problems}`])
   return `${lines.join('\n')}\n# EOF\n`

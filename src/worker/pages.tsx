@@ -12,7 +12,7 @@ import { passRate, TrendChart } from './chart.tsx'
 import type { ConfigProblem, Monitor } from './config.ts'
 import type { SnapshotSummary } from './snapshot.ts'
 import type { CaseState, TargetState } from './state.ts'
-import type { RunRow } from './store.ts'
+import type { LatestRun, RunRow } from './store.ts'
 
 /** The dashboard's own rules, after the report's stylesheet. */
 export const DASHBOARD_STYLES = `${STYLES}
@@ -35,6 +35,9 @@ export interface TargetView {
   monitor: Monitor
   state?: TargetState
   cases: Map<string, CaseState>
+  /** The last finished run and the counts of the last few (a per-target row: issue 25). */
+  latest?: LatestRun
+  /** The newest runs, newest first: loaded for the target's page, or while no run has finished. */
   runs: RunRow[]
 }
 
@@ -107,7 +110,7 @@ export function overviewPage(ctx: PageContext, views: TargetView[], problems: Co
       {problems.length > 0 && (
         <section class="alert" aria-labelledby="problems">
           <h2 id="problems">Configuration problems</h2>
-          <p>These entries of GRANTCHECK_TARGETS are not monitored until they are fixed; the others run.</p>
+          <p>These targets (stored, or in GRANTCHECK_TARGETS) are not monitored until they are fixed; the others run.</p>
           <ul>
             {problems.map((p) => (
               <li>
@@ -133,11 +136,8 @@ export function overviewPage(ctx: PageContext, views: TargetView[], problems: Co
         <tbody>
           {views.map((v) => {
             const s = statusOf(v)
-            const last = v.runs.find((r) => r.status === 'done')
-            const rates = v.runs
-              .filter((r) => r.status === 'done' && r.counts)
-              .slice(0, 10)
-              .map((r) => passRate(r.counts!))
+            const last = v.latest
+            const rates = (last?.recent ?? []).map((c) => passRate(c))
             return (
               <tr>
                 <td>
@@ -145,7 +145,7 @@ export function overviewPage(ctx: PageContext, views: TargetView[], problems: Co
                 </td>
                 <td class={s.cls}>{s.label}</td>
                 <td>{s.since ?? ''}</td>
-                <td>{last ? <a href={`/runs/${last.id}`}>{last.finishedAt}</a> : v.runs[0] ? `${v.runs[0].status}…` : 'none'}</td>
+                <td>{last ? <a href={`/runs/${last.runId}`}>{last.finishedAt}</a> : v.runs[0] ? `${v.runs[0].status}…` : 'none'}</td>
                 <td>{rates.map((r) => (r === undefined ? '–' : `${Math.round(r * 100)}%`)).join(' ')}</td>
                 <td>{`every ${v.monitor.everyMinutes} min${v.monitor.suites ? `: ${v.monitor.suites.join(', ')}` : ''}`}</td>
                 <td>

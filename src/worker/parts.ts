@@ -18,9 +18,9 @@ export const DISCOVERY_REQUESTS = 3
 /**
  * Binding calls a part makes besides the tenant's requests: the gate (acquire, release), the
  * part's report to R2, its results and progress to D1 (two calls), the queue (finalize), the
- * invocation record, and one to spare.
+ * invocation record, the targets read from D1 (once per isolate and 10 s), and one to spare.
  */
-export const PART_OVERHEAD = 8
+export const PART_OVERHEAD = 9
 
 /** Subrequests a run of these cases needs in one invocation, all included. */
 export function subrequestsFor(cases: PlannedCase[]): number {

@@ -20,7 +20,7 @@ export async function scheduled(env: Env, now: number): Promise<{ queued: string
   const s = settings(env)
   const budget = new Budget(s.maxSubrequests)
   const store = new Store(env, budget)
-  const config = configuration(env)
+  const config = await configuration(env, budget)
   const states = await store.targetStates()
   const due = config.monitors.filter((m) => {
     const last = states.get(m.target.name)?.lastScheduled
@@ -57,9 +57,26 @@ export async function scheduled(env: Env, now: number): Promise<{ queued: string
     w.part === undefined ? { kind: 'finalize', runId: w.runId, target: w.target } : { kind: 'part', runId: w.runId, target: w.target, part: w.part, cases: w.cases ?? [] },
   )
   if (again.length) await budget.op(() => env.RUNS.sendBatch(again.map((body) => ({ body }))))
-  const { runs: pruned } = await store.prune(new Date(now - s.retentionDays * 86_400_000).toISOString(), 50)
+  // The states of targets no longer configured go too; an entry that does not validate keeps its
+  // state under its name, one without a usable name keeps every state until it is fixed, and so
+  // does an empty configuration (more likely a mistake than the end of every target).
+  const keepAll = !config.monitors.length || config.problems.some((p) => p.name === undefined)
+  const configured = keepAll ? undefined : [...config.monitors.map((m) => m.target.name), ...config.problems.map((p) => p.name!)]
+  // An unfinished run goes once it is that old by the clock too: never one this tick has just queued.
+  const retentionMs = s.retentionDays * 86_400_000
+  const retention = await store.prune(new Date(now - retentionMs).toISOString(), configured, new Date(Math.min(now, Date.now()) - retentionMs).toISOString())
+  const pruned = retention.runs
   console.log(
-    JSON.stringify({ event: 'grantcheck.schedule', at, queued: runs.map((r) => ({ target: r.row.target, run: r.row.id, parts: r.row.parts })), problems, redelivered, requeued: again.length, pruned }),
+    JSON.stringify({
+      event: 'grantcheck.schedule',
+      at,
+      queued: runs.map((r) => ({ target: r.row.target, run: r.row.id, parts: r.row.parts })),
+      problems,
+      redelivered,
+      requeued: again.length,
+      pruned,
+      retention,
+    }),
   )
   await store.recordInvocation('schedule', undefined, undefined, at)
   return { queued: runs.map((r) => r.row.id), problems: problems.length, redelivered, pruned }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Outcome } from '../schema/report.ts'
-import { isOutage, transition, type CaseState, type TargetState } from './state.ts'
+import { componentsOf, isOutage, transition, type CaseState, type Component, type TargetState } from './state.ts'
 
 const run = (n: number, outcomes: Record<string, Outcome>, error?: string) => ({
   runId: `r${n}`,
@@ -61,6 +61,33 @@ describe('case and target states', () => {
     expect(isOutage(run(1, { a: 'errored', b: 'failed' }))).toBe(false)
     expect(isOutage(run(1, {}, 'metadata discovery failed'))).toBe(true)
     expect(isOutage(run(1, {}))).toBe(false)
+  })
+
+  it('knows a dead token endpoint: every case that asked it errored, whatever the metadata cases did', () => {
+    const asked = (outcomes: Record<string, [Outcome, Component[]]>) => ({
+      runId: 'r2',
+      at: '2026-12-01T00:02:00Z',
+      cases: Object.entries(outcomes).map(([key, [outcome, components]]) => ({ key, outcome, components, reason: outcome === 'errored' ? 'no complete response within 10000 ms' : undefined })),
+    })
+    const dead = asked({
+      'metadata/issuer': ['passed', ['discovery']],
+      'metadata/jwks': ['failed', ['discovery']],
+      'scope/valid': ['errored', ['token']],
+      'intro/active': ['errored', ['token', 'introspection']],
+    })
+    expect(isOutage(dead)).toBe(true)
+    const t = transition(new Map(), { state: 'up', since: 'x' }, dead, 0)
+    expect(t).toMatchObject({ targetChange: 'outage', target: { state: 'down', error: 'the token endpoint answered no case: no complete response within 10000 ms' } })
+    // One token case answered: the tenant is up, and the errored ones are judged as usual.
+    expect(isOutage(asked({ 'scope/valid': ['passed', ['token']], 'intro/active': ['errored', ['token', 'introspection']] }))).toBe(false)
+    // A run that asked no token endpoint (a confirmation of a metadata case) is no outage.
+    expect(isOutage(asked({ 'metadata/issuer': ['errored', ['discovery']], 'metadata/jwks': ['passed', ['discovery']] }))).toBe(false)
+  })
+
+  it('reads the components of a case from its exchanges', () => {
+    const ex = (label: string) => ({ label }) as never
+    expect(componentsOf({ exchanges: [ex('step 1: token request'), ex('step 2: introspection'), ex('step 3: the same token request again')] })).toEqual(['token', 'introspection'])
+    expect(componentsOf({ exchanges: [ex('metadata discovery'), ex('revocation')] })).toEqual(['discovery', 'revocation'])
   })
 
   it('takes the first observation as the baseline: no alert for a failure never seen passing', () => {

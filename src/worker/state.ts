@@ -8,11 +8,13 @@
  * - A failing case that passes is fixed (alerts); a suspect that passes was flaky (counted, no alert).
  * - Errored and skipped cases change nothing: an outage says nothing about conformance.
  * - A run whose every case errored is an outage: the target goes down (alerts) and comes back up
- *   (alerts) with the next run that judged anything. Case states wait through it.
+ *   (alerts) with the next run that judged anything. Case states wait through it. So is a run in
+ *   which every case that asked the token endpoint errored, whatever the others did: a tenant
+ *   whose discovery answers and whose token endpoint does not is down for every client it has.
  * - The first observation of a case is its baseline: no alert for a failure grantcheck never saw
  *   pass (the dashboard shows it as failing since then).
  */
-import type { Outcome } from '../schema/report.ts'
+import type { CaseResult, Outcome } from '../schema/report.ts'
 
 type CaseStateName = 'passing' | 'suspect' | 'failing'
 
@@ -45,17 +47,40 @@ export interface Transition {
   targetChange?: 'outage' | 'recovered'
 }
 
+/** The parts of a tenant a case's requests went to, read from its exchanges' labels (src/core/plan.ts). */
+export type Component = 'token' | 'introspection' | 'revocation' | 'discovery'
+
 export interface FinishedRun {
   runId: string
   at: string
-  cases: Array<{ key: string; outcome: Outcome; reason?: string }>
+  cases: Array<{ key: string; outcome: Outcome; reason?: string; components?: readonly Component[] }>
   /** Why the target could not be run, when it could not. */
   error?: string
 }
 
-/** Whether the run judged nothing: every case errored (or the target could not be run at all). */
+/**
+ * Whether the run judged nothing (every case errored, or the target could not be run at all), or
+ * the token endpoint answered none of the cases that asked it.
+ */
 export function isOutage(run: FinishedRun): boolean {
-  return run.cases.length > 0 ? run.cases.every((c) => c.outcome === 'errored') : run.error !== undefined
+  if (!run.cases.length) return run.error !== undefined
+  if (run.cases.every((c) => c.outcome === 'errored')) return true
+  const asked = tokenCases(run)
+  return asked.length > 0 && asked.every((c) => c.outcome === 'errored')
+}
+
+const tokenCases = (run: FinishedRun) => run.cases.filter((c) => c.components?.includes('token'))
+
+/** The components a case's requests went to. */
+export function componentsOf(c: Pick<CaseResult, 'exchanges'>): Component[] {
+  const found = new Set<Component>()
+  for (const e of c.exchanges) {
+    if (/token request/.test(e.label)) found.add('token')
+    else if (/introspection/.test(e.label)) found.add('introspection')
+    else if (/revocation/.test(e.label)) found.add('revocation')
+    else if (/metadata discovery/.test(e.label)) found.add('discovery')
+  }
+  return [...found]
 }
 
 export function transition(previous: ReadonlyMap<string, CaseState>, target: TargetState | undefined, run: FinishedRun, confirm: number): Transition {
@@ -93,7 +118,9 @@ function caseTransition(was: CaseState | undefined, outcome: Outcome, run: Finis
   return { state: { state: 'suspect', since, ...at, flips: was.flips, seen } }
 }
 
-/** Why an outage happened, as its first errored case says. */
+/** Why an outage happened, as its first errored case says (one that asked the token endpoint, if any did). */
 function firstReason(run: FinishedRun): string | undefined {
+  const token = tokenCases(run).find((c) => c.reason)?.reason
+  if (token && !run.cases.every((c) => c.outcome === 'errored')) return `the token endpoint answered no case: ${token}`
   return run.cases.find((c) => c.reason)?.reason
 }

@@ -34,6 +34,47 @@ export interface RunRow {
   confirms?: string
 }
 
+/**
+ * A target's last finished run, and the counts of its last {@link RECENT_RUNS} finished runs: one
+ * row per target (`target_latest`), written with each run, so the overview, the badge, `/metrics`
+ * and `/api/targets` never read the history (issue 25).
+ */
+export interface LatestRun {
+  runId: string
+  requestedAt: string
+  finishedAt: string
+  durationMs: number
+  requests: number
+  counts: OutcomeCounts
+  /** Newest first (by request time), at most {@link RECENT_RUNS}. */
+  recent: OutcomeCounts[]
+}
+
+/** How many finished runs' counts `target_latest` keeps per target: the overview's pass rates. */
+const RECENT_RUNS = 10
+/** Runs deleted per retention batch: their reports and parts are at most 1000 keys per R2 delete. */
+const PRUNE_RUNS = 200
+/** Rows of each other table deleted per retention batch. */
+const PRUNE_ROWS = 1000
+/** Retention batches per cron tick: at most 2000 runs and 10,000 rows of each other table. */
+const PRUNE_BATCHES = 10
+/** Binding calls one retention batch may take (a select, an R2 delete, a D1 batch, one spare). */
+const PRUNE_BATCH_OPS = 4
+
+interface PruneCounts {
+  runs: number
+  /** R2 objects (reports and parts) whose keys were deleted. */
+  reports: number
+  alerts: number
+  snapshots: number
+  invocations: number
+  /** case_state, target_state and target_latest rows of targets no longer configured or past the retention. */
+  states: number
+  batches: number
+  /** Whether a limit stopped the tick before the backlog was gone: the next tick goes on. */
+  more: boolean
+}
+
 const reportKey = (runId: string) => `reports/${runId}.json`
 const partKey = (runId: string, part: number) => `parts/${runId}/${part}.json`
 /** Run ids are made here (engine-like: time and randomness); anything else is not a run id. */
@@ -50,18 +91,30 @@ export class Store {
     this.budget = budget
   }
 
+  /** D1 statements this Store ran and the rows D1 says they read: a request's cost, in Server-Timing. */
+  readonly reads = { statements: 0, rows: 0 }
+
   private get db() {
     return this.env.DB
   }
 
+  /** One D1 call through the budget, its statements and rows read counted in `reads`. */
+  private d1<R extends { meta: { rows_read?: number } } | Array<{ meta: { rows_read?: number } }>>(call: () => Promise<R>): Promise<R> {
+    return this.budget.op(call).then((r) => {
+      for (const x of Array.isArray(r) ? r : [r]) {
+        this.reads.statements++
+        this.reads.rows += x.meta?.rows_read ?? 0
+      }
+      return r
+    })
+  }
+
   /** Creates the tables once per isolate (one batch); a failure lets the next call try again. */
   async ready(): Promise<void> {
-    schemaReady ??= this.budget
-      .op(() => this.db.batch(SCHEMA_STATEMENTS.map((s) => this.db.prepare(s))))
-      .catch((e: unknown) => {
-        schemaReady = undefined
-        throw e
-      })
+    schemaReady ??= this.d1(() => this.db.batch(SCHEMA_STATEMENTS.map((s) => this.db.prepare(s)))).catch((e: unknown) => {
+      schemaReady = undefined
+      throw e
+    })
     await schemaReady
   }
 
@@ -93,7 +146,7 @@ export class Store {
     await this.ready()
     const where = [options.target ? 'target = ?1' : '', options.before ? '(requested_at, id) < (SELECT requested_at, id FROM runs WHERE id = ?2)' : ''].filter(Boolean)
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC, id DESC LIMIT ?3`
-    const { results } = await this.budget.op(() =>
+    const { results } = await this.d1(() =>
       this.db
         .prepare(sql)
         .bind(options.target ?? null, options.before ?? null, options.limit)
@@ -102,22 +155,46 @@ export class Store {
     return results.map(toRun)
   }
 
-  /** The newest `perTarget` runs of every target, newest first: one query for the whole dashboard. */
-  async recentRuns(perTarget: number): Promise<RunRow[]> {
+  /**
+   * The newest `perTarget` runs of each of `targets`, newest first: one statement per target in one
+   * batch, each reading only its `perTarget` rows through `runs_by_target_id` (never a window over
+   * every run: issue 25).
+   */
+  async recentRunsOf(targets: string[], perTarget: number): Promise<Map<string, RunRow[]>> {
     await this.ready()
-    const { results } = await this.budget.op(() =>
-      this.db
-        .prepare('SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY target ORDER BY requested_at DESC, id DESC) AS n FROM runs) WHERE n <= ? ORDER BY requested_at DESC, id DESC')
-        .bind(perTarget)
-        .all(),
+    if (!targets.length) return new Map()
+    const statement = this.db.prepare('SELECT * FROM runs WHERE target = ? ORDER BY requested_at DESC, id DESC LIMIT ?')
+    const results = await this.d1(() => this.db.batch(targets.map((t) => statement.bind(t, perTarget))))
+    return new Map(targets.map((t, i) => [t, (results[i]?.results ?? []).map(toRun)]))
+  }
+
+  /** The targets' last finished runs (all targets' when `targets` is not given): one row each. */
+  async latest(targets?: string[]): Promise<Map<string, LatestRun>> {
+    await this.ready()
+    const statement = targets
+      ? this.db.prepare('SELECT * FROM target_latest WHERE target IN (SELECT value FROM json_each(?))').bind(JSON.stringify(targets))
+      : this.db.prepare('SELECT * FROM target_latest')
+    const { results } = await this.d1(() => statement.all<Record<string, unknown>>())
+    return new Map(
+      results.map((r) => [
+        String(r.target),
+        {
+          runId: String(r.run_id),
+          requestedAt: String(r.requested_at),
+          finishedAt: String(r.finished_at),
+          durationMs: Number(r.duration_ms),
+          requests: Number(r.requests),
+          counts: JSON.parse(String(r.counts)) as OutcomeCounts,
+          recent: (JSON.parse(String(r.recent)) as Array<{ counts: OutcomeCounts }>).map((x) => x.counts),
+        },
+      ]),
     )
-    return results.map(toRun)
   }
 
   /** Every target's case states: `target` → `case` → state. */
   async allCaseStates(): Promise<Map<string, Map<string, CaseState>>> {
     await this.ready()
-    const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM case_state').all<Record<string, unknown>>())
+    const { results } = await this.d1(() => this.db.prepare('SELECT * FROM case_state').all<Record<string, unknown>>())
     const out = new Map<string, Map<string, CaseState>>()
     for (const r of results) {
       const m = out.get(String(r.target)) ?? new Map<string, CaseState>()
@@ -200,13 +277,13 @@ export class Store {
 
   async caseStates(target: string): Promise<Map<string, CaseState>> {
     await this.ready()
-    const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM case_state WHERE target = ?').bind(target).all<Record<string, unknown>>())
+    const { results } = await this.d1(() => this.db.prepare('SELECT * FROM case_state WHERE target = ?').bind(target).all<Record<string, unknown>>())
     return new Map(results.map((r) => [String(r.case_key), caseStateOf(r)]))
   }
 
   async targetStates(): Promise<Map<string, TargetState & { lastScheduled?: string }>> {
     await this.ready()
-    const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM target_state').all<Record<string, unknown>>())
+    const { results } = await this.d1(() => this.db.prepare('SELECT * FROM target_state').all<Record<string, unknown>>())
     return new Map(
       results.map((r) => [
         String(r.target),
@@ -243,6 +320,26 @@ export class Store {
       db
         .prepare('INSERT INTO target_state (target, state, since, error) VALUES (?, ?, ?, ?) ON CONFLICT (target) DO UPDATE SET state = excluded.state, since = excluded.since, error = excluded.error')
         .bind(r.target, f.target.state, f.target.since, f.target.error ?? null),
+      // The latest run, unless a run requested later has already finished (runs of one target may overlap).
+      db
+        .prepare(
+          `INSERT INTO target_latest (target, run_id, requested_at, finished_at, duration_ms, requests, counts, recent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '[]')
+           ON CONFLICT (target) DO UPDATE SET run_id = excluded.run_id, requested_at = excluded.requested_at, finished_at = excluded.finished_at,
+             duration_ms = excluded.duration_ms, requests = excluded.requests, counts = excluded.counts
+           WHERE (excluded.requested_at, excluded.run_id) >= (target_latest.requested_at, target_latest.run_id)`,
+        )
+        .bind(r.target, r.id, r.requestedAt, r.finishedAt, r.durationMs, r.requests, JSON.stringify(r.counts)),
+      // Its counts among the last RECENT_RUNS, in request order, once (a completion delivered twice adds nothing).
+      db
+        .prepare(
+          `UPDATE target_latest SET recent = (
+             SELECT json_group_array(json(value)) FROM (
+               SELECT value FROM (SELECT json_object('id', ?2, 'at', ?3, 'counts', json(?4)) AS value
+                                  UNION ALL SELECT value FROM json_each(target_latest.recent) WHERE json_extract(value, '$.id') != ?2)
+               ORDER BY json_extract(value, '$.at') DESC, json_extract(value, '$.id') DESC LIMIT ?5))
+           WHERE target = ?1`,
+        )
+        .bind(r.target, r.id, r.requestedAt, JSON.stringify(r.counts), RECENT_RUNS),
     ]
     if (f.alert) statements.push(db.prepare('INSERT INTO alerts (id, target, run_id, created_at, body) VALUES (?, ?, ?, ?, ?)').bind(f.alert.id, r.target, r.id, r.finishedAt, f.alert.body))
     if (f.snapshot)
@@ -282,11 +379,12 @@ export class Store {
     limit: number,
   ): Promise<Array<{ id: string; target: string; runId: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string }>> {
     await this.ready()
-    const { results } = await this.budget.op(() =>
-      this.db
-        .prepare('SELECT * FROM alerts WHERE (?1 IS NULL OR target = ?1) ORDER BY created_at DESC LIMIT ?2')
-        .bind(target ?? null, limit)
-        .all<Record<string, unknown>>(),
+    // Two statements, so that each reads only its `limit` rows through alerts_by_target or alerts_by_time.
+    const { results } = await this.d1(() =>
+      (target === undefined
+        ? this.db.prepare('SELECT * FROM alerts ORDER BY created_at DESC LIMIT ?').bind(limit)
+        : this.db.prepare('SELECT * FROM alerts WHERE target = ? ORDER BY created_at DESC LIMIT ?').bind(target, limit)
+      ).all<Record<string, unknown>>(),
     )
     return results.map((r) => ({
       id: String(r.id),
@@ -323,7 +421,7 @@ export class Store {
 
   async snapshots(target: string, limit: number): Promise<Array<{ runId: string; at: string; metadataHash?: string; jwksHash?: string; summary: unknown }>> {
     await this.ready()
-    const { results } = await this.budget.op(() => this.db.prepare('SELECT * FROM snapshots WHERE target = ? ORDER BY at DESC LIMIT ?').bind(target, limit).all<Record<string, unknown>>())
+    const { results } = await this.d1(() => this.db.prepare('SELECT * FROM snapshots WHERE target = ? ORDER BY at DESC LIMIT ?').bind(target, limit).all<Record<string, unknown>>())
     return results.map((r) => ({
       runId: String(r.run_id),
       at: String(r.at),
@@ -346,32 +444,68 @@ export class Store {
     )
   }
 
-  /** Deletes what is older than `before`: up to `maxReports` finished runs with their parts and reports, delivered alerts, snapshots, invocations. */
-  async prune(before: string, maxReports: number): Promise<{ runs: number; reports: number }> {
+  /**
+   * Deletes what is older than `before`, in bounded batches: finished runs, and unfinished ones
+   * requested before `unfinishedBefore` (by then they never will finish), with their reports and parts, alerts (delivered or not: one that old is
+   * wanted by nobody), snapshots, invocations and latest rows; and the case, target and latest
+   * states of targets not in `configured` (left alone when it is undefined). At most
+   * {@link PRUNE_BATCHES} batches, each a few binding calls and a bounded number of rows, and never
+   * past the budget: a backlog is worked off over successive ticks (`more`).
+   */
+  async prune(before: string, configured: string[] | undefined, unfinishedBefore = before): Promise<PruneCounts> {
     await this.ready()
-    // Finished runs only: a run still in the queue is never pulled from under its parts.
-    const { results } = await this.budget.op(() =>
-      this.db.prepare("SELECT id, parts FROM runs WHERE requested_at < ? AND status = 'done' ORDER BY requested_at LIMIT ?").bind(before, maxReports).all<{ id: string; parts: number }>(),
-    )
-    if (results.length) {
-      const keys = results.flatMap((r) => [reportKey(r.id), ...Array.from({ length: r.parts }, (_, i) => partKey(r.id, i))])
-      await this.budget.op(() => this.env.REPORTS.delete(keys))
-      const ids = JSON.stringify(results.map((r) => r.id))
-      await this.budget.op(() =>
-        this.db.batch([
-          this.db.prepare('DELETE FROM parts WHERE run_id IN (SELECT value FROM json_each(?))').bind(ids),
-          this.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').bind(ids),
-        ]),
+    const out: PruneCounts = { runs: 0, reports: 0, alerts: 0, snapshots: 0, invocations: 0, states: 0, batches: 0, more: false }
+    const db = this.db
+    const names = configured && JSON.stringify(configured)
+    for (;;) {
+      if (out.batches >= PRUNE_BATCHES || this.budget.used + PRUNE_BATCH_OPS >= this.budget.limit) {
+        out.more = true
+        break
+      }
+      out.batches++
+      const { results: runs } = await this.d1(() =>
+        db
+          .prepare("SELECT id, parts FROM runs WHERE requested_at < ?1 AND (status = 'done' OR requested_at < ?2) ORDER BY requested_at LIMIT ?3")
+          .bind(before, unfinishedBefore, PRUNE_RUNS)
+          .all<{ id: string; parts: number }>(),
       )
+      const keys = runs.flatMap((r) => [reportKey(r.id), ...Array.from({ length: r.parts }, (_, i) => partKey(r.id, i))])
+      // Reports first: a run row is only deleted once nothing of it is left in R2.
+      for (let i = 0; i < keys.length; i += 1000) await this.budget.op(() => this.env.REPORTS.delete(keys.slice(i, i + 1000)))
+      const ids = JSON.stringify(runs.map((r) => r.id))
+      const statements = [
+        db.prepare('DELETE FROM parts WHERE run_id IN (SELECT value FROM json_each(?))').bind(ids),
+        db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').bind(ids),
+        db.prepare('DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE created_at < ? ORDER BY created_at LIMIT ?)').bind(before, PRUNE_ROWS),
+        db.prepare('DELETE FROM snapshots WHERE rowid IN (SELECT rowid FROM snapshots WHERE at < ? ORDER BY at LIMIT ?)').bind(before, PRUNE_ROWS),
+        db.prepare('DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE at < ? ORDER BY at LIMIT ?)').bind(before, PRUNE_ROWS),
+        db.prepare('DELETE FROM target_latest WHERE finished_at < ?').bind(before),
+      ]
+      if (names)
+        statements.push(
+          // The case states of removed targets, a bounded number at a time (through the primary key,
+          // target by target); a target's own row goes once its case states are gone.
+          db
+            .prepare(
+              `DELETE FROM case_state WHERE rowid IN (SELECT rowid FROM case_state WHERE target IN
+                 (SELECT target FROM target_state WHERE target NOT IN (SELECT value FROM json_each(?1))) LIMIT ?2)`,
+            )
+            .bind(names, PRUNE_ROWS),
+          db.prepare('DELETE FROM target_state WHERE target NOT IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM case_state c WHERE c.target = target_state.target)').bind(names),
+          db.prepare('DELETE FROM target_latest WHERE target NOT IN (SELECT value FROM json_each(?))').bind(names),
+        )
+      const done = await this.d1(() => db.batch(statements))
+      const changes = done.map((d) => d.meta.changes ?? 0)
+      out.runs += changes[1] ?? 0
+      out.reports += keys.length
+      out.alerts += changes[2] ?? 0
+      out.snapshots += changes[3] ?? 0
+      out.invocations += changes[4] ?? 0
+      out.states += changes.slice(5).reduce((a, b) => a + b, 0)
+      const full = runs.length === PRUNE_RUNS || changes.slice(2, 5).some((n) => n >= PRUNE_ROWS) || (names !== undefined && (changes[6] ?? 0) >= PRUNE_ROWS)
+      if (!full) break
     }
-    await this.budget.op(() =>
-      this.db.batch([
-        this.db.prepare('DELETE FROM alerts WHERE created_at < ? AND delivered_at IS NOT NULL').bind(before),
-        this.db.prepare('DELETE FROM snapshots WHERE at < ?').bind(before),
-        this.db.prepare('DELETE FROM invocations WHERE at < ?').bind(before),
-      ]),
-    )
-    return { runs: results.length, reports: results.length }
+    return out
   }
 
   /** The statement that records when targets were last scheduled, for createRuns' batch. */
@@ -381,6 +515,22 @@ export class Store {
             ON CONFLICT (target) DO UPDATE SET last_scheduled = ?1`,
       args: [at, JSON.stringify(targets)],
     }
+  }
+}
+
+/** The latest run as `target_latest` holds it, from a target's newest runs (newest first). */
+export function latestOf(runs: RunRow[]): LatestRun | undefined {
+  const done = runs.filter((r) => r.status === 'done' && r.counts)
+  const last = done[0]
+  if (!last) return undefined
+  return {
+    runId: last.id,
+    requestedAt: last.requestedAt,
+    finishedAt: last.finishedAt ?? '',
+    durationMs: last.durationMs ?? 0,
+    requests: last.requests ?? 0,
+    counts: last.counts!,
+    recent: done.slice(0, RECENT_RUNS).map((r) => r.counts!),
   }
 }
 

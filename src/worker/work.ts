@@ -19,7 +19,7 @@ import type { Env, MessageBatch, QueueMessage, WorkMessage } from './env.ts'
 import { throughGate } from './gate.ts'
 import { mergeParts, selectCases, splitIntoParts } from './parts.ts'
 import { snapshotOf } from './snapshot.ts'
-import { transition } from './state.ts'
+import { componentsOf, transition } from './state.ts'
 import { workerTransport } from './transport.ts'
 import { Store, type RunRow, type Trigger } from './store.ts'
 
@@ -96,7 +96,7 @@ async function handle(message: QueueMessage<WorkMessage>, env: Env): Promise<voi
 const holderOf = (m: { runId: string }, what: string) => `${m.runId}/${what}`
 
 async function runPart(env: Env, store: Store, m: Extract<WorkMessage, { kind: 'part' }>): Promise<'done' | 'retry'> {
-  const monitor = configuration(env).monitors.find((x) => x.target.name === m.target)
+  const monitor = (await configuration(env, store.budget)).monitors.find((x) => x.target.name === m.target)
   const run = await store.run(m.runId)
   if (!run || run.status === 'done') return 'done'
   if (await store.partIsDone(m.runId, m.part)) {
@@ -107,6 +107,9 @@ async function runPart(env: Env, store: Store, m: Extract<WorkMessage, { kind: '
   const suites = monitor ? suitesFor(monitor, undefined, m.cases) : selectCases(builtinSuites(), new Set(m.cases))
   const deadline = monitor?.target.limits.runDeadlineMs ?? 600_000
   const passed = await throughGate(env.GATE, store.budget, m.target, holderOf(m, `part-${m.part}`), { limit: monitor?.concurrency ?? 1, ttlMs: deadline + 60_000, waitMs: 30_000 }, async () => {
+    // Checked again once through the gate: a redelivery that waited there while the first
+    // delivery ran must not send the part's cases to the tenant a second time.
+    if (await store.partIsDone(m.runId, m.part)) return
     const now = Date.now()
     await store.markRunning(m.runId, new Date(now).toISOString())
     const report = monitor ? await runCases(env, store, monitor, suites) : notRun(m.target, suites, `"${m.target}" is no longer a configured target`, now)
@@ -121,7 +124,7 @@ async function runCases(env: Env, store: Store, monitor: Monitor, suites: Planne
   let resolved
   try {
     const t = monitor.target
-    resolved = { ...resolveTarget(t, (name) => (typeof env[name] === 'string' ? (env[name] as string) : undefined), `GRANTCHECK_TARGETS "${t.name}"`), profile: profileFor(t) }
+    resolved = { ...resolveTarget(t, (name) => (typeof env[name] === 'string' ? (env[name] as string) : undefined), `target "${t.name}"`), profile: profileFor(t) }
   } catch (e) {
     return notRun(monitor.target.name, suites, e instanceof Error ? e.message : String(e), Date.now())
   }
@@ -153,7 +156,7 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
   const passed = await throughGate(env.GATE, store.budget, `${m.target}#state`, holderOf(m, 'finalize'), { limit: 1, ttlMs: 120_000, waitMs: 30_000 }, async () => {
     const run = await store.run(m.runId)
     if (!run || run.status === 'done') return
-    const monitor = configuration(env).monitors.find((x) => x.target.name === m.target)
+    const monitor = (await configuration(env, store.budget)).monitors.find((x) => x.target.name === m.target)
     const reports = await store.partReports(run.id, run.parts)
     const order = reports.flatMap((r) => r.targets[0]!.cases.map((c) => `${c.suite}/${c.id}`))
     const merged = mergeParts(run.id, reports, order)
@@ -168,7 +171,7 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
     const tr = transition(
       previous,
       targetStates.get(m.target),
-      { runId: run.id, at: t.finishedAt, cases: t.cases.map((c) => ({ key: `${c.suite}/${c.id}`, outcome: c.outcome, reason: c.reason })), error: t.error },
+      { runId: run.id, at: t.finishedAt, cases: t.cases.map((c) => ({ key: `${c.suite}/${c.id}`, outcome: c.outcome, reason: c.reason, components: componentsOf(c) })), error: t.error },
       confirm,
     )
 
