@@ -3,7 +3,8 @@
  * the signature, refuses a stale one, and acts on each alert once.
  *
  * The Worker retries a delivery until it gets a 2xx answer, so a receiver may see one alert more
- * than once (its answer lost, a retry racing a slow first attempt): `X-Grantcheck-Delivery` is the
+ * than once (its answer lost, or later than the Worker's 10 s timeout; one attempt at a time,
+ * though, since issue 25): `X-Grantcheck-Delivery` is the
  * alert's id, the same on every attempt, and is what to de-duplicate on. Keep the ids somewhere
  * that survives a restart (a database, a file) in production; a Set shows the idea.
  *

@@ -14,13 +14,15 @@ export interface Delivery {
   body: any
 }
 
-export async function webhookSink(): Promise<{ url: string; deliveries: Delivery[]; refuseNext(n: number): void; refused: number; close(): Promise<void> }> {
+/** `delayMs`: how long each answer takes (a slow receiver, so that deliveries can overlap). */
+export async function webhookSink(options: { delayMs?: number } = {}): Promise<{ url: string; deliveries: Delivery[]; refuseNext(n: number): void; refused: number; close(): Promise<void> }> {
   const deliveries: Delivery[] = []
   let refuse = 0
   const state = { refused: 0 }
   const app = new Hono()
   app.post('/hook', async (c) => {
     const text = await c.req.text()
+    if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs))
     if (refuse > 0) {
       refuse--
       state.refused++

@@ -19,9 +19,10 @@ export function worker(bindings: Record<string, string>, extra: { port?: number;
     d1Databases: ['DB'],
     r2Buckets: ['REPORTS'],
     queueProducers: { RUNS: 'grantcheck-runs' },
-    queueConsumers: { 'grantcheck-runs': { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 10 } },
+    queueConsumers: { 'grantcheck-runs': { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: 'grantcheck-runs-dead' } },
     durableObjects: { GATE: 'TargetGate' },
-    bindings: { API_TOKEN: TOKEN, READ_TOKEN, ...bindings },
+    // Confirming runs at once unless a test says otherwise: the default waits 5 minutes (issue 25).
+    bindings: { API_TOKEN: TOKEN, READ_TOKEN, CONFIRM_AFTER_MINUTES: '0', ...bindings },
     ...(extra.serviceBindings ? { serviceBindings: extra.serviceBindings as never } : {}),
     ...(extra.port !== undefined ? { host: '127.0.0.1', port: extra.port } : {}),
   })

@@ -123,13 +123,14 @@ describe('alerts follow state changes, whatever triggered the run', () => {
 
   it('keeps every run, and the history of a case across them', async () => {
     const runs = await settled(mf)
-    expect(runs.map((r) => r.trigger)).toEqual(['api', 'schedule', 'schedule', 'schedule', 'schedule', 'api', 'confirm', 'api', 'schedule'])
+    // Since issue 25 an outage, a recovery and a fix are confirmed too, each by a run of its own.
+    expect(runs.map((r) => r.trigger)).toEqual(['confirm', 'api', 'confirm', 'schedule', 'schedule', 'confirm', 'schedule', 'schedule', 'api', 'confirm', 'api', 'schedule'])
     const h = (await (await mf.dispatchFetch(`${ORIGIN}/api/targets/reference/cases/token-response/token-response-headers`, { headers: auth })).json()) as {
       state: { state: string }
       history: Array<{ outcome: string }>
     }
     expect(h.state.state).toBe('passing')
-    expect(h.history.map((x) => x.outcome)).toEqual(['passed', 'failed', 'errored', 'errored', 'failed', 'failed', 'failed', 'passed'])
+    expect(h.history.map((x) => x.outcome)).toEqual(['passed', 'passed', 'failed', 'failed', 'errored', 'errored', 'errored', 'failed', 'failed', 'failed', 'passed'])
   }, 60_000)
 })
 

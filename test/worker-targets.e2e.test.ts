@@ -88,7 +88,7 @@ describe('fifty targets stored in D1 through the admin API', () => {
     expect(listed.targets.map((t) => t.name)).toEqual(all.map((t) => t.name))
     expect(listed.targets[7]!.monitor).toMatchObject({ everyMinutes: 37, suites: ['scope', 'token-response'] })
     const health = await mf.dispatchFetch(`${ORIGIN}/healthz`)
-    expect(await health.json()).toEqual({ status: 'ok', targets: 50, problems: 0 })
+    expect(await health.json()).toEqual({ status: 'ok', targets: 50, problems: 0, overdue: 0 })
 
     const exported = await getJson<{ targets: unknown[] }>('/api/admin/targets')
     expect(exported.targets).toEqual(all)

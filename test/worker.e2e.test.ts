@@ -117,7 +117,7 @@ describe('the API', () => {
     expect(targets.problems.map((p) => p.where)).toContain('GRANTCHECK_TARGETS[3].issuer')
     const health = await mf.dispatchFetch(`${ORIGIN}/healthz`)
     expect(health.status).toBe(503)
-    expect(await health.json()).toEqual({ status: 'degraded', targets: 3, problems: expect.any(Number) })
+    expect(await health.json()).toEqual({ status: 'degraded', targets: 3, problems: expect.any(Number), overdue: 0 })
     const dashboard = await page('/', auth)
     expect(dashboard.status).toBe(200)
     expect(await dashboard.text()).toContain('GRANTCHECK_TARGETS[3].issuer')

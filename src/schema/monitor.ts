@@ -1,6 +1,6 @@
 /**
  * What the Worker adds to a target file: its `monitor` object (how often, which suites, how many
- * runs at once, how many confirmations before an alert), and the rule that a target the Worker
+ * runs at once, how a change is confirmed before it alerts), and the rule that a target the Worker
  * stores holds no literal secret. Here, not in src/worker, because `grantcheck worker push`
  * validates the same before it sends anything.
  *
@@ -17,7 +17,9 @@ export const MonitorSchema = z.strictObject({
     .optional()
     .describe('built-in suite ids scheduled runs use (default: all)'),
   concurrency: z.int().min(1).max(8).default(1).describe('runs against this target at once, whatever triggered them'),
-  confirm: z.int().min(0).max(3).optional().describe('re-runs of newly failing cases before an alert (default CONFIRM_FAILURES, else 1)'),
+  confirm: z.int().min(0).max(3).optional().describe('further observations that must agree before a change alerts, N - 1 of "N of M" (default CONFIRM_FAILURES, else 1)'),
+  confirmOf: z.int().min(1).max(8).optional().describe('observations a change is judged over, M of "N of M", kept between N and 2N - 2 (default CONFIRM_OF, else N)'),
+  confirmAfterMinutes: z.number().min(0).max(60).optional().describe('minutes before a confirming run (default CONFIRM_AFTER_MINUTES, else 5)'),
 })
 
 /** The client fields that hold secrets (a certificate is public: its PEM may be written out). */

@@ -27,8 +27,11 @@ export interface Alert {
   at: string
   target: string
   run: { id: string; trigger: string; link: string }
-  /** The target stopped answering (every case errored) or came back. */
-  targetChange?: { change: 'outage' | 'recovered'; since: string; error?: string }
+  /**
+   * The target stopped answering (every case errored) or came back; or it is overdue (no run
+   * finished within twice its schedule) or finished one again (src/worker/watch.ts).
+   */
+  targetChange?: { change: 'outage' | 'recovered' | 'overdue' | 'resumed'; since: string; error?: string }
   cases: AlertCase[]
 }
 
@@ -61,6 +64,13 @@ export function webhookBody(alert: Alert, format: string | undefined): string {
   return JSON.stringify(format === 'slack' ? slackMessage(alert) : alert)
 }
 
+const TARGET_CHANGES: Record<NonNullable<Alert['targetChange']>['change'], string> = {
+  outage: 'is down',
+  recovered: 'is back up',
+  overdue: 'is overdue: no run finished within twice its schedule',
+  resumed: 'finished a run again',
+}
+
 /** A Slack incoming-webhook message: a summary line and one line per case, links included. */
 export function slackMessage(alert: Alert): { text: string; blocks: unknown[] } {
   // Slack reads <, > and & as markup; server-provided text must not become a link or a mention.
@@ -74,7 +84,7 @@ export function slackMessage(alert: Alert): { text: string; blocks: unknown[] } 
       .replace(/[*_~`]/g, (ch) => `\u200b${ch}\u200b`)
   const counts = (c: CaseChange) => alert.cases.filter((x) => x.change === c).length
   const parts = [
-    alert.targetChange?.change === 'outage' ? 'is down' : alert.targetChange?.change === 'recovered' ? 'is back up' : '',
+    alert.targetChange ? TARGET_CHANGES[alert.targetChange.change] : '',
     counts('new-failure') ? `${counts('new-failure')} new failure(s)` : '',
     counts('fixed') ? `${counts('fixed')} fixed` : '',
   ].filter(Boolean)

@@ -59,7 +59,7 @@ describe('the targets configuration', () => {
   })
 
   it('reads settings with their defaults, and falls back on malformed values', () => {
-    expect(settings({} as never)).toEqual({ maxSubrequests: 1000, confirm: 1, retentionDays: 90, everyMinutes: 60, publicBadges: false })
+    expect(settings({} as never)).toEqual({ maxSubrequests: 1000, confirm: 1, confirmOf: undefined, confirmAfterMinutes: 5, retentionDays: 90, everyMinutes: 60, publicBadges: false })
     expect(settings({ MAX_SUBREQUESTS: '50', CONFIRM_FAILURES: '0', RETENTION_DAYS: 'x', PUBLIC_BADGES: 'true' } as never)).toMatchObject({
       maxSubrequests: 50,
       confirm: 0,
@@ -67,5 +67,15 @@ describe('the targets configuration', () => {
       publicBadges: true,
     })
     expect(settings({ CONFIRM_FAILURES: '9' } as never).confirm).toBe(3)
+    expect(settings({ CONFIRM_OF: '3', CONFIRM_AFTER_MINUTES: '0.5' } as never)).toMatchObject({ confirmOf: 3, confirmAfterMinutes: 0.5 })
+    expect(settings({ CONFIRM_OF: 'x', CONFIRM_AFTER_MINUTES: '-1' } as never)).toMatchObject({ confirmOf: 1, confirmAfterMinutes: 5 })
+  })
+
+  it('confirms a change by N of M observations after a delay: M kept between N and 2N - 2 (issue 25)', () => {
+    const entry = (monitor: object) => validateEntry({ ...target('a'), monitor }, { everyMinutes: 60, confirm: 1 }).monitor!
+    expect(entry({})).toMatchObject({ confirm: 1, confirmOf: 2, confirmAfterMinutes: 5 })
+    expect(entry({ confirm: 2, confirmOf: 4, confirmAfterMinutes: 10 })).toMatchObject({ confirm: 2, confirmOf: 4, confirmAfterMinutes: 10 })
+    expect(entry({ confirm: 2, confirmOf: 8 }).confirmOf).toBe(4)
+    expect(validateEntry({ ...target('a'), monitor: { confirmAfterMinutes: 61 } }, { everyMinutes: 60, confirm: 1 }).issues?.[0]?.path).toEqual(['monitor', 'confirmAfterMinutes'])
   })
 })

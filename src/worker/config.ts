@@ -12,6 +12,7 @@ import { literalSecretIssues, MonitorSchema } from '../schema/monitor.ts'
 import { TargetSchema, type Target } from '../schema/target.ts'
 import type { Budget } from './budget.ts'
 import type { Env } from './env.ts'
+import { ruleOf } from './state.ts'
 
 export interface Monitor {
   target: Target
@@ -19,6 +20,9 @@ export interface Monitor {
   suites?: string[]
   concurrency: number
   confirm: number
+  /** M of "N of M" (src/worker/state.ts); N is `confirm` + 1. */
+  confirmOf: number
+  confirmAfterMinutes: number
 }
 
 export interface ConfigProblem {
@@ -39,11 +43,18 @@ const positiveInt = (value: unknown, fallback: number) => {
   return Number.isInteger(n) && n > 0 ? n : fallback
 }
 
+const confirmDelay = (value: string | undefined) => {
+  const n = Number(value)
+  return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 ? Math.min(60, n) : 5
+}
+
 /** Global settings with their defaults; a malformed value falls back (and is not a secret). */
 export function settings(env: Env) {
   return {
     maxSubrequests: positiveInt(env.MAX_SUBREQUESTS, 1000),
     confirm: env.CONFIRM_FAILURES === undefined || env.CONFIRM_FAILURES === '' ? 1 : Math.min(3, Math.max(0, Math.trunc(Number(env.CONFIRM_FAILURES)) || 0)),
+    confirmOf: env.CONFIRM_OF ? Math.min(8, positiveInt(env.CONFIRM_OF, 1)) : undefined,
+    confirmAfterMinutes: confirmDelay(env.CONFIRM_AFTER_MINUTES),
     retentionDays: positiveInt(env.RETENTION_DAYS, 90),
     everyMinutes: positiveInt(env.DEFAULT_EVERY_MINUTES, 60),
     publicBadges: env.PUBLIC_BADGES === 'true',
@@ -78,7 +89,7 @@ export function configuration(env: Env, budget?: Budget): Promise<Configuration>
       const defaults = settings(env)
       const memo = new Map<string, EntryResult>()
       const config = mergeConfiguration(rows, env.GRANTCHECK_TARGETS, defaults, (body) => {
-        const key = `${defaults.everyMinutes}/${defaults.confirm}/${body}`
+        const key = `${defaults.everyMinutes}/${defaults.confirm}/${defaults.confirmOf}/${defaults.confirmAfterMinutes}/${body}`
         const v = validated.get(key) ?? validateStored(body, defaults)
         memo.set(key, v)
         return v
@@ -105,7 +116,7 @@ async function storedTargets(env: Env, budget?: Budget): Promise<Array<{ name: s
   }
 }
 
-type Defaults = { everyMinutes: number; confirm: number }
+type Defaults = { everyMinutes: number; confirm: number; confirmOf?: number; confirmAfterMinutes?: number }
 type EntryIssue = { path: PropertyKey[]; message: string }
 type EntryResult = { monitor: Monitor; issues?: undefined } | { monitor?: undefined; issues: EntryIssue[] }
 
@@ -124,13 +135,16 @@ export function validateEntry(entry: unknown, defaults: Defaults, options: { sto
     ...(m.success ? [] : flattenIssues(m.error.issues).map((x) => ({ path: ['monitor', ...x.path], message: x.message }))),
   ]
   if (issues.length || !target.success || !m.success) return { issues }
+  const confirm = m.data.confirm ?? defaults.confirm
   return {
     monitor: {
       target: target.data,
       everyMinutes: m.data.everyMinutes ?? defaults.everyMinutes,
       suites: m.data.suites,
       concurrency: m.data.concurrency,
-      confirm: m.data.confirm ?? defaults.confirm,
+      confirm,
+      confirmOf: ruleOf({ confirm, of: m.data.confirmOf ?? defaults.confirmOf }).of,
+      confirmAfterMinutes: m.data.confirmAfterMinutes ?? defaults.confirmAfterMinutes ?? 5,
     },
   }
 }

@@ -11,6 +11,15 @@
  * `target_latest` (0003) is what the pages read instead of the history: per target, its last
  * finished run and the counts of its last runs, written with the run (store.finishRun). The
  * indexes of 0003 let every read and every retention delete touch only the rows it needs.
+ *
+ * `run_requests` (0005) holds who started which manual run, for the per-caller limit (a run
+ * request merged into a pending run starts nothing and is not recorded); `target_overdue` the
+ * targets found overdue, so that each alerts once and once when it is back (watch.ts).
+ *
+ * `alerts.claimed_until` and `alerts.given_up_at` (0006) keep one delivery chain per alert
+ * (work.ts deliver). SQLite has no `ADD COLUMN IF NOT EXISTS`, so the columns are not in the
+ * `CREATE TABLE` (a fresh database gets them from the `ALTER`, as an existing one does) and
+ * store.ready runs an `ALTER TABLE … ADD COLUMN` only where the column is missing.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -110,6 +119,20 @@ CREATE INDEX IF NOT EXISTS snapshots_by_target ON snapshots (target, at);
 CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (at);
 CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (at);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (requested_at) WHERE status != 'done';
+CREATE TABLE IF NOT EXISTS run_requests (
+  target TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  at TEXT NOT NULL,
+  run_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_requests_by_caller ON run_requests (target, requested_by, at);
+CREATE TABLE IF NOT EXISTS target_overdue (
+  target TEXT PRIMARY KEY,
+  since TEXT NOT NULL,
+  alert_id TEXT NOT NULL
+);
+ALTER TABLE alerts ADD COLUMN claimed_until TEXT;
+ALTER TABLE alerts ADD COLUMN given_up_at TEXT;
 `
 
 /** The schema as separate statements, for one D1 batch. */

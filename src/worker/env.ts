@@ -109,12 +109,21 @@ export interface Env {
   MAX_SUBREQUESTS?: string
   /** Re-runs of newly failing cases before an alert (default 1; 0 alerts at once). */
   CONFIRM_FAILURES?: string
+  /** Observations a change is judged over, M of "N of M" (default N: every one must agree). */
+  CONFIRM_OF?: string
+  /** Minutes before a confirming run (default 5). */
+  CONFIRM_AFTER_MINUTES?: string
   /** Days runs and reports are kept (default 90). */
   RETENTION_DAYS?: string
   /** Minutes between scheduled runs of a target that does not set its own (default 60). */
   DEFAULT_EVERY_MINUTES?: string
   /** "true" serves /badge/<target>.svg without authentication. */
   PUBLIC_BADGES?: string
+  /** Manual runs one caller may start per target in RUN_LIMIT_MINUTES (default 5 in 60); a request merged into a pending run is not counted. */
+  RUN_LIMIT?: string
+  RUN_LIMIT_MINUTES?: string
+  /** Pinged (GET) after each cron tick, so that an outside monitor notices when the Worker stops (a secret or a variable). */
+  HEARTBEAT_URL?: string
   /** Every other binding: Worker secrets named by the targets' { "env": "VAR" } references. */
   [secret: string]: unknown
 }

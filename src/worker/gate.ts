@@ -1,14 +1,17 @@
 /**
  * One Durable Object per target: the gate every run part (and every run's completion) passes
  * through, so that however many runs are requested at once, at most `limit` of them reach the
- * tenant together. Waiters are served in arrival order. A lease expires after its TTL, so a
- * consumer that dies does not close the gate for good.
+ * tenant together. Waiters are served in arrival order, except that a `priority` waiter (a
+ * confirming run's part, issue 25) goes ahead of every other kind: a confirmation is not served
+ * behind a backlog of manual runs that reached the gate before it. A lease expires after its TTL,
+ * so a consumer that dies does not close the gate for good.
  */
 import type { Budget } from './budget.ts'
 import type { DurableObjectNamespace, DurableObjectState } from './env.ts'
 
 interface Waiter {
   holder: string
+  priority: boolean
   limit: number
   ttlMs: number
   grant: () => void
@@ -36,8 +39,11 @@ export class TargetGate {
     const ttlMs = Math.max(1_000, Number(url.searchParams.get('ttlMs')) || 60_000)
     const waitMs = Math.max(0, Number(url.searchParams.get('waitMs')) || 0)
     const granted = await new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { holder, limit, ttlMs, grant: () => resolve(true) }
-      this.waiting.push(waiter)
+      const priority = url.searchParams.get('priority') === '1'
+      const waiter: Waiter = { holder, priority, limit, ttlMs, grant: () => resolve(true) }
+      const behind = priority ? this.waiting.findIndex((w) => !w.priority) : -1
+      if (behind < 0) this.waiting.push(waiter)
+      else this.waiting.splice(behind, 0, waiter)
       this.serve()
       if (this.waiting.includes(waiter))
         setTimeout(() => {
@@ -77,12 +83,12 @@ export async function throughGate<T>(
   budget: Budget,
   target: string,
   holder: string,
-  options: { limit: number; ttlMs: number; waitMs: number },
+  options: { limit: number; ttlMs: number; waitMs: number; priority?: boolean },
   work: () => Promise<T>,
 ): Promise<{ done: T } | undefined> {
   const stub = gates.get(gates.idFromName(target))
   const q = (path: string, extra = '') => `https://gate${path}?holder=${encodeURIComponent(holder)}${extra}`
-  const acquired = await budget.op(() => stub.fetch(q('/acquire', `&limit=${options.limit}&ttlMs=${options.ttlMs}&waitMs=${options.waitMs}`)))
+  const acquired = await budget.op(() => stub.fetch(q('/acquire', `&limit=${options.limit}&ttlMs=${options.ttlMs}&waitMs=${options.waitMs}${options.priority ? '&priority=1' : ''}`)))
   const { granted } = (await acquired.json()) as { granted: boolean }
   if (!granted) return undefined
   try {

@@ -25,6 +25,7 @@ import { badge, openMetrics } from './metrics.ts'
 import { alertsPage, DASHBOARD_STYLES, loginPage, overviewPage, targetHref, targetPage, type PageContext, type TargetView } from './pages.tsx'
 import { scheduled } from './schedule.ts'
 import { latestOf, Store } from './store.ts'
+import { MERGE_WITHIN_MS, overdueSince, runLimit } from './watch.ts'
 import { consume, planRun, RunRefusedError } from './work.ts'
 
 export { TargetGate }
@@ -76,11 +77,20 @@ app.use('*', async (c, next) => {
   if (store.reads.statements) c.res.headers.set('Server-Timing', `d1;desc="${store.reads.statements} statements, ${store.reads.rows} rows read"`)
 })
 
-/** Liveness, and whether the configuration is whole: 503 "degraded" names how many entries are broken, never what they hold. */
+/**
+ * Liveness, whether the configuration is whole and whether every target is watched: 503
+ * "degraded" counts the broken entries and the overdue targets (no finished run within twice their
+ * schedule), never names or shows what they hold.
+ */
 app.get('/healthz', async (c) => {
-  const { monitors, problems } = await configuration(c.env)
-  const body = { status: problems.length ? 'degraded' : 'ok', targets: monitors.length, problems: problems.length }
-  return c.json(body, problems.length ? 503 : 200)
+  const store = c.get('store')
+  const { monitors, problems } = await configuration(c.env, store.budget)
+  const [states, latest] = await Promise.all([store.targetStates(), store.latest()])
+  const now = Date.now()
+  const overdue = monitors.filter((m) => overdueSince(m, states.get(m.target.name), latest.get(m.target.name), now)).length
+  const degraded = problems.length > 0 || overdue > 0
+  const body = { status: degraded ? 'degraded' : 'ok', targets: monitors.length, problems: problems.length, overdue }
+  return c.json(body, degraded ? 503 : 200)
 })
 
 app.get('/login', (c) => (accessConfigured(c.env) ? c.redirect('/', 303) : c.html(loginPage())))
@@ -145,10 +155,12 @@ async function views(c: Context<{ Bindings: Env; Variables: Vars }>, only?: stri
     store.latest(only === undefined ? undefined : names),
   ])
   const runs = await store.recentRunsOf(runsPerTarget ? names : names.filter((n) => !latest.has(n)), Math.max(runsPerTarget, 30))
+  const now = Date.now()
   return monitors.map((m) => {
     const name = m.target.name
     const recent = runs.get(name) ?? []
-    return { monitor: m, state: states.get(name), cases: cases.get(name) ?? new Map(), latest: latest.get(name) ?? latestOf(recent), runs: recent }
+    const last = latest.get(name) ?? latestOf(recent)
+    return { monitor: m, state: states.get(name), cases: cases.get(name) ?? new Map(), latest: last, runs: recent, overdue: overdueSince(m, states.get(name), last, now) }
   })
 }
 
@@ -176,7 +188,7 @@ app.post('/targets/:name/run', async (c) => {
   const identity = c.get('identity')
   if (identity.role !== 'run') return c.json({ error: 'your role is read-only' }, 403)
   const queued = await requestRun(c, c.req.param('name'), undefined, 'dashboard')
-  if ('error' in queued) return c.json({ error: queued.error }, queued.status)
+  if ('error' in queued) return c.json({ error: queued.error }, queued.status, queued.headers)
   return c.redirect(`${targetHref(c.req.param('name'))}?queued=${queued.id}`, 303)
 })
 
@@ -217,6 +229,8 @@ app.get('/api/targets', async (c) => {
       clients: Object.keys(v.monitor.target.clients),
       monitor: { everyMinutes: v.monitor.everyMinutes, suites: v.monitor.suites ?? null, concurrency: v.monitor.concurrency, confirm: v.monitor.confirm },
       state: v.state ?? null,
+      overdue: v.overdue !== undefined,
+      overdueSince: v.overdue ?? null,
       failing: [...v.cases].filter(([, s]) => s.state === 'failing').map(([key, s]) => ({ case: key, since: s.since })),
     })),
     problems,
@@ -246,17 +260,43 @@ app.post('/api/runs', async (c) => {
   const parsed = RunRequestSchema.safeParse(body)
   if (!parsed.success) return c.json({ error: 'invalid run request: only { "target", "suites" } are accepted', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400)
   const queued = await requestRun(c, parsed.data.target, parsed.data.suites, 'api')
-  if ('error' in queued) return c.json({ error: queued.error }, queued.status)
-  return c.json({ id: queued.id, status: 'queued', parts: queued.parts, statusUrl: `/api/runs/${queued.id}`, report: `/runs/${queued.id}` }, 202, { Location: `/api/runs/${queued.id}` })
+  if ('error' in queued) return c.json({ error: queued.error }, queued.status, queued.headers)
+  // A request a pending run covers is answered with that run (200, merged), not a new one (202).
+  return c.json({ id: queued.id, status: queued.runStatus, parts: queued.parts, merged: queued.merged, statusUrl: `/api/runs/${queued.id}`, report: `/runs/${queued.id}` }, queued.merged ? 200 : 202, {
+    Location: `/api/runs/${queued.id}`,
+  })
 })
 
+/**
+ * A manual run (issue 25: ten requests were ten full runs, 1,310 requests at one tenant in 8.2 s):
+ * merged into a pending run of the target that covers the requested suites, else started unless
+ * the caller has started `RUN_LIMIT` runs of the target in `RUN_LIMIT_MINUTES` (429, Retry-After).
+ * The caller is the API token, the signed-in sessions of a token, or the Access e-mail address.
+ */
 async function requestRun(c: Context<{ Bindings: Env; Variables: Vars }>, name: string, suites: string[] | undefined, trigger: 'api' | 'dashboard') {
-  const monitor = (await configuration(c.env, c.get('store').budget)).monitors.find((m) => m.target.name === name)
+  const store = c.get('store')
+  const monitor = (await configuration(c.env, store.budget)).monitors.find((m) => m.target.name === name)
   if (!monitor) return { error: `"${name}" is not a configured target; runs name configured targets, never URLs`, status: 404 as const }
+  const identity = c.get('identity')
+  const limit = runLimit(c.env)
+  const now = Date.now()
+  const windowMs = limit.windowMinutes * 60_000
   try {
-    const planned = planRun(c.env, monitor, trigger, Date.now(), { suites })
-    await c.get('store').createRuns([planned], planned.messages)
-    return { id: planned.row.id, parts: planned.row.parts }
+    const planned = planRun(c.env, monitor, trigger, now, { suites })
+    const outcome = await store.requestRun(
+      planned,
+      `${identity.via}:${identity.who}`,
+      { runs: limit.runs, since: new Date(now - windowMs).toISOString() },
+      new Date(now - MERGE_WITHIN_MS).toISOString(),
+    )
+    if ('started' in outcome) return { id: planned.row.id, parts: planned.row.parts, runStatus: 'queued', merged: false }
+    if ('merged' in outcome) return { id: outcome.merged.id, parts: outcome.merged.parts, runStatus: outcome.merged.status, merged: true }
+    const retryAfter = Math.max(1, Math.ceil((Date.parse(outcome.limited.oldest) + windowMs - now) / 1000))
+    return {
+      error: `too many runs: ${limit.runs} of "${name}" in ${limit.windowMinutes} minutes by this caller (RUN_LIMIT, RUN_LIMIT_MINUTES); try again in ${retryAfter} s`,
+      status: 429 as const,
+      headers: { 'Retry-After': String(retryAfter) },
+    }
   } catch (e) {
     if (e instanceof RunRefusedError) return { error: e.message, status: 422 as const }
     throw e

@@ -44,6 +44,12 @@ export function openMetrics(views: TargetView[], problems: number): string {
     'Outcomes of the cases of the last finished run.',
     last.flatMap(({ v, run }) => Object.entries(run!.counts).map(([o, n]) => `grantcheck_last_run_cases{target="${label(v.monitor.target.name)}",outcome="${o}"} ${n}`)),
   )
+  family(
+    'grantcheck_target_overdue',
+    'gauge',
+    'Whether no run of the target finished within twice its schedule (1: monitoring stopped).',
+    views.map((v) => `grantcheck_target_overdue{target="${label(v.monitor.target.name)}"} ${v.overdue ? 1 : 0}`),
+  )
   family('grantcheck_config_problems', 'gauge', 'Entries of GRANTCHECK_TARGETS that do not validate.', [`grantcheck_config_problems ${problems}`])
   return `${lines.join('\n')}\n# EOF\n`
 }

@@ -39,6 +39,8 @@ export interface TargetView {
   latest?: LatestRun
   /** The newest runs, newest first: loaded for the target's page, or while no run has finished. */
   runs: RunRow[]
+  /** Since when no run finished within twice the schedule (watch.ts), when that is so. */
+  overdue?: string
 }
 
 export interface PageContext {
@@ -82,8 +84,9 @@ function page(title: string, ctx: PageContext | undefined, body: Child): string 
 
 export const targetHref = (name: string) => `/targets/${encodeURIComponent(name)}`
 
-/** A target's status: down, failing N, suspect N, up, or not run yet. */
-export function statusOf(v: Pick<TargetView, 'state' | 'cases'>): { label: string; cls: string; since?: string } {
+/** A target's status: overdue (what it says is old), down, failing N, suspect N, up, or not run yet. */
+export function statusOf(v: Pick<TargetView, 'state' | 'cases' | 'overdue'>): { label: string; cls: string; since?: string } {
+  if (v.overdue) return { label: 'overdue', cls: 'state-suspect', since: v.overdue }
   if (!v.state) return { label: 'not run yet', cls: 'state-unknown' }
   if (v.state.state === 'down') return { label: 'down', cls: 'state-down', since: v.state.since }
   const failing = [...v.cases.values()].filter((c) => c.state === 'failing')
@@ -164,7 +167,7 @@ export interface TargetPageData {
   view: TargetView
   titles: Map<string, { title: string; level: string; requirement: { label: string; url: string } }>
   snapshots: Array<{ runId: string; at: string; metadataHash?: string; jwksHash?: string; summary: unknown }>
-  alerts: Array<{ id: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string }>
+  alerts: Array<{ id: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string; givenUpAt?: string }>
   now: number
 }
 
@@ -323,7 +326,13 @@ const AlertList: FC<{ alerts: TargetPageData['alerts'] }> = ({ alerts }) =>
           <li>
             {a.createdAt} <strong>{body.target}</strong>: {body.targetChange ? `${body.targetChange.change}; ` : ''}
             {body.cases.map((c) => `${c.change} ${c.case}`).join(', ')} · <a href={`/runs/${body.run.id}`}>run</a> ·{' '}
-            {a.deliveredAt ? `delivered ${a.deliveredAt}` : a.attempts ? `not delivered yet (${a.attempts} attempt(s): ${a.lastError ?? ''})` : 'not sent (no webhook configured, or queued)'}
+            {a.deliveredAt
+              ? `delivered ${a.deliveredAt}`
+              : a.givenUpAt
+                ? `given up ${a.givenUpAt}, not delivered (${a.attempts} attempt(s): ${a.lastError ?? ''})`
+                : a.attempts
+                  ? `not delivered yet (${a.attempts} attempt(s): ${a.lastError ?? ''})`
+                  : 'not sent (no webhook configured, or queued)'}
           </li>
         )
       })}

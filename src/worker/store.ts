@@ -81,6 +81,8 @@ const partKey = (runId: string, part: number) => `parts/${runId}/${part}.json`
 const RUN_ID = /^[0-9TZ]{16}-[0-9a-f]{6,12}$/
 
 let schemaReady: Promise<unknown> | undefined
+/** A statement of the schema that adds a column (table, column): run only where it is missing. */
+const ADD_COLUMN = /^ALTER TABLE (\w+) ADD COLUMN (\w+)/i
 
 export class Store {
   private readonly env: Env
@@ -109,13 +111,35 @@ export class Store {
     })
   }
 
-  /** Creates the tables once per isolate (one batch); a failure lets the next call try again. */
+  /**
+   * Creates the tables once per isolate (one batch); a failure lets the next call try again.
+   * SQLite has no `ADD COLUMN IF NOT EXISTS`: the batch also reads the columns of each table an
+   * `ALTER TABLE … ADD COLUMN` of the schema changes, and only the missing columns are added, in a
+   * second call that a database needs once. Two isolates adding one at once: the loser's
+   * "duplicate column name" means the column is there.
+   */
   async ready(): Promise<void> {
-    schemaReady ??= this.d1(() => this.db.batch(SCHEMA_STATEMENTS.map((s) => this.db.prepare(s)))).catch((e: unknown) => {
+    schemaReady ??= this.applySchema().catch((e: unknown) => {
       schemaReady = undefined
       throw e
     })
     await schemaReady
+  }
+
+  private async applySchema(): Promise<void> {
+    const creates = SCHEMA_STATEMENTS.filter((s) => !ADD_COLUMN.test(s))
+    const adds = SCHEMA_STATEMENTS.flatMap((sql) => {
+      const m = ADD_COLUMN.exec(sql)
+      return m ? [{ sql, table: m[1]!, column: m[2]! }] : []
+    })
+    const tables = [...new Set(adds.map((a) => a.table))]
+    const results = await this.d1(() => this.db.batch([...creates.map((s) => this.db.prepare(s)), ...tables.map((t) => this.db.prepare('SELECT name FROM pragma_table_info(?)').bind(t))]))
+    const present = new Set(results.slice(creates.length).flatMap((r, i) => r.results.map((c) => `${tables[i]}.${String(c.name)}`)))
+    const missing = adds.filter((a) => !present.has(`${a.table}.${a.column}`))
+    if (missing.length)
+      await this.d1(() => this.db.batch(missing.map((a) => this.db.prepare(a.sql)))).catch((e: unknown) => {
+        if (!/duplicate column name/i.test(e instanceof Error ? e.message : String(e))) throw e
+      })
   }
 
   // Runs ------------------------------------------------------------------------------------
@@ -132,6 +156,58 @@ export class Store {
     for (const e of extra) statements.push(this.db.prepare(e.sql).bind(...e.args))
     if (statements.length) await this.budget.op(() => this.db.batch(statements))
     for (let i = 0; i < messages.length; i += 100) await this.budget.op(() => this.env.RUNS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body }))))
+  }
+
+  /**
+   * A manual run, unless a pending run covers it or its caller has started too many (issue 25),
+   * decided in one D1 batch (a transaction) so that requests arriving together cannot all start
+   * one: `started` (the run is recorded and its work queued), `merged` into the oldest pending run
+   * of the target, not a confirming one, requested since `mergeSince`, whose suites include the
+   * request's (all suites cover everything), or `limited`: `caller` has started `limit.runs` runs
+   * of the target since `limit.since`, the oldest of them at `oldest`.
+   */
+  async requestRun(
+    planned: { row: RunRow; parts: string[][]; messages: WorkMessage[] },
+    caller: string,
+    limit: { runs: number; since: string },
+    mergeSince: string,
+  ): Promise<{ started: RunRow } | { merged: RunRow } | { limited: { oldest: string } }> {
+    await this.ready()
+    const { row, parts, messages } = planned
+    const db = this.db
+    const suites = row.suites ? JSON.stringify(row.suites) : null
+    // ?1 target, ?2 requested suites (null: all), ?3 merge window.
+    const covering = `r.target = ?1 AND r.status != 'done' AND r.trigger != 'confirm' AND r.requested_at >= ?3
+      AND (r.suites IS NULL OR (?2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(?2) q WHERE q.value NOT IN (SELECT value FROM json_each(r.suites)))))`
+    const [inserted, , , , pending, counted] = await this.d1(() =>
+      db.batch([
+        db
+          .prepare(
+            `INSERT INTO runs (id, target, trigger, suites, case_count, parts, parts_done, status, requested_at, confirms)
+             SELECT ?4, ?1, ?5, ?2, ?6, ?7, 0, ?8, ?9, NULL
+             WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE ${covering})
+               AND (SELECT COUNT(*) FROM run_requests WHERE target = ?1 AND requested_by = ?10 AND at >= ?11) < ?12`,
+          )
+          .bind(row.target, suites, mergeSince, row.id, row.trigger, row.caseCount, row.parts, row.status, row.requestedAt, caller, limit.since, limit.runs),
+        db
+          .prepare('INSERT INTO parts (run_id, part, cases) SELECT ?1, key, value FROM json_each(?2) WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)')
+          .bind(row.id, JSON.stringify(parts.map((p) => JSON.stringify(p)))),
+        db
+          .prepare('INSERT INTO run_requests (target, requested_by, at, run_id) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?4)')
+          .bind(row.target, caller, row.requestedAt, row.id),
+        // Older requests count no more: the table keeps at most `limit.runs` rows per caller and target.
+        db.prepare('DELETE FROM run_requests WHERE target = ? AND requested_by = ? AND at < ?').bind(row.target, caller, limit.since),
+        db.prepare(`SELECT * FROM runs r WHERE ${covering} AND r.id != ?4 ORDER BY r.requested_at, r.id LIMIT 1`).bind(row.target, suites, mergeSince, row.id),
+        db.prepare('SELECT MIN(at) AS oldest FROM run_requests WHERE target = ? AND requested_by = ? AND at >= ?').bind(row.target, caller, limit.since),
+      ]),
+    )
+    if ((inserted?.meta.changes ?? 0) > 0) {
+      for (let i = 0; i < messages.length; i += 100) await this.budget.op(() => this.env.RUNS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body }))))
+      return { started: row }
+    }
+    const merged = pending?.results[0]
+    if (merged) return { merged: toRun(merged) }
+    return { limited: { oldest: String((counted?.results[0] as { oldest?: string } | undefined)?.oldest ?? row.requestedAt) } }
   }
 
   async run(id: string): Promise<RunRow | undefined> {
@@ -351,25 +427,54 @@ export class Store {
     await this.budget.op(() => db.batch(statements))
   }
 
-  async alert(id: string): Promise<{ id: string; body: string; deliveredAt?: string; attempts: number } | undefined> {
+  /**
+   * Claims an alert for one delivery attempt, atomically: only an alert neither delivered nor given
+   * up, whose last claim has lapsed by `now`, is claimed (until `until`), so of the messages that
+   * deliver one alert at once (a queue's duplicate, a cron re-queue) one sends it (issue 25).
+   * Undefined when it was not claimed: delivered, given up, gone, or another attempt holds it.
+   */
+  async claimAlert(id: string, now: string, until: string): Promise<{ id: string; body: string; createdAt: string; attempts: number } | undefined> {
     await this.ready()
-    const row = await this.budget.op(() => this.db.prepare('SELECT * FROM alerts WHERE id = ?').bind(id).first<Record<string, unknown>>())
-    return row ? { id: String(row.id), body: String(row.body), deliveredAt: (row.delivered_at as string | null) ?? undefined, attempts: Number(row.attempts) } : undefined
+    const { results } = await this.budget.op(() =>
+      this.db
+        .prepare(
+          `UPDATE alerts SET claimed_until = ?1 WHERE id = ?2 AND delivered_at IS NULL AND given_up_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?3)
+           RETURNING id, body, created_at, attempts`,
+        )
+        .bind(until, id, now)
+        .all<Record<string, unknown>>(),
+    )
+    const row = results[0]
+    return row ? { id: String(row.id), body: String(row.body), createdAt: String(row.created_at), attempts: Number(row.attempts) } : undefined
   }
 
-  async alertAttempt(id: string, at: string, error?: string): Promise<void> {
+  /**
+   * Records a delivery attempt: delivered (the claim released), refused and claimed until its
+   * retry is due (`claimedUntil`), or refused and given up.
+   */
+  async alertAttempt(id: string, at: string, error?: string, next: { claimedUntil?: string; givenUp?: boolean } = {}): Promise<void> {
     await this.budget.op(() =>
       this.db
-        .prepare('UPDATE alerts SET attempts = attempts + 1, delivered_at = CASE WHEN ?2 IS NULL THEN ?1 ELSE delivered_at END, last_error = ?2 WHERE id = ?3')
-        .bind(at, error ?? null, id)
+        .prepare(
+          `UPDATE alerts SET attempts = attempts + 1, delivered_at = CASE WHEN ?2 IS NULL THEN ?1 ELSE delivered_at END, last_error = ?2,
+             claimed_until = ?4, given_up_at = CASE WHEN ?5 THEN ?1 ELSE given_up_at END WHERE id = ?3`,
+        )
+        .bind(at, error ?? null, id, next.claimedUntil ?? null, next.givenUp ? 1 : 0)
         .run(),
     )
   }
 
-  /** Alerts not yet delivered, created before `before` (their queue message may have been lost). */
+  /**
+   * Alerts to re-queue: not delivered nor given up, created before `before`, and claimed by no
+   * attempt since `before` (their delivery chain was lost, or ran out of retries). An alert whose
+   * chain is alive holds a claim until its next retry, so it is not queued a second time.
+   */
   async undeliveredAlerts(before: string, limit: number): Promise<string[]> {
     const { results } = await this.budget.op(() =>
-      this.db.prepare('SELECT id FROM alerts WHERE delivered_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?').bind(before, limit).all<{ id: string }>(),
+      this.db
+        .prepare('SELECT id FROM alerts WHERE delivered_at IS NULL AND given_up_at IS NULL AND created_at < ?1 AND (claimed_until IS NULL OR claimed_until < ?1) ORDER BY created_at LIMIT ?2')
+        .bind(before, limit)
+        .all<{ id: string }>(),
     )
     return results.map((r) => r.id)
   }
@@ -377,7 +482,7 @@ export class Store {
   async recentAlerts(
     target: string | undefined,
     limit: number,
-  ): Promise<Array<{ id: string; target: string; runId: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string }>> {
+  ): Promise<Array<{ id: string; target: string; runId: string; createdAt: string; body: string; deliveredAt?: string; attempts: number; lastError?: string; givenUpAt?: string }>> {
     await this.ready()
     // Two statements, so that each reads only its `limit` rows through alerts_by_target or alerts_by_time.
     const { results } = await this.d1(() =>
@@ -395,6 +500,7 @@ export class Store {
       deliveredAt: (r.delivered_at as string | null) ?? undefined,
       attempts: Number(r.attempts),
       lastError: (r.last_error as string | null) ?? undefined,
+      givenUpAt: (r.given_up_at as string | null) ?? undefined,
     }))
   }
 
@@ -515,6 +621,29 @@ export class Store {
             ON CONFLICT (target) DO UPDATE SET last_scheduled = ?1`,
       args: [at, JSON.stringify(targets)],
     }
+  }
+
+  /** The targets found overdue and not back yet: `target` → since when (the alert's `since`). */
+  async overdueTargets(): Promise<Map<string, string>> {
+    await this.ready()
+    const { results } = await this.d1(() => this.db.prepare('SELECT target, since FROM target_overdue').all<{ target: string; since: string }>())
+    return new Map(results.map((r) => [r.target, r.since]))
+  }
+
+  /**
+   * Targets that became overdue or are back, with their alerts, in one D1 batch. An alert's id
+   * names its target and since when, so a tick that runs twice writes it once.
+   */
+  async markOverdue(changes: Array<{ target: string; since: string; back: boolean; alert: { id: string; runId: string; at: string; body: string } }>): Promise<void> {
+    if (!changes.length) return
+    const db = this.db
+    const statements = changes.flatMap((c) => [
+      c.back
+        ? db.prepare('DELETE FROM target_overdue WHERE target = ?').bind(c.target)
+        : db.prepare('INSERT INTO target_overdue (target, since, alert_id) VALUES (?, ?, ?) ON CONFLICT (target) DO NOTHING').bind(c.target, c.since, c.alert.id),
+      db.prepare('INSERT OR IGNORE INTO alerts (id, target, run_id, created_at, body) VALUES (?, ?, ?, ?, ?)').bind(c.alert.id, c.target, c.alert.runId, c.alert.at, c.alert.body),
+    ])
+    await this.budget.op(() => db.batch(statements))
   }
 }
 

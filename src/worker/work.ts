@@ -82,8 +82,9 @@ async function handle(message: QueueMessage<WorkMessage>, env: Env): Promise<voi
   const store = new Store(env, budget)
   const m = message.body
   try {
-    const outcome = m.kind === 'part' ? await runPart(env, store, m) : m.kind === 'finalize' ? await finalize(env, store, m) : await deliver(env, store, m.alertId)
-    if (outcome === 'retry') message.retry({ delaySeconds: Math.min(300, 2 ** Math.min(message.attempts, 8)) })
+    const retryIn = Math.min(300, 2 ** Math.min(message.attempts, 8))
+    const outcome = m.kind === 'part' ? await runPart(env, store, m) : m.kind === 'finalize' ? await finalize(env, store, m) : await deliver(env, store, m.alertId, retryIn)
+    if (outcome === 'retry') message.retry({ delaySeconds: retryIn })
     else message.ack()
   } catch (e) {
     console.error(JSON.stringify({ event: 'grantcheck.work-failed', kind: m.kind, message: e instanceof Error ? e.message : String(e) }))
@@ -106,7 +107,9 @@ async function runPart(env: Env, store: Store, m: Extract<WorkMessage, { kind: '
   }
   const suites = monitor ? suitesFor(monitor, undefined, m.cases) : selectCases(builtinSuites(), new Set(m.cases))
   const deadline = monitor?.target.limits.runDeadlineMs ?? 600_000
-  const passed = await throughGate(env.GATE, store.budget, m.target, holderOf(m, `part-${m.part}`), { limit: monitor?.concurrency ?? 1, ttlMs: deadline + 60_000, waitMs: 30_000 }, async () => {
+  // A confirming run's part goes ahead of the others waiting at the gate (issue 25).
+  const gate = { limit: monitor?.concurrency ?? 1, ttlMs: deadline + 60_000, waitMs: 30_000, priority: run.trigger === 'confirm' }
+  const passed = await throughGate(env.GATE, store.budget, m.target, holderOf(m, `part-${m.part}`), gate, async () => {
     // Checked again once through the gate: a redelivery that waited there while the first
     // delivery ran must not send the part's cases to the tenant a second time.
     if (await store.partIsDone(m.runId, m.part)) return
@@ -150,7 +153,7 @@ function notRun(target: string, suites: PlannedSuite[], error: string, now: numb
 /**
  * A run's completion, once and in order per target (the target's state gate): one report from its
  * parts, the new case and target states, the alert they call for, a snapshot of the metadata and
- * keys, and the confirming run its suspect cases need.
+ * keys, and the confirming run that a change being confirmed needs, after `confirmAfterMinutes`.
  */
 async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 'finalize' }>): Promise<'done' | 'retry'> {
   const passed = await throughGate(env.GATE, store.budget, `${m.target}#state`, holderOf(m, 'finalize'), { limit: 1, ttlMs: 120_000, waitMs: 30_000 }, async () => {
@@ -167,7 +170,8 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
 
     const previous = await store.caseStates(m.target)
     const targetStates = await store.targetStates()
-    const confirm = monitor?.confirm ?? settings(env).confirm
+    const defaults = settings(env)
+    const confirm = { confirm: monitor?.confirm ?? defaults.confirm, of: monitor?.confirmOf ?? defaults.confirmOf }
     const tr = transition(
       previous,
       targetStates.get(m.target),
@@ -208,9 +212,14 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
     })
     await store.deleteParts(run.id, run.parts)
     if (alert) await store.budget.op(() => env.RUNS.send({ kind: 'deliver', alertId: alert.id }))
-    if (tr.toConfirm.length && monitor) {
-      const confirming = planRun(env, monitor, 'confirm', Date.now(), { cases: tr.toConfirm, confirms: run.id })
-      await store.createRuns([confirming], confirming.messages)
+    if ((tr.toConfirm.length || tr.confirmTarget) && monitor) {
+      // An outage or recovery is confirmed by a run of everything scheduled, a case by a run of it.
+      const confirming = planRun(env, monitor, 'confirm', Date.now(), { cases: tr.confirmTarget ? undefined : tr.toConfirm, confirms: run.id })
+      // After `confirmAfterMinutes` (issue 25): a re-run within the second filtered only sub-second
+      // flakiness. The queue holds the parts that long itself (`delaySeconds`, at most 12 hours).
+      const delaySeconds = Math.round(monitor.confirmAfterMinutes * 60)
+      await store.createRuns([confirming], [])
+      await store.budget.op(() => env.RUNS.sendBatch(confirming.messages.map((body) => ({ body, delaySeconds }))))
     }
     // One structured line per finished run, for `wrangler tail` and log push.
     console.log(
@@ -226,19 +235,32 @@ async function finalize(env: Env, store: Store, m: Extract<WorkMessage, { kind: 
         state: tr.target.state,
         alert: alert ? { cases: alert.cases.length, target: alert.targetChange?.change } : null,
         toConfirm: tr.toConfirm.length,
+        confirmTarget: tr.confirmTarget,
       }),
     )
   })
   return passed ? 'done' : 'retry'
 }
 
-/** Sends an alert to the configured webhook, signed; a refusal or timeout retries from the queue. */
-async function deliver(env: Env, store: Store, alertId: string): Promise<'done' | 'retry'> {
-  const alert = await store.alert(alertId)
-  if (!alert || alert.deliveredAt) return 'done'
+/** How long one delivery attempt holds its alert: the webhook's 10 s timeout and the D1 calls, with room. */
+const CLAIM_MS = 60_000
+/** An alert refused this long after it was raised is given up: shown on /alerts, no longer retried. */
+const GIVE_UP_AFTER_MS = 24 * 3_600_000
+
+/**
+ * Sends an alert to the configured webhook, signed; a refusal or timeout retries from the queue in
+ * `retryIn` seconds. One delivery chain per alert (issue 25): an attempt first claims the alert in
+ * D1, atomically, so another message for it (a queue's duplicate, a cron re-queue) finds it claimed
+ * and ends there; a refused attempt keeps the claim until just before its retry is due, so the cron
+ * re-queues only an alert whose chain is gone. Refused for a day, an alert is given up.
+ */
+async function deliver(env: Env, store: Store, alertId: string, retryIn: number): Promise<'done' | 'retry'> {
   const url = env.ALERT_WEBHOOK_URL
   // Without a webhook the alert stays in the outbox, shown on the dashboard as not sent.
   if (!url) return 'done'
+  const now = Date.now()
+  const alert = await store.claimAlert(alertId, new Date(now).toISOString(), new Date(now + CLAIM_MS).toISOString())
+  if (!alert) return 'done'
   const body = webhookBody(JSON.parse(alert.body) as Alert, env.WEBHOOK_FORMAT)
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Grantcheck-Event': 'alert', 'X-Grantcheck-Delivery': alertId }
   if (env.WEBHOOK_SECRET) headers['X-Grantcheck-Signature'] = await signature(env.WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000))
@@ -250,6 +272,12 @@ async function deliver(env: Env, store: Store, alertId: string): Promise<'done' 
   } catch (e) {
     error = e instanceof Error ? e.message : String(e)
   }
-  await store.alertAttempt(alertId, new Date().toISOString(), error)
-  return error ? 'retry' : 'done'
+  const at = Date.now()
+  const givenUp = error !== undefined && at - Date.parse(alert.createdAt) >= GIVE_UP_AFTER_MS
+  // The claim lapses a second before the retry is due: the queue never delivers a retry early,
+  // and the consumer that takes it may read the clock a little behind this one.
+  const claimedUntil = error !== undefined && !givenUp ? new Date(at + Math.max(0, retryIn - 1) * 1000).toISOString() : undefined
+  await store.alertAttempt(alertId, new Date(at).toISOString(), error, { claimedUntil, givenUp })
+  if (givenUp) console.error(JSON.stringify({ event: 'grantcheck.alert-given-up', alert: alertId, attempts: alert.attempts + 1, error }))
+  return error !== undefined && !givenUp ? 'retry' : 'done'
 }
