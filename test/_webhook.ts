@@ -50,3 +50,8 @@ export function signatureValid(d: Delivery, secret: string): boolean {
   const expected = createHmac('sha256', secret).update(`${m[1]}.${d.text}`).digest()
   return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'))
 }
+
+/** What each delivery alerted, as lines: `target outage`, `new-failure <suite>/<case>`, … */
+export function alertLines(deliveries: readonly Delivery[]): string[][] {
+  return deliveries.map((d) => [...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []), ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`)])
+}

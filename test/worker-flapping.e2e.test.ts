@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { referenceTarget } from './_run.ts'
-import { webhookSink } from './_webhook.ts'
+import { alertLines, webhookSink } from './_webhook.ts'
 import { auth, cron, d1, ORIGIN, settled, worker, type RunStatus } from './_worker.ts'
 
 const HOUR = 3_600_000
@@ -24,8 +24,7 @@ let sink: Awaited<ReturnType<typeof webhookSink>>
 let mf: Miniflare
 const t0 = Date.now()
 
-const received = () =>
-  sink.deliveries.map((d) => [...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []), ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`)])
+const received = () => alertLines(sink.deliveries)
 
 const setDefect = (on: boolean) => void (on ? defects.add('no-cache-headers') : defects.delete('no-cache-headers'))
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { referenceTarget } from './_run.ts'
-import { signatureValid, webhookSink } from './_webhook.ts'
+import { alertLines, signatureValid, webhookSink } from './_webhook.ts'
 import { auth, cron, d1, ORIGIN, postRun, settled, worker } from './_worker.ts'
 
 const SECRET = 'webhook-secret-for-the-test'
@@ -23,8 +23,7 @@ let mf: Miniflare
 const t0 = Date.now()
 
 /** The alerts received so far, each as "kind case" lines. */
-const received = () =>
-  sink.deliveries.map((d) => [...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []), ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`)])
+const received = () => alertLines(sink.deliveries)
 
 async function failing(): Promise<string[]> {
   const { targets } = (await (await mf.dispatchFetch(`${ORIGIN}/api/targets`, { headers: auth })).json()) as { targets: Array<{ failing: Array<{ case: string }> }> }

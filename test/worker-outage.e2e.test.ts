@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listen, type RunningServer } from '../fixtures/serve.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { referenceTarget } from './_run.ts'
-import { webhookSink } from './_webhook.ts'
+import { alertLines, webhookSink } from './_webhook.ts'
 import { auth, cron, ORIGIN, settled, worker } from './_worker.ts'
 
 const HOUR = 3_600_000
@@ -19,8 +19,7 @@ let server: RunningServer
 let sink: Awaited<ReturnType<typeof webhookSink>>
 let mf: Miniflare
 
-const received = () =>
-  sink.deliveries.map((d) => [...(d.body.targetChange ? [`target ${d.body.targetChange.change}`] : []), ...d.body.cases.map((c: { change: string; case: string }) => `${c.change} ${c.case}`)])
+const received = () => alertLines(sink.deliveries)
 
 async function targetState(): Promise<{ state: string; error?: string }> {
   const { targets } = (await (await mf.dispatchFetch(`${ORIGIN}/api/targets`, { headers: auth })).json()) as { targets: Array<{ state: { state: string; error?: string } }> }
