@@ -61,14 +61,16 @@ export interface Opened {
  * RFC 6749 §5.1, OpenID Connect Core §3.1.3.3 (id_token), RFC 8693 §2.2.1 (issued_token),
  * RFC 7591 §3.2.1 (client_secret, registration_access_token).
  */
-const SECRET_MEMBERS: Partial<Record<string, string>> = {
-  access_token: 'access token',
-  refresh_token: 'refresh token',
-  id_token: 'id token',
-  issued_token: 'issued token',
-  client_secret: 'client secret',
-  registration_access_token: 'registration access token',
-}
+const SECRET_MEMBERS = new Map(
+  Object.entries({
+    access_token: 'access token',
+    refresh_token: 'refresh token',
+    id_token: 'id token',
+    issued_token: 'issued token',
+    client_secret: 'client secret',
+    registration_access_token: 'registration access token',
+  }),
+)
 
 /** An endpoint URL longer than this is not used: no server needs one, and a report keeps URLs. */
 const MAX_URL_CHARS = 4096
@@ -122,7 +124,12 @@ async function open(resolved: ResolvedTarget, ctx: RunContext, deadline: AbortCo
   const sendThrottled = async (req: OutgoingRequest) => {
     const sent = await timed(ctx.metrics, 'request-latency', () => watchedSend(ctx.fetch, trusted(req), limits, throttle, watch, ctx.now))
     // Every copy, as written: a member the JSON parser dropped for a later one is a secret too.
-    if (sent.ok) for (const [name, value] of sent.response.stringMembers) if (SECRET_MEMBERS[name]) redactor.add(value, SECRET_MEMBERS[name])
+    if (sent.ok)
+      for (const [name, value] of sent.response.stringMembers) {
+        // A Map, not an object: a member named `constructor` is no secret's name.
+        const label = SECRET_MEMBERS.get(name)
+        if (label) redactor.add(value, label)
+      }
     return sent
   }
 
