@@ -6,22 +6,17 @@
 import { createReferenceServer } from '../src/reference-server/app.ts'
 import { createElsewhere, createHostileServer } from '../fixtures/hostile/app.ts'
 import { startOidcProvider } from '../fixtures/oidc-provider/server.ts'
-import { listen } from '../fixtures/serve.ts'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { listen, stallingTls } from '../fixtures/serve.ts'
 
 const reference = await listen((await createReferenceServer()).fetch)
 const oidcProvider = await startOidcProvider()
 const elsewhere = await listen(createElsewhere().app.fetch, 0, '127.0.0.2')
 const hostile = await listen(createHostileServer({ elsewhere: elsewhere.url }).fetch as (r: Request) => Promise<Response>)
 // A TLS handshake that never ends: connections are taken and never answered.
-const held: Socket[] = []
-const stall = createServer((socket) => held.push(socket))
-await new Promise<void>((ready) => stall.listen(0, '127.0.0.1', ready))
-const tlsStall = `https://127.0.0.1:${(stall.address() as AddressInfo).port}`
-process.stdout.write(`${JSON.stringify({ reference: reference.url, oidcProvider: oidcProvider.target, hostile: hostile.url, tlsStall })}\n`)
+const stall = await stallingTls()
+process.stdout.write(`${JSON.stringify({ reference: reference.url, oidcProvider: oidcProvider.target, hostile: hostile.url, tlsStall: stall.url })}\n`)
 process.stdin.resume()
 process.stdin.on('end', () => {
-  for (const socket of held) socket.destroy()
   stall.close()
   void Promise.all([reference.close(), oidcProvider.close(), hostile.close(), elsewhere.close()]).then(() => process.exit(0))
 })

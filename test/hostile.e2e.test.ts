@@ -7,14 +7,14 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:https'
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createElsewhere, createHostileServer, DUPLICATE_FIRST_TOKEN, HOSTILE_ROUTES, redirectHits, type HostileRoute } from '../fixtures/hostile/app.ts'
 import { FIXTURE_SECRETS } from '../src/reference-server/clients.ts'
 import { createReferenceServer } from '../src/reference-server/app.ts'
-import { listen, type RunningServer } from '../fixtures/serve.ts'
+import { listen, stallingTls, type RunningServer } from '../fixtures/serve.ts'
 import { makeCertificate } from '../src/node/certificates.ts'
 import { main, type Io } from '../src/cli/main.ts'
 import { mapPool } from '../src/core/engine.ts'
@@ -131,16 +131,7 @@ beforeAll(async () => {
   const server = createServer({ key: self.keyPem, cert: self.certPem }, (_req, res) => res.end('{}'))
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
   tls = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
-  const held: Socket[] = []
-  const stalling = createTcpServer((socket) => held.push(socket))
-  await new Promise<void>((ready) => stalling.listen(0, '127.0.0.1', ready))
-  stall = {
-    url: `https://127.0.0.1:${(stalling.address() as AddressInfo).port}`,
-    close: () => {
-      for (const socket of held) socket.destroy()
-      stalling.close()
-    },
-  }
+  stall = await stallingTls()
 
   conformantBefore = await runAgainst(referenceTarget(reference.url))
   // The conformant server runs in the same batch as the routes: its time is the baseline of the budgets.

@@ -38,28 +38,29 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null): Decod
     const encoding = littleEndian ? 'utf-16le' : 'utf-16be'
     return { text: utf16(bytes, littleEndian), encoding, notUtf8: `it is ${encoding.toUpperCase()}${declared ? ` (charset=${declared})` : ''}` }
   }
-  const valid = isUtf8(bytes)
+  // Read once, strictly: the text of valid UTF-8, or undefined (every body is read this way, so
+  // not a second time only to learn whether it is valid).
+  const strict = strictUtf8(bytes)
   if (declared && !/^(utf-?8|us-ascii|utf-16(le|be)?)$/.test(declared)) {
     // Another declared charset: read by it when this runtime knows it; the bytes are judged alone.
     try {
-      return { text: new TextDecoder(declared).decode(bytes), encoding: declared, ...(valid ? {} : { notUtf8: `it is not valid UTF-8 (charset=${declared})` }) }
+      return { text: new TextDecoder(declared).decode(bytes), encoding: declared, ...(strict !== undefined ? {} : { notUtf8: `it is not valid UTF-8 (charset=${declared})` }) }
     } catch {
       // An unknown label: read as UTF-8, like a client that ignores the parameter (RFC 8259 §11).
     }
   }
-  return { text: utf8(bytes), encoding: 'utf-8', ...(valid ? {} : { notUtf8: 'it is not valid UTF-8' }) }
+  return strict !== undefined ? { text: strict, encoding: 'utf-8' } : { text: utf8(bytes), encoding: 'utf-8', notUtf8: 'it is not valid UTF-8' }
 }
 
 function utf8(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)
 }
 
-function isUtf8(bytes: Uint8Array): boolean {
+function strictUtf8(bytes: Uint8Array): string | undefined {
   try {
-    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-    return true
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
   } catch {
-    return false
+    return undefined
   }
 }
 

@@ -3,9 +3,9 @@
  * and the rules `send` relies on (no redirects, the signal covers the body, the size cap).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closedUrl } from '../../fixtures/serve.ts'
+import { closedUrl, stallingTls } from '../../fixtures/serve.ts'
 import { send, type SendInit } from '../core/http.ts'
 import { createNodeTransport } from './transport.ts'
 
@@ -200,19 +200,14 @@ describe('send over the node:http transport', () => {
 
 describe('a TLS handshake that stalls', () => {
   it('is cut by the connect timeout, long before the request timeout', async () => {
-    // Accepts the TCP connection and never answers the ClientHello.
-    const held: Socket[] = []
-    const stall = createNetServer((socket) => held.push(socket))
-    await new Promise<void>((ready) => stall.listen(0, '127.0.0.1', ready))
+    const stall = await stallingTls()
     const transport = createNodeTransport()
     try {
-      const url = `https://127.0.0.1:${(stall.address() as AddressInfo).port}/token`
-      const r = await send(transport.fetch, { method: 'POST', url, headers: [], body: '' }, { timeoutMs: 60_000, connectTimeoutMs: 300, maxResponseBytes: 1_000 }, Date.now)
+      const r = await send(transport.fetch, { method: 'POST', url: `${stall.url}/token`, headers: [], body: '' }, { timeoutMs: 60_000, connectTimeoutMs: 300, maxResponseBytes: 1_000 }, Date.now)
       expect(r).toMatchObject({ ok: false, failure: 'connection', error: expect.stringMatching(/no connection within 300 ms/) })
-      expect(held.length).toBe(1)
+      expect(stall.held.length).toBe(1)
     } finally {
       transport.close()
-      for (const s of held) s.destroy()
       stall.close()
     }
   })

@@ -38,7 +38,8 @@ export interface Configuration {
   problems: ConfigProblem[]
 }
 
-const positiveInt = (value: unknown, fallback: number) => {
+/** A positive integer setting, or its fallback when the value is missing or malformed. */
+export const positiveInt = (value: unknown, fallback: number) => {
   const n = Number(value)
   return Number.isInteger(n) && n > 0 ? n : fallback
 }

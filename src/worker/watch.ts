@@ -6,14 +6,9 @@
  * limited per target and window.
  */
 import { link, type Alert } from './alerts.ts'
-import type { Monitor } from './config.ts'
+import { positiveInt, type Monitor } from './config.ts'
 import type { Env } from './env.ts'
 import type { LatestRun } from './store.ts'
-
-const positiveInt = (value: unknown, fallback: number) => {
-  const n = Number(value)
-  return Number.isInteger(n) && n > 0 ? n : fallback
-}
 
 /**
  * The limit on manual runs: at most `runs` runs started per caller and target in `windowMinutes`
